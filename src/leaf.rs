@@ -1,0 +1,73 @@
+//! The leaves: each one feeds one stream's values, in order, into the root's channel.
+//!
+//! Invariant: every leaf's last message is `End` or, if its source panicked, `Failed`; so
+//! the root learns how each stream ended and never waits on a leaf that is gone.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc::SyncSender;
+
+use rand::rngs::SmallRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::root::Msg;
+
+/// A stream's values, produced on its leaf's thread.
+pub type Values = Box<dyn Iterator<Item = i64> + Send>;
+
+/// How many values a leaf sends in one message, as IoTPy's `extend` does: one message per
+/// value would cost more than the merge itself.
+const BATCH: usize = 1024;
+
+/// `count` integers uniform in `[lo, hi)` (`lo < hi`). They depend only on the run's seed
+/// and the stream's name, so other streams can come and go without changing them.
+pub fn uniform(seed: u64, name: &str, lo: i64, hi: i64, count: u64) -> Values {
+    let mut rng = SmallRng::seed_from_u64(stream_seed(seed, name));
+    Box::new((0..count).map(move |_| rng.random_range(lo..hi)))
+}
+
+/// The run's seed and a stream's name mixed by 64-bit FNV-1a: stable across platforms
+/// and Rust versions, unlike std's hashers.
+fn stream_seed(seed: u64, name: &str) -> u64 {
+    let bytes = seed.to_le_bytes().into_iter().chain(name.bytes());
+    bytes.fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Runs one leaf: sends `values` to the root in batches, then how the stream ended. Stops
+/// early, quietly, once the root has hung up.
+pub(crate) fn feed(stream: usize, mut values: Values, tx: SyncSender<Msg>) {
+    let fed = panic::catch_unwind(AssertUnwindSafe(|| {
+        loop {
+            let batch: Vec<i64> = values.by_ref().take(BATCH).collect();
+            if batch.is_empty() || tx.send(Msg::Values(stream, batch)).is_err() {
+                return;
+            }
+        }
+    }));
+    let last = match fed {
+        Ok(()) => Msg::End(stream),
+        Err(_) => Msg::Failed(stream),
+    };
+    let _ = tx.send(last); // the root may have hung up already: nothing is waiting for this
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_in_range_and_follow_the_seed_and_name() {
+        let a: Vec<i64> = uniform(7, "a", -3, 4, 1000).collect();
+        assert_eq!(a.len(), 1000);
+        assert!(a.iter().all(|v| (-3..4).contains(v)));
+        assert_eq!(a, uniform(7, "a", -3, 4, 1000).collect::<Vec<_>>());
+        assert_ne!(a, uniform(8, "a", -3, 4, 1000).collect::<Vec<_>>());
+        assert_ne!(a, uniform(7, "b", -3, 4, 1000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_widest_range_is_allowed() {
+        assert_eq!(uniform(1, "w", i64::MIN, i64::MAX, 10).count(), 10);
+    }
+}

@@ -1,0 +1,122 @@
+//! The pure core of the merge: one queue per stream, and rounds taken from their fronts.
+//!
+//! Invariant: a round is merged as soon as every stream has delivered its n-th value, and
+//! never earlier; each queue holds exactly the values of its stream that no round has used
+//! yet, oldest first. No threads and no I/O here.
+
+use std::collections::VecDeque;
+
+/// Per-stream queues of values waiting for their round.
+#[derive(Debug)]
+pub struct Rounds {
+    queues: Vec<VecDeque<i64>>,
+    ended: Vec<bool>,
+    merged: u64,
+}
+
+impl Rounds {
+    /// Queues for `streams` streams, numbered from 0.
+    pub fn new(streams: usize) -> Self {
+        Rounds {
+            queues: vec![VecDeque::new(); streams],
+            ended: vec![false; streams],
+            merged: 0,
+        }
+    }
+
+    /// Appends a stream's next values to its queue.
+    pub fn push(&mut self, stream: usize, values: &[i64]) {
+        self.queues[stream].extend(values);
+    }
+
+    /// Takes the next round, if every stream has a value waiting, and returns its sum.
+    /// The sum is an `i128`, so it is exact for any number of streams up to 2^64.
+    pub fn next_merge(&mut self) -> Option<i128> {
+        if self.queues.iter().any(VecDeque::is_empty) {
+            return None;
+        }
+        self.merged += 1;
+        Some(
+            self.queues
+                .iter_mut()
+                .flat_map(VecDeque::pop_front)
+                .map(i128::from)
+                .sum(),
+        )
+    }
+
+    /// Records that a stream will deliver no more values.
+    pub fn end(&mut self, stream: usize) {
+        self.ended[stream] = true;
+    }
+
+    /// Whether every stream has ended: nothing more can arrive.
+    pub fn is_over(&self) -> bool {
+        self.ended.iter().all(|&ended| ended)
+    }
+
+    /// How many rounds have been merged.
+    pub fn merged(&self) -> u64 {
+        self.merged
+    }
+
+    /// How many values of a stream are waiting for their round.
+    pub fn waiting(&self, stream: usize) -> usize {
+        self.queues[stream].len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_round_waits_for_every_stream() {
+        let mut rounds = Rounds::new(3);
+        rounds.push(0, &[1, 2]);
+        rounds.push(1, &[10]);
+        assert_eq!(rounds.next_merge(), None);
+        rounds.push(2, &[100, 200]);
+        assert_eq!(rounds.next_merge(), Some(111));
+        assert_eq!(rounds.next_merge(), None);
+        assert_eq!(
+            (rounds.waiting(0), rounds.waiting(1), rounds.waiting(2)),
+            (1, 0, 1)
+        );
+        rounds.push(1, &[20]);
+        assert_eq!(rounds.next_merge(), Some(222));
+        assert_eq!(rounds.merged(), 2);
+    }
+
+    #[test]
+    fn rounds_pair_values_by_position_not_by_arrival() {
+        let mut rounds = Rounds::new(2);
+        rounds.push(0, &[1, 2, 3]);
+        rounds.push(1, &[10]);
+        rounds.push(1, &[20, 30]);
+        let sums: Vec<i128> = std::iter::from_fn(|| rounds.next_merge()).collect();
+        assert_eq!(sums, [11, 22, 33]);
+    }
+
+    #[test]
+    fn sums_do_not_overflow() {
+        let mut rounds = Rounds::new(3);
+        for stream in 0..3 {
+            rounds.push(stream, &[i64::MAX - 1]);
+        }
+        assert_eq!(rounds.next_merge(), Some(3 * (i64::MAX as i128 - 1)));
+        for stream in 0..3 {
+            rounds.push(stream, &[i64::MIN]);
+        }
+        assert_eq!(rounds.next_merge(), Some(3 * i64::MIN as i128));
+    }
+
+    #[test]
+    fn the_run_is_over_when_every_stream_has_ended() {
+        let mut rounds = Rounds::new(2);
+        rounds.end(0);
+        assert!(!rounds.is_over());
+        rounds.end(1);
+        assert!(rounds.is_over());
+    }
+}

@@ -1,0 +1,270 @@
+//! Drives the real binary with arguments and checks its output, exit status and stderr.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_stream-merge");
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// The lines of a successful run, as (name, value) pairs.
+fn lines(args: &[&str]) -> Vec<(String, i128)> {
+    let output = run(args);
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    assert!(output.stderr.is_empty(), "{args:?}: {output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    stdout
+        .lines()
+        .map(|line| {
+            let (name, value) = line.split_once(' ').expect("NAME VALUE");
+            (name.to_string(), value.parse().expect("an integer"))
+        })
+        .collect()
+}
+
+/// Each stream's values in order, and the merges, from a run's lines.
+fn split(lines: &[(String, i128)], names: &[&str]) -> (Vec<Vec<i128>>, Vec<i128>) {
+    let of = |name: &str| lines.iter().filter(|l| l.0 == name).map(|l| l.1).collect();
+    (names.iter().map(|&name| of(name)).collect(), of("merge"))
+}
+
+/// Asserts that merge k is the sum of the k-th values and comes after them, that no value
+/// outside `names` appears, and that every stream has `rounds` values.
+fn assert_merged(lines: &[(String, i128)], names: &[&str], rounds: usize) {
+    let (streams, merges) = split(lines, names);
+    assert_eq!(merges.len(), rounds);
+    for (k, &merge) in merges.iter().enumerate() {
+        assert_eq!(
+            merge,
+            streams.iter().map(|s| s[k]).sum::<i128>(),
+            "merge {k}"
+        );
+    }
+    let mut seen = vec![0; names.len()];
+    let mut merged = 0;
+    for (name, _) in lines {
+        if name == "merge" {
+            merged += 1;
+            assert!(
+                seen.iter().all(|&n| n >= merged),
+                "merge {merged} before its values"
+            );
+        } else {
+            seen[names
+                .iter()
+                .position(|n| n == name)
+                .expect("a known stream")] += 1;
+        }
+    }
+    assert!(seen.iter().all(|&n| n == rounds));
+}
+
+mod merging {
+    use super::*;
+
+    #[test]
+    fn the_default_run_is_the_original_example() {
+        let lines = lines(&[]);
+        assert_merged(&lines, &["x", "y"], 4);
+        let (streams, _) = split(&lines, &["x", "y"]);
+        assert!(streams[0].iter().all(|v| (0..10).contains(v)));
+        assert!(streams[1].iter().all(|v| (100..110).contains(v)));
+    }
+
+    #[test]
+    fn every_merge_sums_the_nth_value_of_every_stream() {
+        let args = [
+            "-n",
+            "5000",
+            "-s",
+            "a=0..10",
+            "-s",
+            "b=-1000..1000",
+            "-s",
+            "c=5..6",
+        ];
+        let lines = lines(&args);
+        assert_merged(&lines, &["a", "b", "c"], 5000);
+        let (streams, _) = split(&lines, &["a", "b", "c"]);
+        assert!(streams[1].iter().all(|v| (-1000..1000).contains(v)));
+        assert!(streams[2].iter().all(|&v| v == 5));
+    }
+
+    #[test]
+    fn zero_messages_print_nothing() {
+        assert!(lines(&["-n", "0"]).is_empty());
+    }
+
+    #[test]
+    fn sums_are_exact_beyond_i64() {
+        let max = "x=9223372036854775806..9223372036854775807";
+        let min = "z=-9223372036854775808..-9223372036854775807";
+        let high = lines(&[
+            "-n",
+            "2",
+            "-s",
+            max,
+            "-s",
+            &max.replace('x', "y"),
+            "-s",
+            &max.replace('x', "w"),
+        ]);
+        assert_merged(&high, &["x", "y", "w"], 2);
+        assert_eq!(split(&high, &[]).1, [3 * (i64::MAX as i128 - 1); 2]);
+        let low = lines(&["-n", "1", "-s", min, "-s", &min.replace('z', "v")]);
+        assert_eq!(split(&low, &[]).1, [2 * i64::MIN as i128]);
+    }
+
+    #[test]
+    fn merges_only_prints_just_the_merges() {
+        let all = lines(&["-n", "300", "--seed", "9"]);
+        let merges = lines(&["-n", "300", "--seed", "9", "--merges-only"]);
+        assert!(merges.iter().all(|(name, _)| name == "merge"));
+        assert_eq!(
+            merges.iter().map(|l| l.1).collect::<Vec<_>>(),
+            split(&all, &[]).1
+        );
+    }
+}
+
+mod seeds {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_values_and_merges() {
+        let args = ["-n", "2000", "--seed", "42"];
+        let (first, second) = (lines(&args), lines(&args));
+        assert_eq!(split(&first, &["x", "y"]), split(&second, &["x", "y"]));
+        let other = lines(&["-n", "2000", "--seed", "43"]);
+        assert_ne!(split(&first, &["x", "y"]), split(&other, &["x", "y"]));
+    }
+
+    #[test]
+    fn a_streams_values_do_not_depend_on_its_neighbours() {
+        let alone = lines(&["-n", "500", "--seed", "5", "-s", "a=0..1000"]);
+        let crowded = lines(&[
+            "-n",
+            "500",
+            "--seed",
+            "5",
+            "-s",
+            "b=0..7",
+            "-s",
+            "a=0..1000",
+            "-s",
+            "c=1..2",
+        ]);
+        assert_eq!(split(&alone, &["a"]).0, split(&crowded, &["a"]).0);
+    }
+
+    #[test]
+    fn runs_without_a_seed_differ() {
+        let args = ["-n", "100", "-s", "a=0..1000000"];
+        assert_ne!(lines(&args), lines(&args));
+    }
+}
+
+mod usage {
+    use super::*;
+
+    #[test]
+    fn help_lists_every_option() {
+        let output = run(&["--help"]);
+        assert!(output.status.success());
+        let help = String::from_utf8(output.stdout).unwrap();
+        for option in [
+            "--messages",
+            "--stream",
+            "--seed",
+            "--merges-only",
+            "--help",
+            "--version",
+            "Example",
+        ] {
+            assert!(help.contains(option), "{option}");
+        }
+        assert_eq!(run(&["-h"]).stdout, help.as_bytes());
+    }
+
+    #[test]
+    fn version_names_the_program() {
+        let output = run(&["-V"]);
+        assert!(output.status.success());
+        assert_eq!(
+            output.stdout,
+            format!("stream-merge {}\n", env!("CARGO_PKG_VERSION")).as_bytes()
+        );
+    }
+
+    #[test]
+    fn each_usage_error_is_one_line_and_exit_2() {
+        for (args, problem) in [
+            (&["--messages"][..], "--messages needs a value"),
+            (&["-n", "x"], "--messages takes a whole number"),
+            (
+                &["-n", "99999999999999999999"],
+                "--messages takes a whole number",
+            ),
+            (&["--seed", "-1"], "--seed takes a whole number"),
+            (&["--frobnicate"], "unknown option '--frobnicate'"),
+            (&["extra"], "unexpected argument 'extra'"),
+            (&["-s", "x=0-1"], "invalid stream 'x=0-1'"),
+            (&["-s", "x=a..b"], "invalid stream 'x=a..b'"),
+            (&["-s", "x=3..1"], "LO must be less than HI"),
+            (&["-s", "merge=0..1"], "invalid stream 'merge=0..1'"),
+            (
+                &["-s", "x=0..1", "-s", "x=0..2"],
+                "stream 'x' is given twice",
+            ),
+            (&["-m=1"], "-m takes no value"),
+        ] {
+            let output = run(args);
+            let stderr = String::from_utf8(output.stderr).unwrap();
+            assert_eq!(output.status.code(), Some(2), "{args:?}");
+            assert!(output.stdout.is_empty(), "{args:?}");
+            assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+            assert!(stderr.starts_with("stream-merge: "), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(problem) && stderr.contains("--help"),
+                "{args:?}: {stderr}"
+            );
+        }
+    }
+}
+
+mod closed_output {
+    use super::*;
+
+    #[test]
+    fn a_closed_stdout_ends_a_long_run_at_once_and_quietly() {
+        let mut child = Command::new(BIN)
+            .args(["-n", "100000000"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(first.starts_with('x') || first.starts_with('y'), "{first}");
+        // The reader is dropped: stdout is closed. A full run would take many seconds.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "still running after stdout closed"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        assert!(output.stderr.is_empty(), "{output:?}");
+    }
+}
