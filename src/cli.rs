@@ -5,6 +5,13 @@
 
 use std::ffi::OsString;
 
+use crate::Settings;
+
+/// How far a stream may run ahead of the slowest one, unless `--window` says otherwise.
+/// Chosen by measurement (README, Performance): a smaller window wakes the leaves more
+/// often and slows the run; a larger one costs memory and gains little.
+pub const WINDOW: u64 = 16384;
+
 /// What the command line asks for.
 #[derive(Debug, PartialEq)]
 pub enum Command {
@@ -21,7 +28,9 @@ pub struct Config {
     pub messages: u64,
     /// `None`: a fresh seed for every run.
     pub seed: Option<u64>,
-    pub merges_only: bool,
+    pub settings: Settings,
+    /// Print a summary on stderr after the run.
+    pub stats: bool,
 }
 
 /// A generated stream: `name` with integers uniform in `[lo, hi)`.
@@ -45,12 +54,15 @@ Options:
                              the default streams x=0..10 and y=100..110
       --seed S               the same seed gives the same values and merges [default: random]
   -m, --merges-only          print only the merge lines
+      --window W             how many values a stream may run ahead of the slowest one;
+                             bounds memory [default: 16384]
+      --stats                after the run, print rounds, items, seconds and rounds/s on stderr
   -h, --help                 print this help
   -V, --version              print the version
 
 Output: one line per item, NAME VALUE. A stream's values are printed as the root receives
 them; `merge SUM` follows as soon as every stream has delivered the values it sums.
-The run ends when every stream has ended.
+The run ends as soon as some stream has ended and all its values are merged.
 
 Example:
   stream-merge -n 3 --seed 7 -s a=0..10 -s b=-5..5
@@ -66,7 +78,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         streams: Vec::new(),
         messages: 4,
         seed: None,
-        merges_only: false,
+        settings: Settings {
+            window: WINDOW,
+            merges_only: false,
+        },
+        stats: false,
     };
     // The rest of a group of short flags, such as `-V` left over from `-mV`.
     let mut pending: Option<String> = None;
@@ -102,6 +118,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         match option.as_str() {
             "-n" | "--messages" => config.messages = whole(&value("--messages")?, "--messages")?,
             "--seed" => config.seed = Some(whole(&value("--seed")?, "--seed")?),
+            "--window" => match whole(&value("--window")?, "--window")? {
+                0 => return Err("--window must be at least 1".to_string()),
+                window => config.settings.window = window,
+            },
             "-s" | "--stream" => {
                 let spec = stream(&value("--stream")?)?;
                 if config.streams.iter().any(|s| s.name == spec.name) {
@@ -109,7 +129,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 }
                 config.streams.push(spec);
             }
-            "-m" | "--merges-only" | "-h" | "--help" | "-V" | "--version" => {
+            "-m" | "--merges-only" | "--stats" | "-h" | "--help" | "-V" | "--version" => {
                 match inline.take() {
                     Some(value) if option.starts_with("--") || value.starts_with('=') => {
                         return Err(format!("{option} takes no value"));
@@ -119,7 +139,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 match option.as_str() {
                     "-h" | "--help" => return Ok(Command::Help),
                     "-V" | "--version" => return Ok(Command::Version),
-                    _ => config.merges_only = true,
+                    "--stats" => config.stats = true,
+                    _ => config.settings.merges_only = true,
                 }
             }
             _ => return Err(format!("unknown option '{option}'")),
@@ -193,8 +214,15 @@ mod tests {
         let config = run(&[]).unwrap();
         assert_eq!(config.streams, [spec("x", 0, 10), spec("y", 100, 110)]);
         assert_eq!(
-            (config.messages, config.seed, config.merges_only),
+            (config.messages, config.seed, config.stats),
             (4, None, false)
+        );
+        assert_eq!(
+            config.settings,
+            Settings {
+                window: WINDOW,
+                merges_only: false
+            }
         );
     }
 
@@ -213,7 +241,8 @@ mod tests {
 
     #[test]
     fn short_flags_group() {
-        assert!(run(&["-m"]).unwrap().merges_only);
+        assert!(run(&["-m"]).unwrap().settings.merges_only);
+        assert!(run(&["--stats"]).unwrap().stats);
         assert_eq!(parse(["-mV"].map(OsString::from)), Ok(Command::Version));
         assert_eq!(
             parse(["-n", "1", "-h"].map(OsString::from)),
@@ -228,6 +257,9 @@ mod tests {
             (&["-n", "-1"], "whole number"),
             (&["-n", "18446744073709551616"], "whole number"),
             (&["--seed", "x"], "whole number"),
+            (&["--window", "0"], "--window must be at least 1"),
+            (&["--window=-3"], "whole number"),
+            (&["--stats=1"], "--stats takes no value"),
             (&["--bogus"], "unknown option '--bogus'"),
             (&["-q"], "unknown option '-q'"),
             (&["stray"], "unexpected argument 'stray'"),

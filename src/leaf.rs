@@ -10,13 +10,14 @@ use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::root::Msg;
+use crate::window::Window;
 
 /// A stream's values, produced on its leaf's thread.
 pub type Values = Box<dyn Iterator<Item = i64> + Send>;
 
 /// How many values a leaf sends in one message, as IoTPy's `extend` does: one message per
 /// value would cost more than the merge itself.
-const BATCH: usize = 1024;
+const BATCH: u64 = 2048;
 
 /// `count` integers uniform in `[lo, hi)` (`lo < hi`). They depend only on the run's seed
 /// and the stream's name, so other streams can come and go without changing them.
@@ -34,12 +35,14 @@ fn stream_seed(seed: u64, name: &str) -> u64 {
     })
 }
 
-/// Runs one leaf: sends `values` to the root in batches, then how the stream ended. Stops
-/// early, quietly, once the root has hung up.
-pub(crate) fn feed(stream: usize, mut values: Values, tx: SyncSender<Msg>) {
+/// Runs one leaf: sends `values` to the root in batches, as the window allows, then how the
+/// stream ended. Stops early, quietly, once the root has stopped.
+pub(crate) fn feed(stream: usize, mut values: Values, window: &Window, tx: SyncSender<Msg>) {
     let fed = panic::catch_unwind(AssertUnwindSafe(|| {
-        loop {
-            let batch: Vec<i64> = values.by_ref().take(BATCH).collect();
+        let mut produced = 0;
+        while let Some(room) = window.room(produced) {
+            let batch: Vec<i64> = values.by_ref().take(room.min(BATCH) as usize).collect();
+            produced += batch.len() as u64;
             if batch.is_empty() || tx.send(Msg::Values(stream, batch)).is_err() {
                 return;
             }

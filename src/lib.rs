@@ -8,13 +8,15 @@ pub mod cli;
 mod leaf;
 mod root;
 mod rounds;
+mod window;
 
 use std::fmt;
 use std::io::{self, Write};
+use std::time::Instant;
 
 pub use cli::Config;
 pub use leaf::{Values, uniform};
-pub use root::{Stream, merge};
+pub use root::{Settings, Stream, Summary, merge};
 pub use rounds::Rounds;
 
 /// Why a run failed.
@@ -43,12 +45,28 @@ impl From<io::Error> for Error {
     }
 }
 
-/// Runs `config`, printing to `out`.
-pub fn run(config: &Config, out: impl Write) -> Result<(), Error> {
+/// Runs `config`, printing the merge to `out` and, with `--stats`, a summary to `notes`.
+pub fn run(config: &Config, out: impl Write, mut notes: impl Write) -> Result<(), Error> {
     let seed = config.seed.unwrap_or_else(rand::random);
     let streams = config.streams.iter().map(|spec| Stream {
         name: spec.name.clone(),
         values: uniform(seed, &spec.name, spec.lo, spec.hi, config.messages),
     });
-    merge(streams.collect(), config.merges_only, out).map(drop)
+    let start = Instant::now();
+    let summary = merge(streams.collect(), config.settings, out)?;
+    if config.stats {
+        let seconds = start.elapsed().as_secs_f64();
+        let items = summary
+            .unmatched
+            .iter()
+            .map(|(name, left)| format!("{name} {}", summary.merged + *left as u64));
+        let _ = write!(
+            notes,
+            "rounds merged: {}\nitems: {}\nelapsed: {seconds:.3} s\nrounds per second: {:.0}\n",
+            summary.merged,
+            items.collect::<Vec<_>>().join(", "),
+            summary.merged as f64 / seconds,
+        );
+    }
+    Ok(())
 }

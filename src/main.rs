@@ -19,7 +19,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match stream_merge::run(&config, io::stdout().lock()) {
+    match stream_merge::run(&config, io::stdout().lock(), io::stderr()) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader has gone, as with `stream-merge | head`: nothing left to do.
         Err(Error::Write(e)) if e.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,

@@ -11,6 +11,7 @@ use std::thread;
 use crate::Error;
 use crate::leaf::{self, Values};
 use crate::rounds::Rounds;
+use crate::window::Window;
 
 /// What a leaf tells the root.
 pub(crate) enum Msg {
@@ -28,38 +29,86 @@ pub struct Stream {
     pub values: Values,
 }
 
-/// How many messages may wait in the channel before a leaf blocks on sending.
+/// How the root merges and prints.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settings {
+    /// How many values a stream may run ahead of the slowest one; at least 1.
+    pub window: u64,
+    /// Print only the `merge` lines.
+    pub merges_only: bool,
+}
+
+/// What a merge leaves: how many rounds it merged, and each stream's values left over.
+#[derive(Debug, PartialEq)]
+pub struct Summary {
+    pub merged: u64,
+    /// Each stream's name and how many of its values the root received but no round used.
+    pub unmatched: Vec<(String, usize)>,
+}
+
+/// How many messages may wait in the channel before a leaf blocks on sending: room for
+/// every batch that two streams' windows let them send, so that leaves rarely block.
 const CHANNEL: usize = 16;
 
-/// Merges `streams` and prints to `out`; returns the number of rounds merged. The
-/// calling thread is the root.
-pub fn merge(streams: Vec<Stream>, merges_only: bool, out: impl Write) -> Result<u64, Error> {
+/// Merges `streams` and prints to `out`. The calling thread is the root; it returns when
+/// every stream has ended, or on the first failure, having printed everything merged.
+pub fn merge(streams: Vec<Stream>, settings: Settings, out: impl Write) -> Result<Summary, Error> {
     let names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
+    let window = Window::new(settings.window);
     let (tx, rx) = mpsc::sync_channel(CHANNEL);
     thread::scope(|scope| {
         for (stream, Stream { values, .. }) in streams.into_iter().enumerate() {
-            let tx = tx.clone();
-            scope.spawn(move || leaf::feed(stream, values, tx));
+            let (window, tx) = (&window, tx.clone());
+            scope.spawn(move || leaf::feed(stream, values, window, tx));
         }
         drop(tx);
-        root(rx, &names, Printer::new(out, &names, merges_only))
+        let rounds = root(
+            rx,
+            &names,
+            &window,
+            Printer::new(out, &names, settings.merges_only),
+        );
+        window.stop();
+        let rounds = rounds?;
+        let unmatched = names
+            .iter()
+            .enumerate()
+            .map(|(s, name)| (name.clone(), rounds.waiting(s)));
+        Ok(Summary {
+            merged: rounds.merged(),
+            unmatched: unmatched.collect(),
+        })
     })
 }
 
-/// The root's loop. Returning drops `rx`, which tells every leaf still running to stop.
+/// The root's loop. Returning drops `rx`, which tells every leaf still sending to stop.
 fn root(
     rx: Receiver<Msg>,
     names: &[String],
+    window: &Window,
     mut printer: Printer<impl Write>,
-) -> Result<u64, Error> {
+) -> Result<Rounds, Error> {
     let mut rounds = Rounds::new(names.len());
-    for msg in rx {
+    while !rounds.is_over() {
+        let msg = match rx.try_recv() {
+            Ok(msg) => msg,
+            Err(_) => {
+                printer.flush()?; // about to wait: show what is merged so far
+                let Ok(msg) = rx.recv() else { break };
+                msg
+            }
+        };
         match msg {
             Msg::Values(stream, values) => {
-                printer.values(stream, &values)?;
+                printer.values(stream, &values);
                 rounds.push(stream, &values);
+                let merged = rounds.merged();
                 while let Some(sum) = rounds.next_merge() {
-                    printer.merge(sum)?;
+                    printer.merge(sum);
+                }
+                printer.write()?;
+                if rounds.merged() > merged {
+                    window.advance(rounds.merged());
                 }
             }
             Msg::End(stream) => rounds.end(stream),
@@ -68,17 +117,17 @@ fn root(
                 return Err(Error::Failed(names[stream].clone()));
             }
         }
-        if rounds.is_over() {
-            break;
-        }
     }
     printer.flush()?;
-    Ok(rounds.merged())
+    Ok(rounds)
 }
 
 /// The root's output: `NAME VALUE` lines through one buffered writer.
 struct Printer<W: Write> {
     out: BufWriter<W>,
+    /// The lines of the message at hand, written out in one piece: many small writes to a
+    /// `BufWriter` cost more than the merge.
+    text: Vec<u8>,
     /// `NAME ` for each stream, or nothing at all with `--merges-only`.
     prefixes: Option<Vec<Vec<u8>>>,
 }
@@ -88,31 +137,39 @@ impl<W: Write> Printer<W> {
         let prefixes = names.iter().map(|name| format!("{name} ").into_bytes());
         Printer {
             out: BufWriter::with_capacity(1 << 16, out),
+            text: Vec::new(),
             prefixes: (!merges_only).then(|| prefixes.collect()),
         }
     }
 
-    fn values(&mut self, stream: usize, values: &[i64]) -> io::Result<()> {
+    fn values(&mut self, stream: usize, values: &[i64]) {
         if let Some(prefixes) = &self.prefixes {
             for &value in values {
-                line(&mut self.out, &prefixes[stream], value.into())?;
+                line(&mut self.text, &prefixes[stream], value.into());
             }
         }
+    }
+
+    fn merge(&mut self, sum: i128) {
+        line(&mut self.text, b"merge ", sum);
+    }
+
+    /// Hands the lines so far to the buffered writer.
+    fn write(&mut self) -> io::Result<()> {
+        self.out.write_all(&self.text)?;
+        self.text.clear();
         Ok(())
     }
 
-    fn merge(&mut self, sum: i128) -> io::Result<()> {
-        line(&mut self.out, b"merge ", sum)
-    }
-
     fn flush(&mut self) -> io::Result<()> {
+        self.write()?;
         self.out.flush()
     }
 }
 
-/// Writes `prefix`, `n` in decimal and a newline. Done by hand: on the hot path, std's
+/// Appends `prefix`, `n` in decimal and a newline. Done by hand: on the hot path, std's
 /// formatting machinery costs more than the merge.
-fn line(out: &mut impl Write, prefix: &[u8], n: i128) -> io::Result<()> {
+fn line(text: &mut Vec<u8>, prefix: &[u8], n: i128) {
     let mut buf = [0u8; 41]; // a sign, up to 39 digits and '\n'
     let mut at = buf.len() - 1;
     buf[at] = b'\n';
@@ -135,8 +192,8 @@ fn line(out: &mut impl Write, prefix: &[u8], n: i128) -> io::Result<()> {
         at -= 1;
         buf[at] = b'-';
     }
-    out.write_all(prefix)?;
-    out.write_all(&buf[at..])
+    text.extend_from_slice(prefix);
+    text.extend_from_slice(&buf[at..]);
 }
 
 #[cfg(test)]
@@ -144,9 +201,9 @@ mod tests {
     use super::*;
 
     fn printed(n: i128) -> String {
-        let mut out = Vec::new();
-        line(&mut out, b"v ", n).unwrap();
-        String::from_utf8(out).unwrap()
+        let mut text = Vec::new();
+        line(&mut text, b"v ", n);
+        String::from_utf8(text).unwrap()
     }
 
     #[test]

@@ -50,9 +50,11 @@ impl Rounds {
         self.ended[stream] = true;
     }
 
-    /// Whether every stream has ended: nothing more can arrive.
+    /// Whether no further round is possible: some stream has ended and has no value
+    /// waiting, as in ReactiveX's `zip`. When every stream has the same length, that is
+    /// when every stream has ended.
     pub fn is_over(&self) -> bool {
-        self.ended.iter().all(|&ended| ended)
+        (self.queues.iter().zip(&self.ended)).any(|(queue, &ended)| ended && queue.is_empty())
     }
 
     /// How many rounds have been merged.
@@ -112,11 +114,17 @@ mod tests {
     }
 
     #[test]
-    fn the_run_is_over_when_every_stream_has_ended() {
+    fn the_run_is_over_once_an_ended_stream_has_nothing_waiting() {
         let mut rounds = Rounds::new(2);
+        rounds.push(0, &[1, 2]);
         rounds.end(0);
         assert!(!rounds.is_over());
-        rounds.end(1);
+        rounds.push(1, &[10]);
+        assert_eq!(rounds.next_merge(), Some(11));
+        assert!(!rounds.is_over());
+        rounds.push(1, &[20, 30]);
+        assert_eq!(rounds.next_merge(), Some(22));
         assert!(rounds.is_over());
+        assert_eq!((rounds.waiting(0), rounds.waiting(1)), (0, 1));
     }
 }

@@ -133,6 +133,40 @@ mod merging {
     }
 }
 
+mod window {
+    use super::*;
+
+    #[test]
+    fn the_smallest_window_still_merges_every_round() {
+        let lines = lines(&[
+            "-n", "3000", "--window", "1", "-s", "a=0..5", "-s", "b=7..9", "-s", "c=-9..0",
+        ]);
+        assert_merged(&lines, &["a", "b", "c"], 3000);
+    }
+
+    #[test]
+    fn stats_summarise_the_run_on_stderr() {
+        let output = run(&["-n", "1234", "--stats", "--merges-only"]);
+        assert!(output.status.success());
+        assert_eq!(
+            String::from_utf8(output.stdout).unwrap().lines().count(),
+            1234
+        );
+        let stats = String::from_utf8(output.stderr).unwrap();
+        let lines: Vec<&str> = stats.lines().collect();
+        assert_eq!(
+            lines[..2],
+            ["rounds merged: 1234", "items: x 1234, y 1234"],
+            "{stats}"
+        );
+        assert!(
+            lines[2].starts_with("elapsed: ") && lines[2].ends_with(" s"),
+            "{stats}"
+        );
+        assert!(lines[3].starts_with("rounds per second: "), "{stats}");
+    }
+}
+
 mod seeds {
     use super::*;
 
@@ -212,6 +246,8 @@ mod usage {
                 "--messages takes a whole number",
             ),
             (&["--seed", "-1"], "--seed takes a whole number"),
+            (&["--window", "0"], "--window must be at least 1"),
+            (&["--window"], "--window needs a value"),
             (&["--frobnicate"], "unknown option '--frobnicate'"),
             (&["extra"], "unexpected argument 'extra'"),
             (&["-s", "x=0-1"], "invalid stream 'x=0-1'"),

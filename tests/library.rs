@@ -1,6 +1,12 @@
 //! Drives the merge through the library API, with sources the command line cannot make.
 
-use stream_merge::{Error, Stream, merge};
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use stream_merge::{Error, Settings, Stream, Summary, merge};
 
 fn stream(name: &str, values: impl Iterator<Item = i64> + Send + 'static) -> Stream {
     Stream {
@@ -9,6 +15,11 @@ fn stream(name: &str, values: impl Iterator<Item = i64> + Send + 'static) -> Str
     }
 }
 
+const MERGES_ONLY: Settings = Settings {
+    window: 8192,
+    merges_only: true,
+};
+
 #[test]
 fn a_failing_source_is_reported_by_name_and_the_root_ends() {
     let failing = (0..).map(|i| if i < 3000 { i } else { panic!("sensor lost") });
@@ -16,7 +27,7 @@ fn a_failing_source_is_reported_by_name_and_the_root_ends() {
     let mut out = Vec::new();
     let result = merge(
         vec![stream("x", failing), stream("y", endless)],
-        true,
+        MERGES_ONLY,
         &mut out,
     );
     assert!(
@@ -38,10 +49,72 @@ fn a_failing_source_is_reported_by_name_and_the_root_ends() {
 #[test]
 fn streams_of_different_lengths_merge_as_far_as_the_shortest() {
     let mut out = Vec::new();
-    let merged = merge(vec![stream("a", 0..5), stream("b", 10..13)], true, &mut out);
-    assert_eq!(merged.unwrap(), 3);
+    let summary = merge(
+        vec![stream("a", 0..5), stream("b", 10..13)],
+        MERGES_ONLY,
+        &mut out,
+    );
+    let unmatched = vec![("a".to_string(), 2), ("b".to_string(), 0)];
+    assert_eq!(
+        summary.unwrap(),
+        Summary {
+            merged: 3,
+            unmatched
+        }
+    );
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "merge 10\nmerge 12\nmerge 14\n"
     );
+}
+
+/// A writer that hands every write to the test as it happens.
+struct Tap(mpsc::Sender<Vec<u8>>);
+
+impl Write for Tap {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let _ = self.0.send(buf.to_vec());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_held_back_stream_keeps_the_other_within_the_window_and_each_merge_shows_at_once() {
+    let (x, x_values) = mpsc::channel::<i64>();
+    let pulled = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&pulled);
+    let y = (0..50).inspect(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let (tap, written) = mpsc::channel();
+    let settings = Settings {
+        window: 1,
+        merges_only: true,
+    };
+    thread::scope(|scope| {
+        let x_tx = x; // owned here, so that a failed assertion ends x and the root with it
+        let streams = vec![stream("x", x_values.into_iter()), stream("y", y)];
+        let root = scope.spawn(move || merge(streams, settings, Tap(tap)));
+        thread::sleep(Duration::from_millis(100));
+        assert!(pulled.load(Ordering::SeqCst) <= 1, "y ran ahead of x");
+        let mut output = Vec::new();
+        for k in 0..50 {
+            x_tx.send(1000).unwrap();
+            // The root now waits for x, but merge k must already be out.
+            let expected = format!("merge {}\n", 1000 + k);
+            while !String::from_utf8_lossy(&output).ends_with(&expected) {
+                let bytes = written
+                    .recv_timeout(Duration::from_secs(20))
+                    .expect("merge printed");
+                output.extend(bytes);
+            }
+            // Merged k + 1 rounds: y may have produced one more, no further.
+            assert!(pulled.load(Ordering::SeqCst) <= k as u64 + 2, "round {k}");
+        }
+        drop(x_tx);
+        assert_eq!(root.join().unwrap().unwrap().merged, 50);
+    });
 }

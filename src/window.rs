@@ -1,0 +1,94 @@
+//! The window: how far a generated stream may run ahead of the merge.
+//!
+//! Invariant: a leaf has produced at most `merged + size` values, `merged` being the rounds
+//! the root has merged so far; so its queue at the root never holds more than `size` values,
+//! whatever the relative speed of the streams.
+
+use std::sync::{Condvar, Mutex};
+
+pub(crate) struct Window {
+    size: u64,
+    state: Mutex<State>,
+    moved: Condvar,
+}
+
+struct State {
+    merged: u64,
+    stopped: bool,
+}
+
+impl Window {
+    pub(crate) fn new(size: u64) -> Self {
+        let state = Mutex::new(State {
+            merged: 0,
+            stopped: false,
+        });
+        Window {
+            size,
+            state,
+            moved: Condvar::new(),
+        }
+    }
+
+    /// How many more values a leaf that has produced `produced` may produce: waits until
+    /// that is at least one. `None` once the root has stopped.
+    pub(crate) fn room(&self, produced: u64) -> Option<u64> {
+        let limit = |state: &State| state.merged.saturating_add(self.size);
+        let state = self.state.lock().unwrap();
+        let state = self
+            .moved
+            .wait_while(state, |state| !state.stopped && produced >= limit(state))
+            .unwrap();
+        (!state.stopped).then(|| limit(&state) - produced)
+    }
+
+    /// The root has merged `merged` rounds. Leaves see it, and are woken, once the merge has
+    /// moved half a window: a woken leaf has room for a long run of values, and the root
+    /// does not pay for waking leaves on every message.
+    pub(crate) fn advance(&self, merged: u64) {
+        let mut state = self.state.lock().unwrap();
+        if merged - state.merged >= self.size.div_ceil(2) {
+            state.merged = merged;
+            self.moved.notify_all();
+        }
+    }
+
+    /// The root has stopped: wakes every leaf, for good.
+    pub(crate) fn stop(&self) {
+        self.state.lock().unwrap().stopped = true;
+        self.moved.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_is_what_the_window_leaves() {
+        let window = Window::new(4);
+        assert_eq!(window.room(0), Some(4));
+        assert_eq!(window.room(3), Some(1));
+        window.advance(1); // less than half the window: not yet seen
+        assert_eq!(window.room(3), Some(1));
+        window.advance(10);
+        assert_eq!(window.room(4), Some(10));
+        window.stop();
+        assert_eq!(window.room(0), None);
+    }
+
+    #[test]
+    fn a_leaf_at_the_edge_waits_for_a_merge_or_the_stop() {
+        let window = Window::new(2);
+        std::thread::scope(|scope| {
+            let leaf = scope.spawn(|| window.room(2));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(!leaf.is_finished());
+            window.advance(1);
+            assert_eq!(leaf.join().unwrap(), Some(1));
+            let leaf = scope.spawn(|| window.room(3));
+            window.stop();
+            assert_eq!(leaf.join().unwrap(), None);
+        });
+    }
+}
