@@ -4,6 +4,8 @@
 //! unique name and a non-empty range.
 
 use std::ffi::OsString;
+use std::ops::Range;
+use std::path::PathBuf;
 
 use crate::Settings;
 
@@ -31,20 +33,22 @@ pub struct Config {
     pub settings: Settings,
     /// Print a summary on stderr after the run.
     pub stats: bool,
+    /// Where external streams' values come from; `None` or `-`: stdin.
+    pub input: Option<PathBuf>,
 }
 
-/// A generated stream: `name` with integers uniform in `[lo, hi)`.
+/// A stream: generated, with integers uniform in `range`, or external (`None`), with values
+/// read from the input.
 #[derive(Debug, PartialEq)]
 pub struct StreamSpec {
     pub name: String,
-    pub lo: i64,
-    pub hi: i64,
+    pub range: Option<Range<i64>>,
 }
 
 pub const HELP: &str = "\
-stream-merge: leaf threads generate streams of random integers and send them to one root
-thread, which prints every value and, as soon as every stream has delivered its n-th value,
-their sum.
+stream-merge: leaf threads generate streams of random integers, or read them from the
+input, and send them to one root thread, which prints every value and, as soon as every
+stream has delivered its n-th value, their sum.
 
 Usage: stream-merge [OPTIONS]
 
@@ -52,6 +56,8 @@ Options:
   -n, --messages N           values per stream [default: 4]
   -s, --stream NAME=LO..HI   a stream of integers uniform in [LO, HI); repeatable; replaces
                              the default streams x=0..10 and y=100..110
+  -s, --stream NAME          an external stream: its values come from the input
+  -i, --input FILE           where external streams' values come from [default: - (stdin)]
       --seed S               the same seed gives the same values and merges [default: random]
   -m, --merges-only          print only the merge lines
       --window W             how many values a stream may run ahead of the slowest one;
@@ -60,7 +66,10 @@ Options:
   -h, --help                 print this help
   -V, --version              print the version
 
-Output: one line per item, NAME VALUE. A stream's values are printed as the root receives
+Input and output: one line per item, NAME VALUE. Input lines named merge are skipped, so
+the output of one run can be the input of another.
+
+Output: A stream's values are printed as the root receives
 them; `merge SUM` follows as soon as every stream has delivered the values it sums.
 The run ends as soon as some stream has ended and all its values are merged.
 
@@ -83,6 +92,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             merges_only: false,
         },
         stats: false,
+        input: None,
     };
     // The rest of a group of short flags, such as `-V` left over from `-mV`.
     let mut pending: Option<String> = None;
@@ -122,6 +132,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 0 => return Err("--window must be at least 1".to_string()),
                 window => config.settings.window = window,
             },
+            "-i" | "--input" => config.input = Some(value("--input")?.into()),
             "-s" | "--stream" => {
                 let spec = stream(&value("--stream")?)?;
                 if config.streams.iter().any(|s| s.name == spec.name) {
@@ -147,17 +158,17 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         }
     }
     if config.streams.is_empty() {
-        config.streams = vec![spec("x", 0, 10), spec("y", 100, 110)];
+        config.streams = vec![spec("x", Some(0..10)), spec("y", Some(100..110))];
+    }
+    if config.input.is_some() && config.streams.iter().all(|s| s.range.is_some()) {
+        return Err("--input needs an external stream (-s NAME)".to_string());
     }
     Ok(Command::Run(config))
 }
 
-fn spec(name: &str, lo: i64, hi: i64) -> StreamSpec {
-    StreamSpec {
-        name: name.to_string(),
-        lo,
-        hi,
-    }
+fn spec(name: &str, range: Option<Range<i64>>) -> StreamSpec {
+    let name = name.to_string();
+    StreamSpec { name, range }
 }
 
 /// A whole number from 0 to `u64::MAX`.
@@ -170,15 +181,19 @@ fn whole(value: &str, option: &str) -> Result<u64, String> {
     })
 }
 
-/// `NAME=LO..HI`.
+/// `NAME=LO..HI`, or `NAME` for an external stream.
 fn stream(value: &str) -> Result<StreamSpec, String> {
     let bad = |why: &str| format!("invalid stream '{value}': {why}");
-    let (name, range) = value
-        .split_once('=')
-        .ok_or_else(|| bad("expected NAME=LO..HI"))?;
+    let (name, range) = match value.split_once('=') {
+        Some((name, range)) => (name, Some(range)),
+        None => (value, None),
+    };
     if name.is_empty() || name.contains(char::is_whitespace) || name == "merge" {
         return Err(bad("a name is not empty, has no spaces and is not 'merge'"));
     }
+    let Some(range) = range else {
+        return Ok(spec(name, None));
+    };
     let (lo, hi) = range
         .split_once("..")
         .ok_or_else(|| bad("expected NAME=LO..HI"))?;
@@ -195,7 +210,7 @@ fn stream(value: &str) -> Result<StreamSpec, String> {
     if lo >= hi {
         return Err(bad("LO must be less than HI"));
     }
-    Ok(spec(name, lo, hi))
+    Ok(spec(name, Some(lo..hi)))
 }
 
 #[cfg(test)]
@@ -212,7 +227,11 @@ mod tests {
     #[test]
     fn no_arguments_give_the_original_example() {
         let config = run(&[]).unwrap();
-        assert_eq!(config.streams, [spec("x", 0, 10), spec("y", 100, 110)]);
+        assert_eq!(
+            config.streams,
+            [spec("x", Some(0..10)), spec("y", Some(100..110))]
+        );
+        assert_eq!(config.input, None);
         assert_eq!(
             (config.messages, config.seed, config.stats),
             (4, None, false)
@@ -235,8 +254,15 @@ mod tests {
         ] {
             let config = run(args).unwrap();
             assert_eq!((config.messages, config.seed), (9, Some(3)), "{args:?}");
-            assert_eq!(config.streams, [spec("a", -5, -1)], "{args:?}");
+            assert_eq!(config.streams, [spec("a", Some(-5..-1))], "{args:?}");
         }
+    }
+
+    #[test]
+    fn a_stream_without_a_range_is_external() {
+        let config = run(&["-s", "x", "-s", "y=0..5", "-i", "data.txt"]).unwrap();
+        assert_eq!(config.streams, [spec("x", None), spec("y", Some(0..5))]);
+        assert_eq!(config.input, Some(PathBuf::from("data.txt")));
     }
 
     #[test]
@@ -272,7 +298,13 @@ mod tests {
             (&["-s", "=0..1"], "a name"),
             (&["-s", "a b=0..1"], "a name"),
             (&["-s", "merge=0..1"], "a name"),
-            (&["-s", "x"], "expected NAME=LO..HI"),
+            (&["-s", "x="], "expected NAME=LO..HI"),
+            (&["-s", "x", "-s", "x=0..1"], "stream 'x' is given twice"),
+            (&["-i", "f"], "--input needs an external stream"),
+            (
+                &["-s", "x=0..1", "--input=f"],
+                "--input needs an external stream",
+            ),
             (
                 &["-s", "a=0..1", "-s", "a=2..3"],
                 "stream 'a' is given twice",

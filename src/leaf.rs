@@ -3,6 +3,7 @@
 //! Invariant: every leaf's last message is `End` or, if its source panicked, `Failed`; so
 //! the root learns how each stream ended and never waits on a leaf that is gone.
 
+use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::SyncSender;
 
@@ -19,11 +20,11 @@ pub type Values = Box<dyn Iterator<Item = i64> + Send>;
 /// value would cost more than the merge itself.
 const BATCH: u64 = 2048;
 
-/// `count` integers uniform in `[lo, hi)` (`lo < hi`). They depend only on the run's seed
-/// and the stream's name, so other streams can come and go without changing them.
-pub fn uniform(seed: u64, name: &str, lo: i64, hi: i64, count: u64) -> Values {
+/// `count` integers uniform in `range`, which is not empty. They depend only on the run's
+/// seed and the stream's name, so other streams can come and go without changing them.
+pub fn uniform(seed: u64, name: &str, range: Range<i64>, count: u64) -> Values {
     let mut rng = SmallRng::seed_from_u64(stream_seed(seed, name));
-    Box::new((0..count).map(move |_| rng.random_range(lo..hi)))
+    Box::new((0..count).map(move |_| rng.random_range(range.clone())))
 }
 
 /// The run's seed and a stream's name mixed by 64-bit FNV-1a: stable across platforms
@@ -61,16 +62,16 @@ mod tests {
 
     #[test]
     fn values_are_in_range_and_follow_the_seed_and_name() {
-        let a: Vec<i64> = uniform(7, "a", -3, 4, 1000).collect();
+        let a: Vec<i64> = uniform(7, "a", -3..4, 1000).collect();
         assert_eq!(a.len(), 1000);
         assert!(a.iter().all(|v| (-3..4).contains(v)));
-        assert_eq!(a, uniform(7, "a", -3, 4, 1000).collect::<Vec<_>>());
-        assert_ne!(a, uniform(8, "a", -3, 4, 1000).collect::<Vec<_>>());
-        assert_ne!(a, uniform(7, "b", -3, 4, 1000).collect::<Vec<_>>());
+        assert_eq!(a, uniform(7, "a", -3..4, 1000).collect::<Vec<_>>());
+        assert_ne!(a, uniform(8, "a", -3..4, 1000).collect::<Vec<_>>());
+        assert_ne!(a, uniform(7, "b", -3..4, 1000).collect::<Vec<_>>());
     }
 
     #[test]
     fn the_widest_range_is_allowed() {
-        assert_eq!(uniform(1, "w", i64::MIN, i64::MAX, 10).count(), 10);
+        assert_eq!(uniform(1, "w", i64::MIN..i64::MAX, 10).count(), 10);
     }
 }

@@ -5,18 +5,21 @@
 //! to `root::merge`, which spawns a `leaf` per stream and merges with the pure `rounds` core.
 
 pub mod cli;
+mod input;
 mod leaf;
 mod root;
 mod rounds;
 mod window;
 
 use std::fmt;
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
 use std::time::Instant;
 
 pub use cli::Config;
 pub use leaf::{Values, uniform};
-pub use root::{Settings, Stream, Summary, merge};
+pub use root::{Settings, Source, Stream, Summary, merge};
 pub use rounds::Rounds;
 
 /// Why a run failed.
@@ -26,6 +29,12 @@ pub enum Error {
     Failed(String),
     /// The output could not be written; `BrokenPipe` means the reader has gone.
     Write(io::Error),
+    /// The input file could not be opened.
+    Open(PathBuf, io::Error),
+    /// The input could not be read.
+    Read(io::Error),
+    /// A line of the input is bad.
+    Input { line: u64, problem: String },
 }
 
 impl fmt::Display for Error {
@@ -33,6 +42,9 @@ impl fmt::Display for Error {
         match self {
             Error::Failed(name) => write!(f, "stream '{name}' failed"),
             Error::Write(e) => write!(f, "cannot write output: {e}"),
+            Error::Open(path, e) => write!(f, "cannot open '{}': {e}", path.display()),
+            Error::Read(e) => write!(f, "cannot read input: {e}"),
+            Error::Input { line, problem } => write!(f, "input line {line}: {problem}"),
         }
     }
 }
@@ -45,15 +57,30 @@ impl From<io::Error> for Error {
     }
 }
 
-/// Runs `config`, printing the merge to `out` and, with `--stats`, a summary to `notes`.
+/// Runs `config`, printing the merge to `out`, and to `notes` the values no merge used
+/// and, with `--stats`, a summary.
 pub fn run(config: &Config, out: impl Write, mut notes: impl Write) -> Result<(), Error> {
     let seed = config.seed.unwrap_or_else(rand::random);
     let streams = config.streams.iter().map(|spec| Stream {
         name: spec.name.clone(),
-        values: uniform(seed, &spec.name, spec.lo, spec.hi, config.messages),
+        source: match &spec.range {
+            Some(range) => {
+                Source::Values(uniform(seed, &spec.name, range.clone(), config.messages))
+            }
+            None => Source::External,
+        },
     });
+    let input: Box<dyn Read + Send> = match &config.input {
+        Some(path) if path.as_os_str() != "-" => {
+            Box::new(File::open(path).map_err(|e| Error::Open(path.clone(), e))?)
+        }
+        _ => Box::new(io::stdin()),
+    };
     let start = Instant::now();
-    let summary = merge(streams.collect(), config.settings, out)?;
+    let summary = merge(streams.collect(), input, config.settings, out)?;
+    for (name, left) in summary.unmatched.iter().filter(|(_, left)| *left > 0) {
+        let _ = writeln!(notes, "{name}: {left} unmatched");
+    }
     if config.stats {
         let seconds = start.elapsed().as_secs_f64();
         let items = summary

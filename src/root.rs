@@ -1,19 +1,21 @@
-//! The root: spawns one leaf thread per stream, takes their messages from one channel,
-//! and prints each value and each merge through one buffered writer.
+//! The root: spawns one leaf thread per generated stream and one reader for the external
+//! ones, takes their messages from one channel, and prints each value and each merge
+//! through one buffered writer.
 //!
 //! Invariant: every line is whole; a stream's values are printed in the order the root
 //! received them, and each `merge` line comes after the lines of the values it sums.
 
-use std::io::{self, BufWriter, Write};
+use std::collections::HashMap;
+use std::io::{self, BufWriter, Read, Write};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 
-use crate::Error;
 use crate::leaf::{self, Values};
 use crate::rounds::Rounds;
 use crate::window::Window;
+use crate::{Error, input};
 
-/// What a leaf tells the root.
+/// What a leaf or the reader tells the root.
 pub(crate) enum Msg {
     /// A stream's next values, in order.
     Values(usize, Vec<i64>),
@@ -21,12 +23,23 @@ pub(crate) enum Msg {
     End(usize),
     /// The stream's source panicked.
     Failed(usize),
+    /// The input's line so numbered is bad, for the reason given.
+    BadLine(u64, String),
+    /// The input could not be read.
+    Unreadable(io::Error),
 }
 
-/// A named stream and the values its leaf will feed.
+/// A named stream and where its values come from.
 pub struct Stream {
     pub name: String,
-    pub values: Values,
+    pub source: Source,
+}
+
+pub enum Source {
+    /// Values fed by a leaf thread of their own, within the window.
+    Values(Values),
+    /// Values read from the input, `NAME VALUE` a line.
+    External,
 }
 
 /// How the root merges and prints.
@@ -50,16 +63,37 @@ pub struct Summary {
 /// every batch that two streams' windows let them send, so that leaves rarely block.
 const CHANNEL: usize = 16;
 
-/// Merges `streams` and prints to `out`. The calling thread is the root; it returns when
-/// every stream has ended, or on the first failure, having printed everything merged.
-pub fn merge(streams: Vec<Stream>, settings: Settings, out: impl Write) -> Result<Summary, Error> {
+/// Merges `streams` and prints to `out`; external streams are read from `input`, which is
+/// not touched when there are none. The calling thread is the root; it returns as soon as
+/// no further merge is possible, or on the first failure, having printed everything merged.
+///
+/// The reader is not joined: it may be blocked reading an input that has not ended, and
+/// must not hold up the end of the run.
+pub fn merge(
+    streams: Vec<Stream>,
+    input: impl Read + Send + 'static,
+    settings: Settings,
+    out: impl Write,
+) -> Result<Summary, Error> {
     let names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
     let window = Window::new(settings.window);
     let (tx, rx) = mpsc::sync_channel(CHANNEL);
     thread::scope(|scope| {
-        for (stream, Stream { values, .. }) in streams.into_iter().enumerate() {
+        let mut external = HashMap::new();
+        for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
             let (window, tx) = (&window, tx.clone());
-            scope.spawn(move || leaf::feed(stream, values, window, tx));
+            match source {
+                Source::Values(values) => {
+                    scope.spawn(move || leaf::feed(stream, values, window, tx));
+                }
+                Source::External => {
+                    external.insert(name, stream);
+                }
+            }
+        }
+        if !external.is_empty() {
+            let tx = tx.clone();
+            thread::spawn(move || input::read(input, external, tx));
         }
         drop(tx);
         let rounds = root(
@@ -112,10 +146,9 @@ fn root(
                 }
             }
             Msg::End(stream) => rounds.end(stream),
-            Msg::Failed(stream) => {
-                printer.flush()?;
-                return Err(Error::Failed(names[stream].clone()));
-            }
+            Msg::Failed(stream) => return printer.fail(Error::Failed(names[stream].clone())),
+            Msg::BadLine(line, problem) => return printer.fail(Error::Input { line, problem }),
+            Msg::Unreadable(e) => return printer.fail(Error::Read(e)),
         }
     }
     printer.flush()?;
@@ -164,6 +197,12 @@ impl<W: Write> Printer<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.write()?;
         self.out.flush()
+    }
+
+    /// Ends the run with `error`, once everything merged so far is out.
+    fn fail<T>(&mut self, error: Error) -> Result<T, Error> {
+        self.flush()?;
+        Err(error)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Drives the real binary with arguments and checks its output, exit status and stderr.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_stream-merge");
@@ -13,12 +13,39 @@ fn run(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-/// The lines of a successful run, as (name, value) pairs.
-fn lines(args: &[&str]) -> Vec<(String, i128)> {
-    let output = run(args);
-    assert!(output.status.success(), "{args:?}: {output:?}");
-    assert!(output.stderr.is_empty(), "{args:?}: {output:?}");
-    let stdout = String::from_utf8(output.stdout).unwrap();
+fn spawn(args: &[&str]) -> Child {
+    let piped = Stdio::piped;
+    let command = Command::new(BIN)
+        .args(args)
+        .stdin(piped())
+        .stdout(piped())
+        .stderr(piped())
+        .spawn();
+    command.expect("the binary runs")
+}
+
+/// Runs with `input` on stdin.
+fn run_with_input(args: &[&str], input: &str) -> Output {
+    let mut child = spawn(args);
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin.write_all(input.as_bytes()); // the run may end before reading it all
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+/// Waits for `child` to exit: a run that should end must not hang the test suite.
+fn finish(mut child: Child) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "still running");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The (name, value) pairs of a run's stdout.
+fn parse(stdout: &[u8]) -> Vec<(String, i128)> {
+    let stdout = std::str::from_utf8(stdout).unwrap();
     stdout
         .lines()
         .map(|line| {
@@ -26,6 +53,14 @@ fn lines(args: &[&str]) -> Vec<(String, i128)> {
             (name.to_string(), value.parse().expect("an integer"))
         })
         .collect()
+}
+
+/// The lines of a successful run, as (name, value) pairs.
+fn lines(args: &[&str]) -> Vec<(String, i128)> {
+    let output = run(args);
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    assert!(output.stderr.is_empty(), "{args:?}: {output:?}");
+    parse(&output.stdout)
 }
 
 /// Each stream's values in order, and the merges, from a run's lines.
@@ -279,28 +314,180 @@ mod closed_output {
 
     #[test]
     fn a_closed_stdout_ends_a_long_run_at_once_and_quietly() {
-        let mut child = Command::new(BIN)
-            .args(["-n", "100000000"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn(&["-n", "100000000"]);
         let mut first = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut first)
             .unwrap();
         assert!(first.starts_with('x') || first.starts_with('y'), "{first}");
         // The reader is dropped: stdout is closed. A full run would take many seconds.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while child.try_wait().unwrap().is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "still running after stdout closed"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let output = child.wait_with_output().unwrap();
+        let output = finish(child);
         assert!(output.status.success(), "{output:?}");
         assert!(output.stderr.is_empty(), "{output:?}");
+    }
+}
+
+mod external {
+    use super::*;
+
+    #[test]
+    fn the_programs_own_output_feeds_back_in() {
+        let first = lines(&["--seed", "5", "-n", "1000"]);
+        let text: String = first
+            .iter()
+            .map(|(name, value)| format!("{name} {value}\n"))
+            .collect();
+        let output = run_with_input(&["-s", "x", "-s", "y"], &text);
+        assert!(
+            output.status.success() && output.stderr.is_empty(),
+            "{output:?}"
+        );
+        let second = parse(&output.stdout);
+        assert_merged(&second, &["x", "y"], 1000);
+        assert_eq!(split(&first, &["x", "y"]), split(&second, &["x", "y"]));
+    }
+
+    #[test]
+    fn generated_and_external_streams_mix() {
+        let output = run_with_input(&["-s", "a", "-s", "g=5..6", "-n", "3"], "a 1\na 2\na 3\n");
+        assert!(
+            output.status.success() && output.stderr.is_empty(),
+            "{output:?}"
+        );
+        assert_eq!(split(&parse(&output.stdout), &[]).1, [6, 7, 8]);
+    }
+
+    #[test]
+    fn unequal_streams_end_with_the_shortest_and_report_the_rest() {
+        let output = run_with_input(&["-s", "a", "-s", "b", "-m"], "a 1\na 2\na 3\nb 10\n");
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, b"merge 11\n");
+        assert_eq!(output.stderr, b"a: 2 unmatched\n");
+    }
+
+    #[test]
+    fn a_long_generated_stream_stops_when_a_short_external_one_ends() {
+        let output = run_with_input(
+            &["-s", "x=0..10", "-s", "y", "-n", "1000000000", "-m"],
+            "y 100\ny 100\ny 100\n",
+        );
+        assert!(output.status.success(), "{output:?}");
+        let merges = split(&parse(&output.stdout), &[]).1;
+        assert_eq!(merges.len(), 3);
+        assert!(merges.iter().all(|m| (100..110).contains(m)), "{merges:?}");
+        // x ran ahead by at most its window; what no merge used is reported.
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        let left: u64 = stderr
+            .strip_prefix("x: ")
+            .and_then(|s| s.strip_suffix(" unmatched\n"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(left <= 16384, "{stderr}");
+    }
+
+    #[test]
+    fn crlf_blank_and_merge_lines_are_accepted() {
+        let input = "x 1\r\n\r\n   \t\n  y   2  \r\nmerge 3\r\nx -4\ny 10";
+        let output = run_with_input(&["-s", "x", "-s", "y"], input);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, b"x 1\ny 2\nmerge 3\nx -4\ny 10\nmerge 6\n");
+    }
+
+    #[test]
+    fn each_bad_line_is_reported_with_its_number_after_the_merges_before_it() {
+        for (line, problem) in [
+            ("z 1", "input line 5: 'z' is not an external stream"),
+            ("g 1", "input line 5: 'g' is not an external stream"),
+            ("x", "input line 5: stream 'x' has no value"),
+            ("x 1 2", "input line 5: unexpected '2' after the value"),
+            ("x one", "input line 5: 'one' is not an integer"),
+            (
+                "x 9223372036854775808",
+                "input line 5: '9223372036854775808' is not an integer",
+            ),
+        ] {
+            let input = format!("x 1\ny 2\n\nx 3\n{line}\ny 4\n");
+            let output = run_with_input(
+                &["-s", "x", "-s", "y", "-s", "g=0..1", "-n", "9", "-m"],
+                &input,
+            );
+            let stderr = String::from_utf8(output.stderr).unwrap();
+            assert_eq!(output.status.code(), Some(1), "{line}: {stderr}");
+            assert!(
+                stderr.starts_with(&format!("stream-merge: {problem}")),
+                "{stderr}"
+            );
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+            assert_eq!(output.stdout, b"merge 3\n", "{line}");
+        }
+    }
+
+    #[test]
+    fn merges_appear_as_soon_as_the_line_that_completes_them_arrives() {
+        let mut child = spawn(&["-s", "x", "-s", "y"]);
+        let mut stdin = child.stdin.take().unwrap();
+        let (tx, printed) = std::sync::mpsc::channel();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            stdout
+                .lines()
+                .map_while(Result::ok)
+                .try_for_each(|l| tx.send(l))
+        });
+        for k in 0..20 {
+            // The pipe stays open: the program waits for more while we look for the merge.
+            writeln!(stdin, "x {k}\ny {}", 100 * k).unwrap();
+            stdin.flush().unwrap();
+            for expected in [
+                format!("x {k}"),
+                format!("y {}", 100 * k),
+                format!("merge {}", 101 * k),
+            ] {
+                let line = printed
+                    .recv_timeout(Duration::from_secs(20))
+                    .expect("a line, promptly");
+                assert_eq!(line, expected);
+            }
+        }
+        drop(stdin);
+        assert!(finish(child).status.success());
+    }
+
+    #[test]
+    fn input_can_come_from_a_file() {
+        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("input.txt");
+        std::fs::write(&path, "y 5\nx 1\n").unwrap();
+        let path = path.to_str().unwrap();
+        for args in [
+            &["-s", "x", "-s", "y", "-i", path][..],
+            &["-s", "x", "-s", "y", &format!("--input={path}")],
+        ] {
+            let output = run(args);
+            assert!(output.status.success(), "{output:?}");
+            assert_eq!(output.stdout, b"y 5\nx 1\nmerge 6\n");
+        }
+        let output = run_with_input(&["-s", "x", "-s", "y", "-i", "-"], "x 1\ny 1\n");
+        assert_eq!(output.stdout, b"x 1\ny 1\nmerge 2\n");
+    }
+
+    #[test]
+    fn an_input_that_cannot_be_opened_is_named() {
+        let output = run(&["-s", "x", "-i", "/no/such/file"]);
+        assert_eq!(output.status.code(), Some(1));
+        assert!(output.stdout.is_empty());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            stderr.starts_with("stream-merge: cannot open '/no/such/file': "),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn input_is_not_read_without_an_external_stream() {
+        // stdin is a pipe that never ends: reading it would hang.
+        let output = finish(spawn(&["-n", "2", "-m"]));
+        assert!(output.status.success());
+        assert_eq!(parse(&output.stdout).len(), 2);
     }
 }

@@ -6,12 +6,13 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use stream_merge::{Error, Settings, Stream, Summary, merge};
+use stream_merge::{Error, Settings, Source, Stream, Summary, merge};
 
 fn stream(name: &str, values: impl Iterator<Item = i64> + Send + 'static) -> Stream {
+    let source = Source::Values(Box::new(values));
     Stream {
         name: name.to_string(),
-        values: Box::new(values),
+        source,
     }
 }
 
@@ -27,6 +28,7 @@ fn a_failing_source_is_reported_by_name_and_the_root_ends() {
     let mut out = Vec::new();
     let result = merge(
         vec![stream("x", failing), stream("y", endless)],
+        io::empty(),
         MERGES_ONLY,
         &mut out,
     );
@@ -51,6 +53,7 @@ fn streams_of_different_lengths_merge_as_far_as_the_shortest() {
     let mut out = Vec::new();
     let summary = merge(
         vec![stream("a", 0..5), stream("b", 10..13)],
+        io::empty(),
         MERGES_ONLY,
         &mut out,
     );
@@ -97,7 +100,7 @@ fn a_held_back_stream_keeps_the_other_within_the_window_and_each_merge_shows_at_
     thread::scope(|scope| {
         let x_tx = x; // owned here, so that a failed assertion ends x and the root with it
         let streams = vec![stream("x", x_values.into_iter()), stream("y", y)];
-        let root = scope.spawn(move || merge(streams, settings, Tap(tap)));
+        let root = scope.spawn(move || merge(streams, io::empty(), settings, Tap(tap)));
         thread::sleep(Duration::from_millis(100));
         assert!(pulled.load(Ordering::SeqCst) <= 1, "y ran ahead of x");
         let mut output = Vec::new();
