@@ -8,63 +8,73 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::mpsc::SyncSender;
 
-use crate::root::Msg;
+use crate::message::{Batch, Msg};
 
 /// At most this many values of one stream go in one message.
 const BATCH: usize = 2048;
 
-/// Reads `input` to its end, sending the values of `streams` (name to stream number);
-/// then ends each of those streams. Stops at the first bad line, or once the root has hung up.
-pub(crate) fn read(input: impl Read, streams: HashMap<String, usize>, tx: SyncSender<Msg>) {
+/// An external stream, as the reader knows it.
+pub(crate) struct External {
+    pub(crate) stream: usize,
+    /// `NAME `, or `None` when only merges are printed.
+    pub(crate) prefix: Option<Vec<u8>>,
+}
+
+/// Reads `input` to its end, sending the values of the `streams` named; then ends each of
+/// them. A bad line or a read error ends the input there, reported before those ends. Stops
+/// early once the root has hung up.
+pub(crate) fn read(input: impl Read, streams: HashMap<String, External>, tx: SyncSender<Msg>) {
     let mut input = BufReader::with_capacity(1 << 16, input);
     let mut line = Vec::new();
-    let mut held: Option<(usize, Vec<i64>)> = None; // one stream's latest values
-    let send = |held: &mut Option<(usize, Vec<i64>)>| match held.take() {
-        Some((stream, values)) => tx.send(Msg::Values(stream, values)).is_ok(),
-        None => true,
-    };
-    for number in 1u64.. {
+    let mut held: Option<Batch> = None; // one stream's latest values, not sent yet
+    let send = |held: Option<Batch>| held.is_none_or(|batch| tx.send(Msg::Values(batch)).is_ok());
+    let mut number = 0;
+    let problem = loop {
         // No whole line buffered: the read may wait, so the root gets what is here first.
-        if !input.buffer().contains(&b'\n') && !send(&mut held) {
+        if !input.buffer().contains(&b'\n') && !send(held.take()) {
             return;
         }
         line.clear();
-        let item = match input.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => parse(&line, &streams).map_err(|problem| Msg::BadLine(number, problem)),
-            Err(e) => Err(Msg::Unreadable(e)),
-        };
-        match item {
-            Ok(None) => {}
-            Ok(Some((stream, value))) => match &mut held {
-                Some((same, values)) if *same == stream && values.len() < BATCH => {
-                    values.push(value)
-                }
-                _ => {
-                    if !send(&mut held) {
-                        return;
-                    }
-                    held = Some((stream, vec![value]));
-                }
+        number += 1;
+        let (external, value) = match input.read_until(b'\n', &mut line) {
+            Ok(0) => break None,
+            Ok(_) => match parse(&line, &streams) {
+                Ok(Some(item)) => item,
+                Ok(None) => continue,
+                Err(problem) => break Some(Msg::BadLine(number, problem)),
             },
-            Err(problem) => {
-                if send(&mut held) {
-                    let _ = tx.send(problem);
+            Err(e) => break Some(Msg::Unreadable(e)),
+        };
+        let prefix = external.prefix.as_deref();
+        match &mut held {
+            Some(batch) if batch.stream == external.stream && batch.values.len() < BATCH => {
+                batch.push(value, prefix)
+            }
+            _ => {
+                let mut batch = Batch::new(external.stream, 1, prefix);
+                batch.push(value, prefix);
+                if !send(held.replace(batch)) {
+                    return;
                 }
-                return;
             }
         }
-    }
-    if send(&mut held) {
-        for &stream in streams.values() {
-            let _ = tx.send(Msg::End(stream));
+    };
+    if send(held) {
+        let ends = streams.values().map(|external| Msg::End(external.stream));
+        for msg in problem.into_iter().chain(ends) {
+            if tx.send(msg).is_err() {
+                return;
+            }
         }
     }
 }
 
 /// One line: `Some((stream, value))`, `None` for a blank line or a `merge` line, or what
 /// is wrong with it.
-fn parse(line: &[u8], streams: &HashMap<String, usize>) -> Result<Option<(usize, i64)>, String> {
+fn parse<'a>(
+    line: &[u8],
+    streams: &'a HashMap<String, External>,
+) -> Result<Option<(&'a External, i64)>, String> {
     let text = std::str::from_utf8(line).map_err(|_| "not UTF-8".to_string())?;
     let mut fields = text.split_whitespace();
     let (Some(name), value, extra) = (fields.next(), fields.next(), fields.next()) else {
@@ -73,7 +83,7 @@ fn parse(line: &[u8], streams: &HashMap<String, usize>) -> Result<Option<(usize,
     if name == "merge" {
         return Ok(None);
     }
-    let Some(&stream) = streams.get(name) else {
+    let Some(stream) = streams.get(name) else {
         return Err(format!("'{name}' is not an external stream (-s {name})"));
     };
     let value = value.ok_or_else(|| format!("stream '{name}' has no value"))?;
@@ -95,8 +105,16 @@ mod tests {
     use super::*;
 
     fn parsed(line: &str) -> Result<Option<(usize, i64)>, String> {
-        let streams = HashMap::from([("x".to_string(), 0), ("y".to_string(), 3)]);
-        parse(line.as_bytes(), &streams)
+        let external = |stream| External {
+            stream,
+            prefix: None,
+        };
+        let streams = HashMap::from([
+            ("x".to_string(), external(0)),
+            ("y".to_string(), external(3)),
+        ]);
+        let parsed = parse(line.as_bytes(), &streams)?;
+        Ok(parsed.map(|(external, value)| (external.stream, value)))
     }
 
     #[test]
@@ -139,9 +157,7 @@ mod tests {
             let error = parsed(line).unwrap_err();
             assert!(error.contains(problem), "{line:?}: {error}");
         }
-        assert_eq!(
-            parse(b"x \xff\n", &HashMap::new()),
-            Err("not UTF-8".to_string())
-        );
+        let not_utf8 = parse(b"x \xff\n", &HashMap::new()).err();
+        assert_eq!(not_utf8.as_deref(), Some("not UTF-8"));
     }
 }

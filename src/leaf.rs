@@ -5,12 +5,12 @@
 
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
-use crate::root::Msg;
+use crate::message::{Batch, Msg};
 use crate::window::Window;
 
 /// A stream's values, produced on its leaf's thread.
@@ -36,24 +36,52 @@ fn stream_seed(seed: u64, name: &str) -> u64 {
     })
 }
 
-/// Runs one leaf: sends `values` to the root in batches, as the window allows, then how the
-/// stream ended. Stops early, quietly, once the root has stopped.
-pub(crate) fn feed(stream: usize, mut values: Values, window: &Window, tx: SyncSender<Msg>) {
-    let fed = panic::catch_unwind(AssertUnwindSafe(|| {
-        let mut produced = 0;
-        while let Some(room) = window.room(produced) {
-            let batch: Vec<i64> = values.by_ref().take(room.min(BATCH) as usize).collect();
-            produced += batch.len() as u64;
-            if batch.is_empty() || tx.send(Msg::Values(stream, batch)).is_err() {
-                return;
+/// One leaf's place in the run: its stream, the window it keeps to, and its channels.
+pub(crate) struct Leaf<'a> {
+    pub(crate) stream: usize,
+    /// `NAME `, or `None` when only merges are printed.
+    pub(crate) prefix: Option<Vec<u8>>,
+    pub(crate) window: &'a Window,
+    pub(crate) tx: SyncSender<Msg>,
+    /// Batches the root has printed, sent back empty to be filled again: allocating a
+    /// fresh one per message, and freeing it on another thread, cost more than the merge.
+    pub(crate) spent: Receiver<Batch>,
+}
+
+impl Leaf<'_> {
+    /// Sends `values`, with their lines, to the root in batches, as the window allows; then
+    /// how the stream ended. Stops early, quietly, once the root has stopped.
+    pub(crate) fn feed(self, mut values: Values) {
+        let Leaf {
+            stream,
+            prefix,
+            window,
+            tx,
+            spent,
+        } = self;
+        let prefix = prefix.as_deref();
+        let fed = panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut produced = 0;
+            while let Some(room) = window.room(produced) {
+                let size = room.min(BATCH) as usize;
+                let mut batch = spent
+                    .try_recv()
+                    .unwrap_or_else(|_| Batch::new(stream, size, prefix));
+                for value in values.by_ref().take(size) {
+                    batch.push(value, prefix);
+                }
+                produced += batch.values.len() as u64;
+                if batch.values.is_empty() || tx.send(Msg::Values(batch)).is_err() {
+                    return;
+                }
             }
-        }
-    }));
-    let last = match fed {
-        Ok(()) => Msg::End(stream),
-        Err(_) => Msg::Failed(stream),
-    };
-    let _ = tx.send(last); // the root may have hung up already: nothing is waiting for this
+        }));
+        let last = match fed {
+            Ok(()) => Msg::End(stream),
+            Err(_) => Msg::Failed(stream),
+        };
+        let _ = tx.send(last); // the root may have hung up already: nothing waits for this
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 pub mod cli;
 mod input;
 mod leaf;
+mod message;
 mod root;
 mod rounds;
 mod window;

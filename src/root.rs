@@ -7,27 +7,15 @@
 
 use std::collections::HashMap;
 use std::io::{self, BufWriter, Read, Write};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
-use crate::leaf::{self, Values};
+use crate::Error;
+use crate::input::{self, External};
+use crate::leaf::{Leaf, Values};
+use crate::message::{self, Batch, Msg};
 use crate::rounds::Rounds;
 use crate::window::Window;
-use crate::{Error, input};
-
-/// What a leaf or the reader tells the root.
-pub(crate) enum Msg {
-    /// A stream's next values, in order.
-    Values(usize, Vec<i64>),
-    /// The stream has no more values.
-    End(usize),
-    /// The stream's source panicked.
-    Failed(usize),
-    /// The input's line so numbered is bad, for the reason given.
-    BadLine(u64, String),
-    /// The input could not be read.
-    Unreadable(io::Error),
-}
 
 /// A named stream and where its values come from.
 pub struct Stream {
@@ -65,7 +53,9 @@ const CHANNEL: usize = 16;
 
 /// Merges `streams` and prints to `out`; external streams are read from `input`, which is
 /// not touched when there are none. The calling thread is the root; it returns as soon as
-/// no further merge is possible, or on the first failure, having printed everything merged.
+/// no further merge is possible, having printed every merge. A failure (a source that
+/// panics, a bad input line) ends its streams, and is returned once the merges still
+/// possible without them are printed.
 ///
 /// The reader is not joined: it may be blocked reading an input that has not ended, and
 /// must not hold up the end of the run.
@@ -80,14 +70,26 @@ pub fn merge(
     let (tx, rx) = mpsc::sync_channel(CHANNEL);
     thread::scope(|scope| {
         let mut external = HashMap::new();
+        let mut returns = Vec::new(); // per stream, where its spent batches go back to
         for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
-            let (window, tx) = (&window, tx.clone());
+            let prefix = message::prefix(&name, settings.merges_only);
+            let tx = tx.clone();
             match source {
                 Source::Values(values) => {
-                    scope.spawn(move || leaf::feed(stream, values, window, tx));
+                    let (back, spent) = mpsc::channel();
+                    returns.push(Some(back));
+                    let leaf = Leaf {
+                        stream,
+                        prefix,
+                        window: &window,
+                        tx,
+                        spent,
+                    };
+                    scope.spawn(move || leaf.feed(values));
                 }
                 Source::External => {
-                    external.insert(name, stream);
+                    returns.push(None);
+                    external.insert(name, External { stream, prefix });
                 }
             }
         }
@@ -96,12 +98,7 @@ pub fn merge(
             thread::spawn(move || input::read(input, external, tx));
         }
         drop(tx);
-        let rounds = root(
-            rx,
-            &names,
-            &window,
-            Printer::new(out, &names, settings.merges_only),
-        );
+        let rounds = root(rx, &names, &returns, &window, Printer::new(out));
         window.stop();
         let rounds = rounds?;
         let unmatched = names
@@ -119,10 +116,12 @@ pub fn merge(
 fn root(
     rx: Receiver<Msg>,
     names: &[String],
+    returns: &[Option<Sender<Batch>>],
     window: &Window,
     mut printer: Printer<impl Write>,
 ) -> Result<Rounds, Error> {
     let mut rounds = Rounds::new(names.len());
+    let mut failure = None;
     while !rounds.is_over() {
         let msg = match rx.try_recv() {
             Ok(msg) => msg,
@@ -132,127 +131,69 @@ fn root(
                 msg
             }
         };
-        match msg {
-            Msg::Values(stream, values) => {
-                printer.values(stream, &values);
-                rounds.push(stream, &values);
-                let merged = rounds.merged();
-                while let Some(sum) = rounds.next_merge() {
-                    printer.merge(sum);
+        // A failure ends its streams, as their end would (the reader follows a bad line
+        // with the end of its streams): the merges still possible are made, and the first
+        // failure is returned after them.
+        let failed = match msg {
+            Msg::Values(mut batch) => {
+                printer.lines(&batch.lines)?;
+                rounds.push(batch.stream, &batch.values);
+                printer.merges(rounds.merge())?;
+                window.advance(rounds.merged());
+                if let Some(back) = &returns[batch.stream] {
+                    batch.clear();
+                    let _ = back.send(batch); // the leaf may have ended
                 }
-                printer.write()?;
-                if rounds.merged() > merged {
-                    window.advance(rounds.merged());
-                }
+                None
             }
-            Msg::End(stream) => rounds.end(stream),
-            Msg::Failed(stream) => return printer.fail(Error::Failed(names[stream].clone())),
-            Msg::BadLine(line, problem) => return printer.fail(Error::Input { line, problem }),
-            Msg::Unreadable(e) => return printer.fail(Error::Read(e)),
-        }
+            Msg::End(stream) => {
+                rounds.end(stream);
+                None
+            }
+            Msg::Failed(stream) => {
+                rounds.end(stream);
+                Some(Error::Failed(names[stream].clone()))
+            }
+            Msg::BadLine(line, problem) => Some(Error::Input { line, problem }),
+            Msg::Unreadable(e) => Some(Error::Read(e)),
+        };
+        failure = failure.or(failed);
     }
     printer.flush()?;
-    Ok(rounds)
+    failure.map_or(Ok(rounds), Err)
 }
 
 /// The root's output: `NAME VALUE` lines through one buffered writer.
 struct Printer<W: Write> {
     out: BufWriter<W>,
-    /// The lines of the message at hand, written out in one piece: many small writes to a
-    /// `BufWriter` cost more than the merge.
-    text: Vec<u8>,
-    /// `NAME ` for each stream, or nothing at all with `--merges-only`.
-    prefixes: Option<Vec<Vec<u8>>>,
+    /// `merge` lines, written out together: many small writes to a `BufWriter` cost more
+    /// than the merge.
+    merges: Vec<u8>,
 }
 
 impl<W: Write> Printer<W> {
-    fn new(out: W, names: &[String], merges_only: bool) -> Self {
-        let prefixes = names.iter().map(|name| format!("{name} ").into_bytes());
+    fn new(out: W) -> Self {
+        let out = BufWriter::with_capacity(1 << 16, out);
         Printer {
-            out: BufWriter::with_capacity(1 << 16, out),
-            text: Vec::new(),
-            prefixes: (!merges_only).then(|| prefixes.collect()),
+            out,
+            merges: Vec::new(),
         }
     }
 
-    fn values(&mut self, stream: usize, values: &[i64]) {
-        if let Some(prefixes) = &self.prefixes {
-            for &value in values {
-                line(&mut self.text, &prefixes[stream], value.into());
-            }
+    /// A batch's lines, as its leaf wrote them.
+    fn lines(&mut self, lines: &[u8]) -> io::Result<()> {
+        self.out.write_all(lines)
+    }
+
+    fn merges(&mut self, sums: &[i128]) -> io::Result<()> {
+        self.merges.clear();
+        for &sum in sums {
+            message::line(&mut self.merges, b"merge ", sum);
         }
-    }
-
-    fn merge(&mut self, sum: i128) {
-        line(&mut self.text, b"merge ", sum);
-    }
-
-    /// Hands the lines so far to the buffered writer.
-    fn write(&mut self) -> io::Result<()> {
-        self.out.write_all(&self.text)?;
-        self.text.clear();
-        Ok(())
+        self.out.write_all(&self.merges)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.write()?;
         self.out.flush()
-    }
-
-    /// Ends the run with `error`, once everything merged so far is out.
-    fn fail<T>(&mut self, error: Error) -> Result<T, Error> {
-        self.flush()?;
-        Err(error)
-    }
-}
-
-/// Appends `prefix`, `n` in decimal and a newline. Done by hand: on the hot path, std's
-/// formatting machinery costs more than the merge.
-fn line(text: &mut Vec<u8>, prefix: &[u8], n: i128) {
-    let mut buf = [0u8; 41]; // a sign, up to 39 digits and '\n'
-    let mut at = buf.len() - 1;
-    buf[at] = b'\n';
-    let mut wide = n.unsigned_abs();
-    while wide > u128::from(u64::MAX) {
-        at -= 1;
-        buf[at] = b'0' + (wide % 10) as u8;
-        wide /= 10;
-    }
-    let mut narrow = wide as u64; // 64-bit division is several times faster than 128-bit
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (narrow % 10) as u8;
-        narrow /= 10;
-        if narrow == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        at -= 1;
-        buf[at] = b'-';
-    }
-    text.extend_from_slice(prefix);
-    text.extend_from_slice(&buf[at..]);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn printed(n: i128) -> String {
-        let mut text = Vec::new();
-        line(&mut text, b"v ", n);
-        String::from_utf8(text).unwrap()
-    }
-
-    #[test]
-    fn numbers_print_as_std_prints_them() {
-        let edges = [0, 7, -7, 10, -10, 1 << 64, -(1 << 64), i128::MAX, i128::MIN];
-        for n in edges
-            .into_iter()
-            .chain((-1000..1000).map(|n| n * 9_999_991))
-        {
-            assert_eq!(printed(n), format!("v {n}\n"));
-        }
     }
 }

@@ -12,6 +12,8 @@ pub struct Rounds {
     queues: Vec<VecDeque<i64>>,
     ended: Vec<bool>,
     merged: u64,
+    /// The sums of the rounds merged last.
+    sums: Vec<i128>,
 }
 
 impl Rounds {
@@ -21,6 +23,7 @@ impl Rounds {
             queues: vec![VecDeque::new(); streams],
             ended: vec![false; streams],
             merged: 0,
+            sums: Vec::new(),
         }
     }
 
@@ -29,20 +32,20 @@ impl Rounds {
         self.queues[stream].extend(values);
     }
 
-    /// Takes the next round, if every stream has a value waiting, and returns its sum.
-    /// The sum is an `i128`, so it is exact for any number of streams up to 2^64.
-    pub fn next_merge(&mut self) -> Option<i128> {
-        if self.queues.iter().any(VecDeque::is_empty) {
-            return None;
+    /// Takes every round that every stream has delivered and returns their sums, oldest
+    /// first. Sums are `i128`, so they are exact for any number of streams up to 2^64.
+    /// Stream by stream rather than round by round: a tight loop over each queue.
+    pub fn merge(&mut self) -> &[i128] {
+        let ready = self.queues.iter().map(VecDeque::len).min().unwrap_or(0);
+        self.sums.clear();
+        self.sums.resize(ready, 0);
+        for queue in &mut self.queues {
+            for (sum, value) in self.sums.iter_mut().zip(queue.drain(..ready)) {
+                *sum += i128::from(value);
+            }
         }
-        self.merged += 1;
-        Some(
-            self.queues
-                .iter_mut()
-                .flat_map(VecDeque::pop_front)
-                .map(i128::from)
-                .sum(),
-        )
+        self.merged += ready as u64;
+        &self.sums
     }
 
     /// Records that a stream will deliver no more values.
@@ -77,16 +80,16 @@ mod tests {
         let mut rounds = Rounds::new(3);
         rounds.push(0, &[1, 2]);
         rounds.push(1, &[10]);
-        assert_eq!(rounds.next_merge(), None);
+        assert_eq!(rounds.merge(), []);
         rounds.push(2, &[100, 200]);
-        assert_eq!(rounds.next_merge(), Some(111));
-        assert_eq!(rounds.next_merge(), None);
+        assert_eq!(rounds.merge(), [111]);
+        assert_eq!(rounds.merge(), []);
         assert_eq!(
             (rounds.waiting(0), rounds.waiting(1), rounds.waiting(2)),
             (1, 0, 1)
         );
         rounds.push(1, &[20]);
-        assert_eq!(rounds.next_merge(), Some(222));
+        assert_eq!(rounds.merge(), [222]);
         assert_eq!(rounds.merged(), 2);
     }
 
@@ -96,8 +99,7 @@ mod tests {
         rounds.push(0, &[1, 2, 3]);
         rounds.push(1, &[10]);
         rounds.push(1, &[20, 30]);
-        let sums: Vec<i128> = std::iter::from_fn(|| rounds.next_merge()).collect();
-        assert_eq!(sums, [11, 22, 33]);
+        assert_eq!(rounds.merge(), [11, 22, 33]);
     }
 
     #[test]
@@ -106,11 +108,11 @@ mod tests {
         for stream in 0..3 {
             rounds.push(stream, &[i64::MAX - 1]);
         }
-        assert_eq!(rounds.next_merge(), Some(3 * (i64::MAX as i128 - 1)));
+        assert_eq!(rounds.merge(), [3 * (i64::MAX as i128 - 1)]);
         for stream in 0..3 {
             rounds.push(stream, &[i64::MIN]);
         }
-        assert_eq!(rounds.next_merge(), Some(3 * i64::MIN as i128));
+        assert_eq!(rounds.merge(), [3 * i64::MIN as i128]);
     }
 
     #[test]
@@ -120,10 +122,10 @@ mod tests {
         rounds.end(0);
         assert!(!rounds.is_over());
         rounds.push(1, &[10]);
-        assert_eq!(rounds.next_merge(), Some(11));
+        assert_eq!(rounds.merge(), [11]);
         assert!(!rounds.is_over());
         rounds.push(1, &[20, 30]);
-        assert_eq!(rounds.next_merge(), Some(22));
+        assert_eq!(rounds.merge(), [22]);
         assert!(rounds.is_over());
         assert_eq!((rounds.waiting(0), rounds.waiting(1)), (0, 1));
     }

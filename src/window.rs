@@ -43,7 +43,7 @@ impl Window {
     }
 
     /// The root has merged `merged` rounds. Leaves see it, and are woken, once the merge has
-    /// moved half a window: a woken leaf has room for a long run of values, and the root
+    /// moved half a window since they last were: a woken leaf has room for a long run of values, and the root
     /// does not pay for waking leaves on every message.
     pub(crate) fn advance(&self, merged: u64) {
         let mut state = self.state.lock().unwrap();
