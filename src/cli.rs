@@ -46,17 +46,17 @@ pub struct StreamSpec {
 }
 
 pub const HELP: &str = "\
-stream-merge: leaf threads generate streams of random integers, or read them from the
-input, and send them to one root thread, which prints every value and, as soon as every
+stream-merge: merges streams of integers. Leaf threads generate streams, or read them from
+the input, and send them to one root thread, which prints every value and, as soon as every
 stream has delivered its n-th value, their sum.
 
 Usage: stream-merge [OPTIONS]
 
 Options:
-  -n, --messages N           values per stream [default: 4]
-  -s, --stream NAME=LO..HI   a stream of integers uniform in [LO, HI); repeatable; replaces
-                             the default streams x=0..10 and y=100..110
-  -s, --stream NAME          an external stream: its values come from the input
+  -n, --messages N           values per generated stream [default: 4]
+  -s, --stream NAME=LO..HI   a generated stream of integers uniform in [LO, HI); repeatable;
+                             replaces the default streams x=0..10 and y=100..110
+  -s, --stream NAME          an external stream: its values are read from the input
   -i, --input FILE           where external streams' values come from [default: - (stdin)]
       --seed S               the same seed gives the same values and merges [default: random]
   -m, --merges-only          print only the merge lines
@@ -66,15 +66,17 @@ Options:
   -h, --help                 print this help
   -V, --version              print the version
 
-Input and output: one line per item, NAME VALUE. Input lines named merge are skipped, so
-the output of one run can be the input of another.
+Output: one line per item, NAME VALUE. A stream's values are printed as the root receives
+them, and `merge SUM` as soon as every stream has delivered the values it sums. The run
+ends as soon as some stream has ended and all its values are merged; values that no merge
+used are counted on stderr.
 
-Output: A stream's values are printed as the root receives
-them; `merge SUM` follows as soon as every stream has delivered the values it sums.
-The run ends as soon as some stream has ended and all its values are merged.
+Input: the output's format. Blank lines and lines named merge are skipped, so the output of
+one run can be the input of another.
 
-Example:
+Examples:
   stream-merge -n 3 --seed 7 -s a=0..10 -s b=-5..5
+  stream-merge --seed 5 -n 1000 | stream-merge -s x -s y
 ";
 
 /// Parses the arguments after the program's name. `Err` is a usage error, in a few words.

@@ -8,10 +8,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::mpsc::SyncSender;
 
-use crate::message::{Batch, Msg};
-
-/// At most this many values of one stream go in one message.
-const BATCH: usize = 2048;
+use crate::message::{BATCH, Batch, Msg};
 
 /// An external stream, as the reader knows it.
 pub(crate) struct External {

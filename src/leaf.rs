@@ -10,15 +10,11 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
-use crate::message::{Batch, Msg};
+use crate::message::{BATCH, Batch, Msg};
 use crate::window::Window;
 
 /// A stream's values, produced on its leaf's thread.
 pub type Values = Box<dyn Iterator<Item = i64> + Send>;
-
-/// How many values a leaf sends in one message, as IoTPy's `extend` does: one message per
-/// value would cost more than the merge itself.
-const BATCH: u64 = 2048;
 
 /// `count` integers uniform in `range`, which is not empty. They depend only on the run's
 /// seed and the stream's name, so other streams can come and go without changing them.
@@ -52,35 +48,27 @@ impl Leaf<'_> {
     /// Sends `values`, with their lines, to the root in batches, as the window allows; then
     /// how the stream ended. Stops early, quietly, once the root has stopped.
     pub(crate) fn feed(self, mut values: Values) {
-        let Leaf {
-            stream,
-            prefix,
-            window,
-            tx,
-            spent,
-        } = self;
-        let prefix = prefix.as_deref();
+        let prefix = self.prefix.as_deref();
         let fed = panic::catch_unwind(AssertUnwindSafe(|| {
             let mut produced = 0;
-            while let Some(room) = window.room(produced) {
-                let size = room.min(BATCH) as usize;
-                let mut batch = spent
-                    .try_recv()
-                    .unwrap_or_else(|_| Batch::new(stream, size, prefix));
+            while let Some(room) = self.window.room(produced) {
+                let size = room.min(BATCH as u64) as usize;
+                let mut batch = (self.spent.try_recv())
+                    .unwrap_or_else(|_| Batch::new(self.stream, size, prefix));
                 for value in values.by_ref().take(size) {
                     batch.push(value, prefix);
                 }
                 produced += batch.values.len() as u64;
-                if batch.values.is_empty() || tx.send(Msg::Values(batch)).is_err() {
+                if batch.values.is_empty() || self.tx.send(Msg::Values(batch)).is_err() {
                     return;
                 }
             }
         }));
         let last = match fed {
-            Ok(()) => Msg::End(stream),
-            Err(_) => Msg::Failed(stream),
+            Ok(()) => Msg::End(self.stream),
+            Err(_) => Msg::Failed(self.stream),
         };
-        let _ = tx.send(last); // the root may have hung up already: nothing waits for this
+        let _ = self.tx.send(last); // the root may have hung up already: nothing waits for it
     }
 }
 

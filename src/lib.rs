@@ -2,7 +2,8 @@
 //! every value and, as soon as every stream has delivered its n-th value, their sum.
 //!
 //! `cli` turns arguments into a `Config`; `run` builds the streams it names and hands them
-//! to `root::merge`, which spawns a `leaf` per stream and merges with the pure `rounds` core.
+//! to `merge`, in `root`, which spawns a `leaf` per generated stream and an `input` reader
+//! for the external ones, takes their `message`s, and merges with the pure `rounds` core.
 
 pub mod cli;
 mod input;
@@ -21,7 +22,6 @@ use std::time::Instant;
 pub use cli::Config;
 pub use leaf::{Values, uniform};
 pub use root::{Settings, Source, Stream, Summary, merge};
-pub use rounds::Rounds;
 
 /// Why a run failed.
 #[derive(Debug)]
@@ -51,12 +51,6 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-impl From<io::Error> for Error {
-    fn from(e: io::Error) -> Self {
-        Error::Write(e)
-    }
-}
 
 /// Runs `config`, printing the merge to `out`, and to `notes` the values no merge used
 /// and, with `--stats`, a summary.

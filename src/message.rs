@@ -8,6 +8,10 @@
 
 use std::io;
 
+/// At most this many values go in one message, as IoTPy's `extend` sends several at once:
+/// one message per value would cost more than the merge itself.
+pub(crate) const BATCH: usize = 2048;
+
 /// What a leaf or the reader tells the root.
 pub(crate) enum Msg {
     /// A stream's next values, in order.

@@ -6,7 +6,7 @@
 //! received them, and each `merge` line comes after the lines of the values it sums.
 
 use std::collections::HashMap;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{BufWriter, Read, Write};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
@@ -163,7 +163,8 @@ fn root(
     failure.map_or(Ok(rounds), Err)
 }
 
-/// The root's output: `NAME VALUE` lines through one buffered writer.
+/// The root's output: `NAME VALUE` lines through one buffered writer. Its errors are
+/// `Error::Write`.
 struct Printer<W: Write> {
     out: BufWriter<W>,
     /// `merge` lines, written out together: many small writes to a `BufWriter` cost more
@@ -181,19 +182,19 @@ impl<W: Write> Printer<W> {
     }
 
     /// A batch's lines, as its leaf wrote them.
-    fn lines(&mut self, lines: &[u8]) -> io::Result<()> {
-        self.out.write_all(lines)
+    fn lines(&mut self, lines: &[u8]) -> Result<(), Error> {
+        self.out.write_all(lines).map_err(Error::Write)
     }
 
-    fn merges(&mut self, sums: &[i128]) -> io::Result<()> {
+    fn merges(&mut self, sums: &[i128]) -> Result<(), Error> {
         self.merges.clear();
         for &sum in sums {
             message::line(&mut self.merges, b"merge ", sum);
         }
-        self.out.write_all(&self.merges)
+        self.out.write_all(&self.merges).map_err(Error::Write)
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+    fn flush(&mut self) -> Result<(), Error> {
+        self.out.flush().map_err(Error::Write)
     }
 }

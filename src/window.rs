@@ -1,11 +1,13 @@
 //! The window: how far a generated stream may run ahead of the merge.
 //!
 //! Invariant: a leaf has produced at most `merged + size` values, `merged` being the rounds
-//! the root has merged so far; so its queue at the root never holds more than `size` values,
-//! whatever the relative speed of the streams.
+//! the root had merged when it last moved the window (never more than it has merged now);
+//! so a generated stream's queue at the root never holds more than `size` values, whatever
+//! the relative speed of the streams.
 
 use std::sync::{Condvar, Mutex};
 
+/// Shared by the root, which moves it, and the leaves, which wait on it.
 pub(crate) struct Window {
     size: u64,
     state: Mutex<State>,
@@ -42,9 +44,9 @@ impl Window {
         (!state.stopped).then(|| limit(&state) - produced)
     }
 
-    /// The root has merged `merged` rounds. Leaves see it, and are woken, once the merge has
-    /// moved half a window since they last were: a woken leaf has room for a long run of values, and the root
-    /// does not pay for waking leaves on every message.
+    /// The root has merged `merged` rounds. Leaves see it, and are woken, only once the
+    /// merge has moved half a window since they last were: a woken leaf then has room for a
+    /// long run of values, and the root does not pay for waking leaves on every message.
     pub(crate) fn advance(&self, merged: u64) {
         let mut state = self.state.lock().unwrap();
         if merged - state.merged >= self.size.div_ceil(2) {
