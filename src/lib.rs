@@ -36,6 +36,8 @@ pub enum Error {
     Read(io::Error),
     /// A line of the input is bad.
     Input { line: u64, problem: String },
+    /// A thread could not be started, as when the system's limit is reached.
+    Spawn(io::Error),
 }
 
 impl fmt::Display for Error {
@@ -46,6 +48,7 @@ impl fmt::Display for Error {
             Error::Open(path, e) => write!(f, "cannot open '{}': {e}", path.display()),
             Error::Read(e) => write!(f, "cannot read input: {e}"),
             Error::Input { line, problem } => write!(f, "input line {line}: {problem}"),
+            Error::Spawn(e) => write!(f, "cannot start a thread: {e}"),
         }
     }
 }

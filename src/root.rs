@@ -85,7 +85,12 @@ pub fn merge(
                         tx,
                         spent,
                     };
-                    scope.spawn(move || leaf.feed(values));
+                    let spawned =
+                        thread::Builder::new().spawn_scoped(scope, move || leaf.feed(values));
+                    if let Err(e) = spawned {
+                        window.stop(); // and returning drops `rx`: the leaves started stop
+                        return Err(Error::Spawn(e));
+                    }
                 }
                 Source::External => {
                     returns.push(None);
@@ -95,7 +100,11 @@ pub fn merge(
         }
         if !external.is_empty() {
             let tx = tx.clone();
-            thread::spawn(move || input::read(input, external, tx));
+            let spawned = thread::Builder::new().spawn(move || input::read(input, external, tx));
+            if let Err(e) = spawned {
+                window.stop();
+                return Err(Error::Spawn(e));
+            }
         }
         drop(tx);
         let rounds = root(rx, &names, &returns, &window, Printer::new(out));
