@@ -1,63 +1,89 @@
 //! The input: one reader thread that parses external streams' values, `NAME VALUE` a line,
 //! and sends them to the root like any other leaf.
 //!
-//! Invariant: values reach the root in input order, and none waits in the reader while it
-//! is blocked on a read: before every read that may block, the reader sends what it holds.
+//! Invariant: each stream's values reach the root in input order, and none waits in the
+//! reader while it is blocked on a read: before every read that may block, the reader sends
+//! what it holds. Between streams, a batch per stream keeps interleaved input from costing
+//! a message per line.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
+use std::mem;
 use std::sync::mpsc::SyncSender;
 
 use crate::message::{BATCH, Batch, Msg};
 
 /// An external stream, as the reader knows it.
 pub(crate) struct External {
-    pub(crate) stream: usize,
+    name: String,
     /// `NAME `, or `None` when only merges are printed.
-    pub(crate) prefix: Option<Vec<u8>>,
+    prefix: Option<Vec<u8>>,
+    /// Values read and not sent yet.
+    held: Batch,
 }
 
-/// Reads `input` to its end, sending the values of the `streams` named; then ends each of
-/// them. A bad line or a read error ends the input there, reported before those ends. Stops
-/// early once the root has hung up.
-pub(crate) fn read(input: impl Read, streams: HashMap<String, External>, tx: SyncSender<Msg>) {
+impl External {
+    pub(crate) fn new(name: String, stream: usize, prefix: Option<Vec<u8>>) -> Self {
+        External {
+            name,
+            prefix,
+            held: Batch::new(stream, 0, None),
+        }
+    }
+
+    /// What it holds, leaving it empty.
+    fn take(&mut self) -> Batch {
+        let empty = Batch::new(self.held.stream, 0, None);
+        mem::replace(&mut self.held, empty)
+    }
+}
+
+/// Reads `input` to its end, sending the values of `streams`; then ends each of them. A bad
+/// line or a read error ends the input there, reported before those ends. Stops early once
+/// the root has hung up.
+pub(crate) fn read(input: impl Read, mut streams: Vec<External>, tx: SyncSender<Msg>) {
+    let index: HashMap<String, usize> = streams
+        .iter()
+        .enumerate()
+        .map(|(i, external)| (external.name.clone(), i))
+        .collect();
+    // Sends what every stream holds, in stream order; false once the root has hung up.
+    let send = |streams: &mut [External]| {
+        let held = streams
+            .iter_mut()
+            .filter(|external| !external.held.values.is_empty());
+        held.map(External::take)
+            .all(|batch| tx.send(Msg::Values(batch)).is_ok())
+    };
     let mut input = BufReader::with_capacity(1 << 16, input);
     let mut line = Vec::new();
-    let mut held: Option<Batch> = None; // one stream's latest values, not sent yet
-    let send = |held: Option<Batch>| held.is_none_or(|batch| tx.send(Msg::Values(batch)).is_ok());
     let mut number = 0;
     let problem = loop {
         // No whole line buffered: the read may wait, so the root gets what is here first.
-        if !input.buffer().contains(&b'\n') && !send(held.take()) {
+        if !input.buffer().contains(&b'\n') && !send(&mut streams) {
             return;
         }
         line.clear();
         number += 1;
-        let (external, value) = match input.read_until(b'\n', &mut line) {
+        let (i, value) = match input.read_until(b'\n', &mut line) {
             Ok(0) => break None,
-            Ok(_) => match parse(&line, &streams) {
+            Ok(_) => match parse(&line, &index) {
                 Ok(Some(item)) => item,
                 Ok(None) => continue,
                 Err(problem) => break Some(Msg::BadLine(number, problem)),
             },
             Err(e) => break Some(Msg::Unreadable(e)),
         };
-        let prefix = external.prefix.as_deref();
-        match &mut held {
-            Some(batch) if batch.stream == external.stream && batch.values.len() < BATCH => {
-                batch.push(value, prefix)
-            }
-            _ => {
-                let mut batch = Batch::new(external.stream, 1, prefix);
-                batch.push(value, prefix);
-                if !send(held.replace(batch)) {
-                    return;
-                }
-            }
+        let External { prefix, held, .. } = &mut streams[i];
+        held.push(value, prefix.as_deref());
+        if held.values.len() >= BATCH && !send(&mut streams) {
+            return;
         }
     };
-    if send(held) {
-        let ends = streams.values().map(|external| Msg::End(external.stream));
+    if send(&mut streams) {
+        let ends = streams
+            .iter()
+            .map(|external| Msg::End(external.held.stream));
         for msg in problem.into_iter().chain(ends) {
             if tx.send(msg).is_err() {
                 return;
@@ -66,12 +92,9 @@ pub(crate) fn read(input: impl Read, streams: HashMap<String, External>, tx: Syn
     }
 }
 
-/// One line: `Some((stream, value))`, `None` for a blank line or a `merge` line, or what
-/// is wrong with it.
-fn parse<'a>(
-    line: &[u8],
-    streams: &'a HashMap<String, External>,
-) -> Result<Option<(&'a External, i64)>, String> {
+/// One line: `Some((i, value))` for the stream at `index[name]`, `None` for a blank line or
+/// a `merge` line, or what is wrong with it.
+fn parse(line: &[u8], index: &HashMap<String, usize>) -> Result<Option<(usize, i64)>, String> {
     let text = std::str::from_utf8(line).map_err(|_| "not UTF-8".to_string())?;
     let mut fields = text.split_whitespace();
     let (Some(name), value, extra) = (fields.next(), fields.next(), fields.next()) else {
@@ -80,7 +103,7 @@ fn parse<'a>(
     if name == "merge" {
         return Ok(None);
     }
-    let Some(stream) = streams.get(name) else {
+    let Some(&i) = index.get(name) else {
         return Err(format!("'{name}' is not an external stream (-s {name})"));
     };
     let value = value.ok_or_else(|| format!("stream '{name}' has no value"))?;
@@ -94,7 +117,7 @@ fn parse<'a>(
             i64::MAX
         )
     })?;
-    Ok(Some((stream, value)))
+    Ok(Some((i, value)))
 }
 
 #[cfg(test)]
@@ -102,16 +125,8 @@ mod tests {
     use super::*;
 
     fn parsed(line: &str) -> Result<Option<(usize, i64)>, String> {
-        let external = |stream| External {
-            stream,
-            prefix: None,
-        };
-        let streams = HashMap::from([
-            ("x".to_string(), external(0)),
-            ("y".to_string(), external(3)),
-        ]);
-        let parsed = parse(line.as_bytes(), &streams)?;
-        Ok(parsed.map(|(external, value)| (external.stream, value)))
+        let index = HashMap::from([("x".to_string(), 0), ("y".to_string(), 3)]);
+        parse(line.as_bytes(), &index)
     }
 
     #[test]

@@ -5,7 +5,6 @@
 //! Invariant: every line is whole; a stream's values are printed in the order the root
 //! received them, and each `merge` line comes after the lines of the values it sums.
 
-use std::collections::HashMap;
 use std::io::{BufWriter, Read, Write};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
@@ -69,7 +68,7 @@ pub fn merge(
     let window = Window::new(settings.window);
     let (tx, rx) = mpsc::sync_channel(CHANNEL);
     thread::scope(|scope| {
-        let mut external = HashMap::new();
+        let mut external = Vec::new();
         let mut returns = Vec::new(); // per stream, where its spent batches go back to
         for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
             let prefix = message::prefix(&name, settings.merges_only);
@@ -94,7 +93,7 @@ pub fn merge(
                 }
                 Source::External => {
                     returns.push(None);
-                    external.insert(name, External { stream, prefix });
+                    external.push(External::new(name, stream, prefix));
                 }
             }
         }
