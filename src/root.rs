@@ -5,9 +5,9 @@
 //! Invariant: every line is whole; a stream's values are printed in the order the root
 //! received them, and each `merge` line comes after the lines of the values it sums.
 
-use std::io::{BufWriter, Read, Write};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::thread;
+use std::io::{self, BufWriter, Read, Write};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::thread::{self, Scope};
 
 use crate::Error;
 use crate::input::{self, External};
@@ -68,46 +68,13 @@ pub fn merge(
     let window = Window::new(settings.window);
     let (tx, rx) = mpsc::sync_channel(CHANNEL);
     thread::scope(|scope| {
-        let mut external = Vec::new();
-        let mut returns = Vec::new(); // per stream, where its spent batches go back to
-        for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
-            let prefix = message::prefix(&name, settings.merges_only);
-            let tx = tx.clone();
-            match source {
-                Source::Values(values) => {
-                    let (back, spent) = mpsc::channel();
-                    returns.push(Some(back));
-                    let leaf = Leaf {
-                        stream,
-                        prefix,
-                        window: &window,
-                        tx,
-                        spent,
-                    };
-                    let spawned =
-                        thread::Builder::new().spawn_scoped(scope, move || leaf.feed(values));
-                    if let Err(e) = spawned {
-                        window.stop(); // and returning drops `rx`: the leaves started stop
-                        return Err(Error::Spawn(e));
-                    }
-                }
-                Source::External => {
-                    returns.push(None);
-                    external.push(External::new(name, stream, prefix));
-                }
-            }
-        }
-        if !external.is_empty() {
-            let tx = tx.clone();
-            let spawned = thread::Builder::new().spawn(move || input::read(input, external, tx));
-            if let Err(e) = spawned {
-                window.stop();
-                return Err(Error::Spawn(e));
-            }
-        }
-        drop(tx);
-        let rounds = root(rx, &names, &returns, &window, Printer::new(out));
-        window.stop();
+        let started = start(scope, streams, input, settings.merges_only, &window, &tx);
+        drop(tx); // from here on, the channel lives as long as the leaves' senders
+        let rounds = match started {
+            Ok(returns) => root(rx, &names, &returns, &window, Printer::new(out)),
+            Err(e) => Err(Error::Spawn(e)),
+        };
+        window.stop(); // wakes the leaves waiting for room; the others find `rx` gone
         let rounds = rounds?;
         let unmatched = names
             .iter()
@@ -118,6 +85,46 @@ pub fn merge(
             unmatched: unmatched.collect(),
         })
     })
+}
+
+/// Starts a leaf per generated stream and, if there are external streams, the reader.
+/// Returns, per stream, where the root sends its spent batches back to.
+fn start<'scope>(
+    scope: &'scope Scope<'scope, '_>,
+    streams: Vec<Stream>,
+    input: impl Read + Send + 'static,
+    merges_only: bool,
+    window: &'scope Window,
+    tx: &SyncSender<Msg>,
+) -> io::Result<Vec<Option<Sender<Batch>>>> {
+    let mut external = Vec::new();
+    let mut returns = Vec::new();
+    for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
+        let prefix = message::prefix(&name, merges_only);
+        match source {
+            Source::Values(values) => {
+                let (back, spent) = mpsc::channel();
+                returns.push(Some(back));
+                let leaf = Leaf {
+                    stream,
+                    prefix,
+                    window,
+                    tx: tx.clone(),
+                    spent,
+                };
+                thread::Builder::new().spawn_scoped(scope, move || leaf.feed(values))?;
+            }
+            Source::External => {
+                returns.push(None);
+                external.push(External::new(name, stream, prefix));
+            }
+        }
+    }
+    if !external.is_empty() {
+        let tx = tx.clone();
+        thread::Builder::new().spawn(move || input::read(input, external, tx))?;
+    }
+    Ok(returns)
 }
 
 /// The root's loop. Returning drops `rx`, which tells every leaf still sending to stop.
