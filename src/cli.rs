@@ -1,7 +1,8 @@
 //! The command line: turns arguments into a `Config`, or into a one-line usage error.
 //!
 //! Invariant: a `Config` that parsing returns can be run as it is: every stream has a valid,
-//! unique name and a non-empty range.
+//! unique name, every generated stream a non-empty range, and `--input` comes only with an
+//! external stream.
 
 use std::ffi::OsString;
 use std::ops::Range;
