@@ -262,6 +262,11 @@ mod tests {
     }
 
     #[test]
+    fn help_states_the_default_window() {
+        assert!(HELP.contains(&format!("[default: {WINDOW}]")));
+    }
+
+    #[test]
     fn a_stream_without_a_range_is_external() {
         let config = run(&["-s", "x", "-s", "y=0..5", "-i", "data.txt"]).unwrap();
         assert_eq!(config.streams, [spec("x", None), spec("y", Some(0..5))]);

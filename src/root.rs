@@ -10,9 +10,10 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread::{self, Scope};
 
 use crate::Error;
+use crate::cli::WINDOW;
 use crate::input::{self, External};
 use crate::leaf::{Leaf, Values};
-use crate::message::{self, Batch, Msg};
+use crate::message::{self, BATCH, Batch, Msg};
 use crate::rounds::Rounds;
 use crate::window::Window;
 
@@ -47,8 +48,8 @@ pub struct Summary {
 }
 
 /// How many messages may wait in the channel before a leaf blocks on sending: room for
-/// every batch that two streams' windows let them send, so that leaves rarely block.
-const CHANNEL: usize = 16;
+/// every batch that two streams' default windows let them send, so that leaves rarely block.
+const CHANNEL: usize = 2 * WINDOW as usize / BATCH;
 
 /// Merges `streams` and prints to `out`; external streams are read from `input`, which is
 /// not touched when there are none. The calling thread is the root; it returns as soon as

@@ -406,7 +406,7 @@ mod external {
             .unwrap()
             .parse()
             .unwrap();
-        assert!(left <= 16384, "{stderr}");
+        assert!(left <= stream_merge::cli::WINDOW, "{stderr}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ fn stream(name: &str, values: impl Iterator<Item = i64> + Send + 'static) -> Str
 }
 
 const MERGES_ONLY: Settings = Settings {
-    window: 8192,
+    window: stream_merge::cli::WINDOW,
     merges_only: true,
 };
 
