@@ -1,19 +1,20 @@
 //! The command line: turns arguments into a `Config`, or into a one-line usage error.
 //!
 //! Invariant: a `Config` that parsing returns can be run as it is: every stream has a valid,
-//! unique name, every generated stream a non-empty range, and `--input` comes only with an
-//! external stream.
+//! unique name, every generated stream a non-empty range, no two inputs are stdin, and
+//! `--input` comes only with a stream on the shared input. Arguments are read as given,
+//! not as UTF-8, and quoted in messages.
 
 use std::ffi::OsString;
-use std::ops::Range;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
-use crate::Settings;
-
-/// How far a stream may run ahead of the slowest one, unless `--window` says otherwise.
-/// Chosen by measurement (README, Performance): a smaller window wakes the leaves more
-/// often and slows the run; a larger one costs memory and gains little.
-pub const WINDOW: u64 = 16384;
+use crate::decimal;
+use crate::leaf::Uniform;
+use crate::quote::{printable, quote};
+use crate::root::{Settings, WINDOW};
+use crate::rounds::Ending;
+use crate::source::Input;
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq)]
@@ -34,58 +35,75 @@ pub struct Config {
     pub settings: Settings,
     /// Print a summary on stderr after the run.
     pub stats: bool,
-    /// Where external streams' values come from; `None` or `-`: stdin.
-    pub input: Option<PathBuf>,
+    /// Where the shared input comes from.
+    pub input: Input,
 }
 
-/// A stream: generated, with integers uniform in `range`, or external (`None`), with values
-/// read from the input.
+/// A stream: its name, and where its values come from.
 #[derive(Debug, PartialEq)]
 pub struct StreamSpec {
     pub name: String,
-    pub range: Option<Range<i64>>,
+    pub kind: Kind,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Kind {
+    /// Values uniform in a range.
+    Generated(Uniform),
+    /// Values read from the shared input.
+    Shared,
+    /// Values read from an input of its own.
+    Own(Input),
 }
 
 pub const HELP: &str = "\
-stream-merge: merges streams of integers. Leaf threads generate streams, or read them from
-the input, and send them to one root thread, which prints every value and, as soon as every
-stream has delivered its n-th value, their sum.
+stream-merge: merges streams of exact decimal values. Leaf threads generate streams, or
+read them from inputs, and send them to one root thread, which prints every value and, as
+soon as every stream has delivered its n-th value, their sum.
 
 Usage: stream-merge [OPTIONS]
 
 Options:
   -n, --messages N           values per generated stream [default: 4]
-  -s, --stream NAME=LO..HI   a generated stream of integers uniform in [LO, HI); repeatable;
-                             replaces the default streams x=0..10 and y=100..110
-  -s, --stream NAME          an external stream: its values are read from the input
-  -i, --input FILE           where external streams' values come from [default: - (stdin)]
+  -s, --stream NAME=LO..HI   a generated stream uniform in [LO, HI), in steps of the bounds'
+                             finest digit (0..10, 19.5..25.25); repeatable; replaces the
+                             default streams x=0..10 and y=100..110
+  -s, --stream NAME          a stream read from the shared input, NAME VALUE a line
+  -i, --input FILE           the shared input [default: - (stdin)]
+  -f, --file NAME=PATH       a stream read from a source of its own, a value a line
+                             (PATH may be a file, a named pipe, <(command), or - for stdin)
+      --strict               streams must end together: fail if one ends before another
+      --fill VALUE           a stream that has ended counts as VALUE until every one has
       --seed S               the same seed gives the same values and merges [default: random]
   -m, --merges-only          print only the merge lines
       --window W             how many values a stream may run ahead of the slowest one;
                              bounds memory [default: 16384]
-      --stats                after the run, print rounds, items, seconds and rounds/s on stderr
+      --stats                after the run, print rounds, values per stream, seconds and
+                             rounds/s on stderr
   -h, --help                 print this help
   -V, --version              print the version
 
+Values: decimals such as 7, -12, 20.5, .5 or 2.5E3, at most 18 digits after the point and
+a 64-bit integer without it. Sums are exact, with as many digits after the point as their
+most precise term.
+
 Output: one line per item, NAME VALUE. A stream's values are printed as the root receives
 them, and `merge SUM` as soon as every stream has delivered the values it sums. The run
-ends as soon as some stream has ended and all its values are merged; values that no merge
-used are counted on stderr.
+ends with the shortest stream (values that no merge used are counted on stderr), unless
+--strict or --fill says otherwise.
 
 Input: the output's format. Blank lines and lines named merge are skipped, so the output of
 one run can be the input of another.
 
 Examples:
-  stream-merge -n 3 --seed 7 -s a=0..10 -s b=-5..5
+  stream-merge -n 3 --seed 7 -s a=0..10 -s t=19.5..25.25
   stream-merge --seed 5 -n 1000 | stream-merge -s x -s y
+  stream-merge -f temp=temp.log -f load=<(tail -f load.log)
 ";
 
 /// Parses the arguments after the program's name. `Err` is a usage error, in a few words.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
-    let mut args = args.into_iter().map(|arg| {
-        arg.into_string()
-            .map_err(|arg| format!("argument {arg:?} is not valid UTF-8"))
-    });
+    let mut args = args.into_iter();
     let mut config = Config {
         streams: Vec::new(),
         messages: 4,
@@ -93,127 +111,227 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         settings: Settings {
             window: WINDOW,
             merges_only: false,
+            ending: Ending::Shortest,
         },
         stats: false,
-        input: None,
+        input: Input::Stdin,
     };
+    let (mut input, mut strict, mut fill) = (None, false, None);
     // The rest of a group of short flags, such as `-V` left over from `-mV`.
-    let mut pending: Option<String> = None;
-    while let Some(arg) = pending.take().map(Ok).or_else(|| args.next()) {
-        let arg = arg?;
-        let (option, mut inline) = if let Some(long) = arg.strip_prefix("--") {
+    let mut pending: Option<OsString> = None;
+    while let Some(arg) = pending.take().or_else(|| args.next()) {
+        let bytes = arg.as_bytes();
+        let (option, mut inline) = if let Some(long) = bytes.strip_prefix(b"--") {
             if long.is_empty() {
                 // `--` ends the options; nothing may follow, as there are no operands.
                 return match args.next() {
-                    Some(stray) => Err(format!("unexpected argument '{}'", stray?)),
+                    Some(stray) => Err(unexpected(&stray)),
                     None => break,
                 };
             }
-            match long.split_once('=') {
-                Some((name, value)) => (format!("--{name}"), Some(value.to_string())),
-                None => (arg.clone(), None),
+            match long.iter().position(|&b| b == b'=') {
+                Some(at) => (&bytes[..at + 2], Some(os(&long[at + 1..]))),
+                None => (bytes, None),
             }
-        } else if let Some(short) = arg.strip_prefix('-').filter(|s| !s.is_empty()) {
-            let (letter, rest) = short.split_at(short.chars().next().map_or(1, char::len_utf8));
-            (
-                format!("-{letter}"),
-                (!rest.is_empty()).then(|| rest.to_string()),
-            )
+        } else if bytes.len() > 1 && bytes[0] == b'-' {
+            if !bytes[1].is_ascii() {
+                return Err(format!("unknown option {}", quote(bytes)));
+            }
+            (&bytes[..2], (bytes.len() > 2).then(|| os(&bytes[2..])))
         } else {
-            return Err(format!("unexpected argument '{arg}'"));
+            return Err(unexpected(&arg));
         };
-        let mut value = |name: &str| match inline.take() {
-            Some(value) => Ok(value),
-            None => args
-                .next()
-                .unwrap_or_else(|| Err(format!("{name} needs a value"))),
+        let mut value = |name: &str| {
+            inline
+                .take()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
         };
-        match option.as_str() {
-            "-n" | "--messages" => config.messages = whole(&value("--messages")?, "--messages")?,
-            "--seed" => config.seed = Some(whole(&value("--seed")?, "--seed")?),
-            "--window" => match whole(&value("--window")?, "--window")? {
+        match option {
+            b"-n" | b"--messages" => config.messages = whole(&value("--messages")?, "--messages")?,
+            b"--seed" => config.seed = Some(whole(&value("--seed")?, "--seed")?),
+            b"--window" => match whole(&value("--window")?, "--window")? {
                 0 => return Err("--window must be at least 1".to_string()),
                 window => config.settings.window = window,
             },
-            "-i" | "--input" => config.input = Some(value("--input")?.into()),
-            "-s" | "--stream" => {
-                let spec = stream(&value("--stream")?)?;
-                if config.streams.iter().any(|s| s.name == spec.name) {
-                    return Err(format!("stream '{}' is given twice", spec.name));
-                }
-                config.streams.push(spec);
+            b"-i" | b"--input" => input = Some(Input::new(value("--input")?.into())),
+            b"--fill" => {
+                let text = value("--fill")?;
+                let parsed = decimal::parse(text.as_bytes());
+                fill = Some(parsed.map_err(|bad| {
+                    format!("--fill: {}", decimal::refusal(text.as_bytes(), bad))
+                })?);
             }
-            "-m" | "--merges-only" | "--stats" | "-h" | "--help" | "-V" | "--version" => {
+            b"-s" | b"--stream" => add(&mut config.streams, stream(&value("--stream")?)?)?,
+            b"-f" | b"--file" => add(&mut config.streams, file(value("--file")?)?)?,
+            b"-m" | b"--merges-only" | b"--stats" | b"--strict" | b"-h" | b"--help" | b"-V"
+            | b"--version" => {
                 match inline.take() {
-                    Some(value) if option.starts_with("--") || value.starts_with('=') => {
-                        return Err(format!("{option} takes no value"));
+                    Some(value) if option.starts_with(b"--") || value.as_bytes()[0] == b'=' => {
+                        return Err(format!(
+                            "{} takes no value",
+                            String::from_utf8_lossy(option)
+                        ));
                     }
-                    rest => pending = rest.map(|flags| format!("-{flags}")),
+                    rest => pending = rest.map(|flags| os(&[b"-", flags.as_bytes()].concat())),
                 }
-                match option.as_str() {
-                    "-h" | "--help" => return Ok(Command::Help),
-                    "-V" | "--version" => return Ok(Command::Version),
-                    "--stats" => config.stats = true,
+                match option {
+                    b"-h" | b"--help" => return Ok(Command::Help),
+                    b"-V" | b"--version" => return Ok(Command::Version),
+                    b"--stats" => config.stats = true,
+                    b"--strict" => strict = true,
                     _ => config.settings.merges_only = true,
                 }
             }
-            _ => return Err(format!("unknown option '{option}'")),
+            _ => return Err(format!("unknown option {}", quote(option))),
         }
     }
+    config.settings.ending = match (strict, fill) {
+        (true, Some(_)) => return Err("--fill and --strict cannot go together".to_string()),
+        (true, None) => Ending::Strict,
+        (false, Some(fill)) => Ending::Fill(fill),
+        (false, None) => Ending::Shortest,
+    };
     if config.streams.is_empty() {
-        config.streams = vec![spec("x", Some(0..10)), spec("y", Some(100..110))];
+        let range = |low, high| {
+            Kind::Generated(Uniform {
+                low,
+                high,
+                scale: 0,
+            })
+        };
+        config.streams = vec![
+            StreamSpec {
+                name: "x".to_string(),
+                kind: range(0, 10),
+            },
+            StreamSpec {
+                name: "y".to_string(),
+                kind: range(100, 110),
+            },
+        ];
     }
-    if config.input.is_some() && config.streams.iter().all(|s| s.range.is_some()) {
-        return Err("--input needs an external stream (-s NAME)".to_string());
+    let shared = config.streams.iter().any(|s| s.kind == Kind::Shared);
+    match input {
+        Some(_) if !shared => {
+            return Err("--input needs a stream on the shared input (-s NAME)".to_string());
+        }
+        Some(input) => config.input = input,
+        None => {}
+    }
+    let on_stdin = (config.streams.iter())
+        .filter(|s| s.kind == Kind::Own(Input::Stdin))
+        .count()
+        + usize::from(shared && config.input == Input::Stdin);
+    if on_stdin > 1 {
+        return Err(
+            "stdin can be read by only one input: give the others -f NAME=PATH".to_string(),
+        );
     }
     Ok(Command::Run(config))
 }
 
-fn spec(name: &str, range: Option<Range<i64>>) -> StreamSpec {
-    let name = name.to_string();
-    StreamSpec { name, range }
+fn os(bytes: &[u8]) -> OsString {
+    OsString::from_vec(bytes.to_vec())
+}
+
+fn unexpected(arg: &OsString) -> String {
+    format!("unexpected argument {}", quote(arg.as_bytes()))
+}
+
+/// Adds a stream whose name is not taken yet.
+fn add(streams: &mut Vec<StreamSpec>, spec: StreamSpec) -> Result<(), String> {
+    if streams.iter().any(|s| s.name == spec.name) {
+        return Err(format!("stream '{}' is given twice", spec.name));
+    }
+    streams.push(spec);
+    Ok(())
 }
 
 /// A whole number from 0 to `u64::MAX`.
-fn whole(value: &str, option: &str) -> Result<u64, String> {
-    value.parse().map_err(|_| {
+fn whole(value: &OsString, option: &str) -> Result<u64, String> {
+    let text = value.to_str().and_then(|text| text.parse().ok());
+    text.ok_or_else(|| {
+        let value = quote(value.as_bytes());
         format!(
-            "{option} takes a whole number from 0 to {}, got '{value}'",
+            "{option} takes a whole number from 0 to {}, got {value}",
             u64::MAX
         )
     })
 }
 
-/// `NAME=LO..HI`, or `NAME` for an external stream.
-fn stream(value: &str) -> Result<StreamSpec, String> {
-    let bad = |why: &str| format!("invalid stream '{value}': {why}");
-    let (name, range) = match value.split_once('=') {
-        Some((name, range)) => (name, Some(range)),
-        None => (value, None),
-    };
-    if name.is_empty() || name.contains(char::is_whitespace) || name == "merge" {
-        return Err(bad("a name is not empty, has no spaces and is not 'merge'"));
+/// A stream's name: UTF-8, not empty, not `merge`, with no space, control or other
+/// invisible character, since it is printed as it is.
+fn name(name: &[u8]) -> Result<String, String> {
+    match std::str::from_utf8(name) {
+        Ok(text)
+            if !text.is_empty()
+                && text != "merge"
+                && text.chars().all(|c| c != ' ' && printable(c)) =>
+        {
+            Ok(text.to_string())
+        }
+        _ => Err(format!(
+            "invalid stream name {}: a name is not empty, is not 'merge', and has no spaces or \
+             control characters",
+            quote(name)
+        )),
     }
+}
+
+/// `NAME=LO..HI`, or `NAME` for a stream on the shared input.
+fn stream(value: &OsString) -> Result<StreamSpec, String> {
+    let bytes = value.as_bytes();
+    let (name_part, range) = match bytes.iter().position(|&b| b == b'=') {
+        Some(at) => (&bytes[..at], Some(&bytes[at + 1..])),
+        None => (bytes, None),
+    };
+    let name = name(name_part)?;
     let Some(range) = range else {
-        return Ok(spec(name, None));
+        return Ok(StreamSpec {
+            name,
+            kind: Kind::Shared,
+        });
     };
-    let (lo, hi) = range
-        .split_once("..")
-        .ok_or_else(|| bad("expected NAME=LO..HI"))?;
-    let int = |s: &str| {
-        s.parse::<i64>().map_err(|_| {
-            bad(&format!(
-                "'{s}' is not an integer from {} to {}",
-                i64::MIN,
-                i64::MAX
-            ))
-        })
+    let bad = |why: String| format!("invalid stream {}: {why}", quote(bytes));
+    let at = (range.windows(2).position(|w| w == b".."))
+        .ok_or_else(|| bad("expected NAME=LO..HI".to_string()))?;
+    let bound = |text: &[u8]| decimal::parse(text).map_err(|e| bad(decimal::refusal(text, e)));
+    let (low, high) = (bound(&range[..at])?, bound(&range[at + 2..])?);
+    let Some((low, high, scale)) = decimal::common(low, high) else {
+        return Err(bad(format!(
+            "LO and HI at {} digits after the point do not fit in a 64-bit integer",
+            low.scale.max(high.scale)
+        )));
     };
-    let (lo, hi) = (int(lo)?, int(hi)?);
-    if lo >= hi {
-        return Err(bad("LO must be less than HI"));
+    if low >= high {
+        return Err(bad("LO must be less than HI".to_string()));
     }
-    Ok(spec(name, Some(lo..hi)))
+    let kind = Kind::Generated(Uniform { low, high, scale });
+    Ok(StreamSpec { name, kind })
+}
+
+/// `NAME=PATH`: PATH is everything after the first `=`, as given.
+fn file(value: OsString) -> Result<StreamSpec, String> {
+    let bytes = value.as_bytes();
+    let Some(at) = bytes.iter().position(|&b| b == b'=') else {
+        return Err(format!(
+            "invalid file stream {}: expected NAME=PATH",
+            quote(bytes)
+        ));
+    };
+    let name = name(&bytes[..at])?;
+    if at + 1 == bytes.len() {
+        return Err(format!(
+            "invalid file stream {}: the path is empty",
+            quote(bytes)
+        ));
+    }
+    let path = PathBuf::from(os(&bytes[at + 1..]));
+    Ok(StreamSpec {
+        name,
+        kind: Kind::Own(Input::new(path)),
+    })
 }
 
 #[cfg(test)]
@@ -227,25 +345,39 @@ mod tests {
         }
     }
 
+    fn generated(name: &str, low: i64, high: i64, scale: u8) -> StreamSpec {
+        let kind = Kind::Generated(Uniform { low, high, scale });
+        StreamSpec {
+            name: name.to_string(),
+            kind,
+        }
+    }
+
+    fn spec(name: &str, kind: Kind) -> StreamSpec {
+        StreamSpec {
+            name: name.to_string(),
+            kind,
+        }
+    }
+
     #[test]
     fn no_arguments_give_the_original_example() {
         let config = run(&[]).unwrap();
         assert_eq!(
             config.streams,
-            [spec("x", Some(0..10)), spec("y", Some(100..110))]
+            [generated("x", 0, 10, 0), generated("y", 100, 110, 0)]
         );
-        assert_eq!(config.input, None);
+        assert_eq!(config.input, Input::Stdin);
         assert_eq!(
             (config.messages, config.seed, config.stats),
             (4, None, false)
         );
-        assert_eq!(
-            config.settings,
-            Settings {
-                window: WINDOW,
-                merges_only: false
-            }
-        );
+        let settings = Settings {
+            window: WINDOW,
+            merges_only: false,
+            ending: Ending::Shortest,
+        };
+        assert_eq!(config.settings, settings);
     }
 
     #[test]
@@ -257,8 +389,15 @@ mod tests {
         ] {
             let config = run(args).unwrap();
             assert_eq!((config.messages, config.seed), (9, Some(3)), "{args:?}");
-            assert_eq!(config.streams, [spec("a", Some(-5..-1))], "{args:?}");
+            assert_eq!(config.streams, [generated("a", -5, -1, 0)], "{args:?}");
         }
+    }
+
+    #[test]
+    fn decimal_ranges_share_the_finer_scale() {
+        let config = run(&["-s", "t=19.5..25.25", "-s", "u=-1e-3..2"]).unwrap();
+        let expected = [generated("t", 1950, 2525, 2), generated("u", -1, 2000, 3)];
+        assert_eq!(config.streams, expected);
     }
 
     #[test]
@@ -267,10 +406,46 @@ mod tests {
     }
 
     #[test]
-    fn a_stream_without_a_range_is_external() {
-        let config = run(&["-s", "x", "-s", "y=0..5", "-i", "data.txt"]).unwrap();
-        assert_eq!(config.streams, [spec("x", None), spec("y", Some(0..5))]);
-        assert_eq!(config.input, Some(PathBuf::from("data.txt")));
+    fn streams_read_from_the_shared_input_or_a_source_of_their_own() {
+        let config = run(&["-s", "x", "-s", "y=0..5", "-i", "data.txt", "-f", "z=a=b"]).unwrap();
+        let own = Kind::Own(Input::Path("a=b".into()));
+        let expected = [
+            spec("x", Kind::Shared),
+            generated("y", 0, 5, 0),
+            spec("z", own),
+        ];
+        assert_eq!(config.streams, expected);
+        assert_eq!(config.input, Input::Path("data.txt".into()));
+        let config = run(&["--file=a=-", "-s", "b=0..1"]).unwrap();
+        assert_eq!(config.streams[0], spec("a", Kind::Own(Input::Stdin)));
+    }
+
+    #[test]
+    fn a_path_is_taken_as_given_even_if_not_utf8() {
+        let path = OsString::from_vec(b"z=/tmp/\xff\x1b".to_vec());
+        let args = [OsString::from("-f"), path];
+        let Ok(Command::Run(config)) = parse(args) else {
+            panic!()
+        };
+        let expected = Input::Path(PathBuf::from(OsString::from_vec(b"/tmp/\xff\x1b".to_vec())));
+        assert_eq!(config.streams, [spec("z", Kind::Own(expected))]);
+    }
+
+    #[test]
+    fn strict_and_fill_set_the_ending() {
+        assert_eq!(run(&["--strict"]).unwrap().settings.ending, Ending::Strict);
+        let fill = decimal::Decimal {
+            mantissa: -25,
+            scale: 1,
+        };
+        assert_eq!(
+            run(&["--fill", "-2.5"]).unwrap().settings.ending,
+            Ending::Fill(fill)
+        );
+        assert_eq!(
+            run(&["--fill=-2.5"]).unwrap().settings.ending,
+            Ending::Fill(fill)
+        );
     }
 
     #[test]
@@ -294,32 +469,71 @@ mod tests {
             (&["--window", "0"], "--window must be at least 1"),
             (&["--window=-3"], "whole number"),
             (&["--stats=1"], "--stats takes no value"),
+            (&["--strict=1"], "--strict takes no value"),
             (&["--bogus"], "unknown option '--bogus'"),
             (&["-q"], "unknown option '-q'"),
+            (&["-é"], "unknown option '-é'"),
             (&["stray"], "unexpected argument 'stray'"),
             (&["--", "stray"], "unexpected argument 'stray'"),
+            (&["\x1b[2J"], "unexpected argument '\\x1B[2J'"),
             (&["--merges-only=yes"], "takes no value"),
             (&["-s", "x=0-1"], "expected NAME=LO..HI"),
-            (&["-s", "x=a..b"], "'a' is not an integer"),
-            (&["-s", "x=0..9223372036854775808"], "not an integer"),
+            (&["-s", "x=a..b"], "'a' is not a value"),
+            (&["-s", "x=0..9223372036854775808"], "out of range"),
+            (&["-s", "x=0..1e-19"], "out of range"),
+            (&["-s", "x=0.5..9223372036854775807"], "do not fit"),
             (&["-s", "x=5..5"], "LO must be less than HI"),
-            (&["-s", "=0..1"], "a name"),
-            (&["-s", "a b=0..1"], "a name"),
-            (&["-s", "merge=0..1"], "a name"),
+            (&["-s", "x=1..1.0"], "LO must be less than HI"),
+            (&["-s", "x=2.5..1"], "LO must be less than HI"),
+            (&["-s", "=0..1"], "invalid stream name ''"),
+            (&["-s", "a b=0..1"], "invalid stream name"),
+            (&["-s", "merge=0..1"], "invalid stream name"),
+            (
+                &["-s", "a\x1b]0;x\x07"],
+                "invalid stream name 'a\\x1B]0;x\\x07'",
+            ),
+            (&["-s", "a\u{202E}b"], "invalid stream name 'a\\u{202E}b'"),
+            (&["-s", "a\tb"], "invalid stream name 'a\\tb'"),
+            (&["-f", "a\x01=p"], "invalid stream name"),
             (&["-s", "x="], "expected NAME=LO..HI"),
             (&["-s", "x", "-s", "x=0..1"], "stream 'x' is given twice"),
-            (&["-i", "f"], "--input needs an external stream"),
+            (&["-s", "x", "-f", "x=p"], "stream 'x' is given twice"),
+            (&["-f", "x"], "expected NAME=PATH"),
+            (&["-f", "x="], "the path is empty"),
+            (&["-i", "f"], "--input needs a stream on the shared input"),
+            (
+                &["-f", "x=p", "-i", "f"],
+                "--input needs a stream on the shared input",
+            ),
             (
                 &["-s", "x=0..1", "--input=f"],
-                "--input needs an external stream",
+                "--input needs a stream on the shared input",
             ),
             (
                 &["-s", "a=0..1", "-s", "a=2..3"],
                 "stream 'a' is given twice",
             ),
+            (
+                &["-s", "a", "-f", "b=-"],
+                "stdin can be read by only one input",
+            ),
+            (
+                &["-s", "a", "-i", "-", "-f", "b=-"],
+                "stdin can be read by only one input",
+            ),
+            (
+                &["-f", "a=-", "-f", "b=-"],
+                "stdin can be read by only one input",
+            ),
+            (&["--fill", "x"], "--fill: 'x' is not a value"),
+            (
+                &["--fill", "1", "--strict"],
+                "--fill and --strict cannot go together",
+            ),
         ] {
             let error = run(args).unwrap_err();
             assert!(error.contains(problem), "{args:?}: {error}");
         }
+        assert!(run(&["-s", "a", "-i", "in", "-f", "b=-"]).is_ok());
     }
 }

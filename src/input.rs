@@ -1,175 +1,226 @@
-//! The input: one reader thread that parses external streams' values, `NAME VALUE` a line,
-//! and sends them to the root like any other leaf.
+//! The shared input: one reader thread for the streams declared with `-s NAME`, whose
+//! `NAME VALUE` lines come interleaved on one input (stdin, or `--input`).
 //!
-//! Invariant: each stream's values reach the root in input order, and none waits in the
-//! reader while it is blocked on a read: before every read that may block, the reader sends
-//! what it holds. Between streams, a batch per stream keeps interleaved input from costing
-//! a message per line.
+//! Invariant: each stream's items reach the root in input order, and the reader holds no
+//! value while it waits. It waits, like a leaf, only when every stream on it is a window
+//! ahead of the merge; otherwise it must read on to reach the slowest one's lines, and
+//! then no stream on it may get more than `LEAD` values ahead of the slowest one on it.
+//! That bound is counted in the input's lines alone, so whether it is passed does not
+//! depend on timing. A line that names no stream on it is the next item of every one.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
-use std::mem;
-use std::sync::mpsc::SyncSender;
+use std::sync::Arc;
 
-use crate::message::{BATCH, Batch, Msg};
+use crate::decimal;
+use crate::error::Error;
+use crate::leaf::Feed;
+use crate::lines::{Fields, Lines, Next, fields};
+use crate::quote::quote;
+use crate::source::{self, Input};
+use crate::window::Window;
 
-/// An external stream, as the reader knows it.
-pub(crate) struct External {
-    name: String,
-    /// `NAME `, or `None` when only merges are printed.
-    prefix: Option<Vec<u8>>,
-    /// Values read and not sent yet.
-    held: Batch,
+/// How many values a stream on the shared input may run ahead of the slowest one on it.
+pub const LEAD: u64 = 1_000_000;
+
+/// What a name stands for, as the shared input sees it.
+pub(crate) enum Name {
+    /// The stream at this index of the reader's streams.
+    Shared(usize),
+    Generated,
+    /// A stream with a source of its own (`-f`).
+    Own,
 }
 
-impl External {
-    pub(crate) fn new(name: String, stream: usize, prefix: Option<Vec<u8>>) -> Self {
-        External {
+/// A stream on the shared input.
+pub(crate) struct Shared {
+    pub(crate) name: String,
+    /// `None` once the stream has failed or ended.
+    pub(crate) feed: Option<Feed>,
+    /// Values read.
+    count: u64,
+}
+
+impl Shared {
+    pub(crate) fn new(name: String, feed: Feed) -> Self {
+        let feed = Some(feed);
+        Shared {
             name,
-            prefix,
-            held: Batch::new(stream, 0, None),
+            feed,
+            count: 0,
         }
-    }
-
-    /// What it holds, leaving it empty.
-    fn take(&mut self) -> Batch {
-        let empty = Batch::new(self.held.stream, 0, None);
-        mem::replace(&mut self.held, empty)
     }
 }
 
-/// Reads `input` to its end, sending the values of `streams`; then ends each of them. A bad
-/// line or a read error ends the input there, reported before those ends. Stops early once
-/// the root has hung up.
-pub(crate) fn read(input: impl Read, mut streams: Vec<External>, tx: SyncSender<Msg>) {
-    let index: HashMap<String, usize> = streams
-        .iter()
-        .enumerate()
-        .map(|(i, external)| (external.name.clone(), i))
-        .collect();
-    // Sends what every stream holds, in stream order; false once the root has hung up.
-    let send = |streams: &mut [External]| {
-        let held = streams
-            .iter_mut()
-            .filter(|external| !external.held.values.is_empty());
-        held.map(External::take)
-            .all(|batch| tx.send(Msg::Values(batch)).is_ok())
-    };
-    let mut input = BufReader::with_capacity(1 << 16, input);
-    let mut line = Vec::new();
-    let mut number = 0;
-    let problem = loop {
-        // No whole line buffered: the read may wait, so the root gets what is here first.
-        if !input.buffer().contains(&b'\n') && !send(&mut streams) {
-            return;
+/// The reader's streams, and the slowest of them still live.
+struct Streams {
+    all: Vec<Shared>,
+    /// The fewest values read of a live stream, and how many live streams have read that
+    /// many: kept as lines come, recounted only when the last of those moves on.
+    min: u64,
+    at_min: usize,
+}
+
+impl Streams {
+    fn new(all: Vec<Shared>) -> Self {
+        let at_min = all.len();
+        Streams {
+            all,
+            min: 0,
+            at_min,
         }
-        line.clear();
-        number += 1;
-        let (i, value) = match input.read_until(b'\n', &mut line) {
-            Ok(0) => break None,
-            Ok(_) => match parse(&line, &index) {
-                Ok(Some(item)) => item,
-                Ok(None) => continue,
-                Err(problem) => break Some(Msg::BadLine(number, problem)),
-            },
-            Err(e) => break Some(Msg::Unreadable(e)),
-        };
-        let External { prefix, held, .. } = &mut streams[i];
-        held.push(value, prefix.as_deref());
-        if held.values.len() >= BATCH && !send(&mut streams) {
-            return;
-        }
-    };
-    if send(&mut streams) {
-        let ends = streams
-            .iter()
-            .map(|external| Msg::End(external.held.stream));
-        for msg in problem.into_iter().chain(ends) {
-            if tx.send(msg).is_err() {
-                return;
+    }
+
+    /// Stream `k`, which was at `count` values, has moved on or stopped.
+    fn left(&mut self, count: u64) {
+        if count == self.min {
+            self.at_min -= 1;
+            if self.at_min == 0 {
+                let live = self.all.iter().filter(|s| s.feed.is_some());
+                self.min = live.clone().map(|s| s.count).min().unwrap_or(u64::MAX);
+                self.at_min = live.filter(|s| s.count == self.min).count();
             }
         }
     }
-}
 
-/// One line: `Some((i, value))` for the stream at `index[name]`, `None` for a blank line or
-/// a `merge` line, or what is wrong with it.
-fn parse(line: &[u8], index: &HashMap<String, usize>) -> Result<Option<(usize, i64)>, String> {
-    let text = std::str::from_utf8(line).map_err(|_| "not UTF-8".to_string())?;
-    let mut fields = text.split_whitespace();
-    let (Some(name), value, extra) = (fields.next(), fields.next(), fields.next()) else {
-        return Ok(None);
-    };
-    if name == "merge" {
-        return Ok(None);
-    }
-    let Some(&i) = index.get(name) else {
-        return Err(format!("'{name}' is not an external stream (-s {name})"));
-    };
-    let value = value.ok_or_else(|| format!("stream '{name}' has no value"))?;
-    if let Some(extra) = extra {
-        return Err(format!("unexpected '{extra}' after the value"));
-    }
-    let value = value.parse().map_err(|_| {
-        format!(
-            "'{value}' is not an integer from {} to {}",
-            i64::MIN,
-            i64::MAX
-        )
-    })?;
-    Ok(Some((i, value)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parsed(line: &str) -> Result<Option<(usize, i64)>, String> {
-        let index = HashMap::from([("x".to_string(), 0), ("y".to_string(), 3)]);
-        parse(line.as_bytes(), &index)
+    /// The first live stream with the fewest values.
+    fn slowest(&self) -> &str {
+        let live = self.all.iter().filter(|s| s.feed.is_some());
+        live.min_by_key(|s| s.count).map_or("", |s| &s.name)
     }
 
-    #[test]
-    fn lines_are_name_and_value_in_any_whitespace() {
-        assert_eq!(parsed("x 5\n"), Ok(Some((0, 5))));
-        assert_eq!(
-            parsed("  y\t-9223372036854775808\r\n"),
-            Ok(Some((3, i64::MIN)))
-        );
-        assert_eq!(parsed("y 7"), Ok(Some((3, 7))));
+    /// Sends what every stream holds; false once the root has hung up.
+    fn send(&mut self) -> bool {
+        (self.all.iter_mut().filter_map(|s| s.feed.as_mut())).all(Feed::send)
     }
 
-    #[test]
-    fn blank_and_merge_lines_are_skipped() {
-        for line in [
-            "\n",
-            "\r\n",
-            "  \t \n",
-            "",
-            "merge 12\n",
-            "merge anything at all",
-        ] {
-            assert_eq!(parsed(line), Ok(None), "{line:?}");
+    /// Stream `k` fails, at `place`, for `problem`.
+    fn fail(&mut self, k: usize, place: String, problem: &str) {
+        let stream = &mut self.all[k];
+        if let Some(feed) = stream.feed.take() {
+            let problem = format!("stream '{}': {problem}", stream.name);
+            feed.finish(Err(Error::Input { place, problem }));
+            let count = stream.count;
+            self.left(count);
         }
     }
 
-    #[test]
-    fn bad_lines_say_what_is_wrong() {
-        for (line, problem) in [
-            ("z 1\n", "'z' is not an external stream"),
-            ("x\n", "stream 'x' has no value"),
-            ("x 1 2\n", "unexpected '2' after the value"),
-            ("x one\n", "'one' is not an integer"),
-            (
-                "x 9223372036854775808\n",
-                "'9223372036854775808' is not an integer",
+    /// Every live stream fails, at `place`, for `problem`: the input is over.
+    fn fail_all(self, place: &str, problem: &str) {
+        for feed in self.all.into_iter().filter_map(|s| s.feed) {
+            let (place, problem) = (place.to_string(), problem.to_string());
+            feed.finish(Err(Error::Input { place, problem }));
+        }
+    }
+}
+
+/// Reads `input` to its end, sending each line's value to its stream in `streams`; `names`
+/// says what every name of the run stands for. Stops early once the root has stopped.
+pub(crate) fn read(
+    input: Input,
+    streams: Vec<Shared>,
+    names: HashMap<Vec<u8>, Name>,
+    window: Arc<Window>,
+    limit: usize,
+) {
+    let place = input.place();
+    let mut streams = Streams::new(streams);
+    let mut lines = match input.open() {
+        Ok(reader) => Lines::new(reader, limit),
+        Err(e) => return streams.fail_all(&place, &format!("cannot open: {e}")),
+    };
+    let mut allowed = 0; // values of the slowest stream the window allowed when last asked
+    loop {
+        let (number, line) = match lines.next() {
+            Ok(Next::Line(number, line)) => (number, line),
+            Ok(Next::Empty) => {
+                if !streams.send() {
+                    return;
+                }
+                match lines.read() {
+                    Ok(()) => continue,
+                    Err(e) => {
+                        let (place, problem) = source::problem(&place, e, limit);
+                        return streams.fail_all(&place, &problem);
+                    }
+                }
+            }
+            Ok(Next::End) => break,
+            Err(e) => {
+                let (place, problem) = source::problem(&place, e, limit);
+                return streams.fail_all(&place, &problem);
+            }
+        };
+        let at = format!("{place}:{number}");
+        let (name, value) = match fields(line) {
+            Fields::Skip => continue,
+            Fields::One(name) => (name, Err("has no value".to_string())),
+            Fields::Two(name, value) => (name, Ok(value)),
+            Fields::More(name, extra) => (
+                name,
+                Err(format!("unexpected {} after the value", quote(extra))),
             ),
-            ("x 1.5\n", "'1.5' is not an integer"),
-        ] {
-            let error = parsed(line).unwrap_err();
-            assert!(error.contains(problem), "{line:?}: {error}");
+        };
+        let k = match names.get(name) {
+            Some(&Name::Shared(k)) => k,
+            other => {
+                let name = String::from_utf8_lossy(name);
+                let problem = match other {
+                    Some(Name::Generated) => format!(
+                        "stream '{name}' is generated (-s {name}=LO..HI), not read from the input"
+                    ),
+                    Some(Name::Own) => {
+                        format!("stream '{name}' has a source of its own (-f), not this input")
+                    }
+                    _ => format!(
+                        "no stream is named {}: declare it with -s NAME",
+                        quote(name.as_bytes())
+                    ),
+                };
+                return streams.fail_all(&at, &problem);
+            }
+        };
+        if streams.all[k].feed.is_none() {
+            continue; // past the stream's end: nothing of it counts
         }
-        let not_utf8 = parse(b"x \xff\n", &HashMap::new()).err();
-        assert_eq!(not_utf8.as_deref(), Some("not UTF-8"));
+        let value = match value
+            .map(|value| decimal::parse(value).map_err(|bad| decimal::refusal(value, bad)))
+        {
+            Ok(Ok(value)) => value,
+            Ok(Err(problem)) | Err(problem) => {
+                streams.fail(k, at, &problem);
+                continue;
+            }
+        };
+        let count = streams.all[k].count;
+        if count + 1 - streams.min > LEAD {
+            let problem = format!(
+                "stream '{}' is {LEAD} values ahead of '{}' on this input, which holds no more; \
+                 give it a source of its own with -f {0}=PATH",
+                streams.all[k].name,
+                streams.slowest(),
+            );
+            return streams.fail_all(&at, &problem);
+        }
+        if streams.min >= allowed {
+            // Every stream here is a window ahead of the merge: wait, as a leaf does.
+            if !streams.send() {
+                return;
+            }
+            match window.room(streams.min) {
+                Some(room) => allowed = streams.min + room,
+                None => return,
+            }
+        }
+        let stream = &mut streams.all[k];
+        stream.count += 1;
+        if !stream.feed.as_mut().is_some_and(|feed| feed.push(value)) {
+            return;
+        }
+        streams.left(count);
+    }
+    if streams.send() {
+        for feed in streams.all.into_iter().filter_map(|s| s.feed) {
+            feed.finish(Ok(()));
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! The `stream-merge` command: parses the arguments, runs, and maps the outcome to an exit
-//! status: 0 done, 1 failed at run time, 2 a usage error.
+//! status: 0 done, 1 failed at run time, 2 a usage error. A closed stdout is no error;
+//! a failing stderr never panics.
 
 use std::io::{self, ErrorKind, Write};
 use std::process::ExitCode;
@@ -15,23 +16,35 @@ fn main() -> ExitCode {
             return print(concat!("stream-merge ", env!("CARGO_PKG_VERSION"), "\n"));
         }
         Err(problem) => {
-            eprintln!("stream-merge: {problem} (see --help)");
+            let _ = writeln!(io::stderr(), "stream-merge: {problem} (see --help)");
             return ExitCode::from(2);
         }
     };
-    match stream_merge::run(&config, io::stdout().lock(), io::stderr()) {
+    match stream_merge::run(config, io::stdout().lock(), io::stderr()) {
         Ok(()) => ExitCode::SUCCESS,
-        // The reader has gone, as with `stream-merge | head`: nothing left to do.
-        Err(Error::Write(e)) if e.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Error::Write(e)) => write_failed(e),
         Err(e) => {
-            eprintln!("stream-merge: {e}");
+            let _ = writeln!(io::stderr(), "stream-merge: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
-/// Prints help or version; a closed stdout is no error here either.
+/// Prints help or version.
 fn print(text: &str) -> ExitCode {
-    let _ = io::stdout().write_all(text.as_bytes());
-    ExitCode::SUCCESS
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => write_failed(e),
+    }
+}
+
+/// The reader has gone, as with `stream-merge | head`: nothing left to do. Any other
+/// write error is a failure.
+fn write_failed(e: io::Error) -> ExitCode {
+    if e.kind() == ErrorKind::BrokenPipe {
+        return ExitCode::SUCCESS;
+    }
+    let _ = writeln!(io::stderr(), "stream-merge: cannot write output: {e}");
+    ExitCode::FAILURE
 }

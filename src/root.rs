@@ -1,21 +1,30 @@
-//! The root: spawns one leaf thread per generated stream and one reader for the external
-//! ones, takes their messages from one channel, and prints each value and each merge
-//! through one buffered writer.
+//! The root: starts a leaf per generated stream, a reader per stream with a source of its
+//! own and one for the shared input, takes their messages from one channel, and prints
+//! each value and each merge through one buffered writer.
 //!
 //! Invariant: every line is whole; a stream's values are printed in the order the root
 //! received them, and each `merge` line comes after the lines of the values it sums.
 
-use std::io::{self, BufWriter, Read, Write};
+use std::collections::HashMap;
+use std::io::{self, BufWriter, ErrorKind, Write};
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread::{self, Scope};
 
-use crate::Error;
-use crate::cli::WINDOW;
-use crate::input::{self, External};
-use crate::leaf::{Leaf, Values};
+use crate::decimal;
+use crate::error::Error;
+use crate::input::{self, Name, Shared};
+use crate::leaf::{self, Feed, Values};
+use crate::lines::LINE;
 use crate::message::{self, BATCH, Batch, Msg};
-use crate::rounds::Rounds;
+use crate::rounds::{Ending, Last, Merged, Outcome, Rounds};
+use crate::source::{self, Input};
 use crate::window::Window;
+
+/// How many values a stream may run ahead of the slowest one, unless `--window` says
+/// otherwise. Chosen by measurement (README, Performance): a smaller window wakes the
+/// leaves more often and slows the run; a larger one costs memory and gains little.
+pub const WINDOW: u64 = 16384;
 
 /// A named stream and where its values come from.
 pub struct Stream {
@@ -26,8 +35,10 @@ pub struct Stream {
 pub enum Source {
     /// Values fed by a leaf thread of their own, within the window.
     Values(Values),
-    /// Values read from the input, `NAME VALUE` a line.
-    External,
+    /// Values read from the shared input, `NAME VALUE` a line.
+    Shared,
+    /// Values read from an input of its own, a value a line.
+    Own(Input),
 }
 
 /// How the root merges and prints.
@@ -37,150 +48,205 @@ pub struct Settings {
     pub window: u64,
     /// Print only the `merge` lines.
     pub merges_only: bool,
+    pub ending: Ending,
 }
 
-/// What a merge leaves: how many rounds it merged, and each stream's values left over.
+/// What a merge leaves: how many rounds it merged, and how far each stream got.
 #[derive(Debug, PartialEq)]
 pub struct Summary {
     pub merged: u64,
-    /// Each stream's name and how many of its values the root received but no round used.
-    pub unmatched: Vec<(String, usize)>,
+    pub streams: Vec<Tally>,
+}
+
+/// One stream's count of values.
+#[derive(Debug, PartialEq)]
+pub struct Tally {
+    pub name: String,
+    /// Values the root received.
+    pub delivered: u64,
+    /// Values the root received that no round used.
+    pub unmatched: usize,
 }
 
 /// How many messages may wait in the channel before a leaf blocks on sending: room for
 /// every batch that two streams' default windows let them send, so that leaves rarely block.
 const CHANNEL: usize = 2 * WINDOW as usize / BATCH;
 
-/// Merges `streams` and prints to `out`; external streams are read from `input`, which is
-/// not touched when there are none. The calling thread is the root; it returns as soon as
-/// no further merge is possible, having printed every merge. A failure (a source that
-/// panics, a bad input line) ends its streams, and is returned once the merges still
-/// possible without them are printed.
+/// Merges `streams` and prints to `out`; streams on the shared input read it from `shared`,
+/// which is not touched when there are none. The calling thread is the root; it returns as
+/// soon as the outcome is decided (see `Rounds`), having printed every merge before it.
 ///
-/// The reader is not joined: it may be blocked reading an input that has not ended, and
+/// Readers are not joined: one may be blocked reading an input that has not ended, and
 /// must not hold up the end of the run.
 pub fn merge(
     streams: Vec<Stream>,
-    input: impl Read + Send + 'static,
+    shared: Input,
     settings: Settings,
     out: impl Write,
 ) -> Result<Summary, Error> {
     let names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
-    let window = Window::new(settings.window);
+    let window = Arc::new(Window::new(settings.window));
     let (tx, rx) = mpsc::sync_channel(CHANNEL);
     thread::scope(|scope| {
-        let started = start(scope, streams, input, settings.merges_only, &window, &tx);
+        let started = start(scope, streams, shared, settings.merges_only, &window, &tx);
         drop(tx); // from here on, the channel lives as long as the leaves' senders
+        let rounds = Rounds::new(names.len(), settings.ending);
         let rounds = match started {
-            Ok(returns) => root(rx, &names, &returns, &window, Printer::new(out)),
+            Ok(returns) => Root::new(rounds, &names, returns).run(rx, &window, out),
             Err(e) => Err(Error::Spawn(e)),
         };
         window.stop(); // wakes the leaves waiting for room; the others find `rx` gone
         let rounds = rounds?;
-        let unmatched = names
-            .iter()
-            .enumerate()
-            .map(|(s, name)| (name.clone(), rounds.waiting(s)));
+        let tally = |(s, name): (usize, &String)| Tally {
+            name: name.clone(),
+            delivered: rounds.delivered(s),
+            unmatched: rounds.waiting(s),
+        };
         Ok(Summary {
             merged: rounds.merged(),
-            unmatched: unmatched.collect(),
+            streams: names.iter().enumerate().map(tally).collect(),
         })
     })
 }
 
-/// Starts a leaf per generated stream and, if there are external streams, the reader.
-/// Returns, per stream, where the root sends its spent batches back to.
+/// Starts a leaf per generated stream, a reader per stream with a source of its own and,
+/// if there are streams on it, the shared input's reader. Returns, per stream, where the
+/// root sends its spent batches back to.
 fn start<'scope>(
     scope: &'scope Scope<'scope, '_>,
     streams: Vec<Stream>,
-    input: impl Read + Send + 'static,
+    shared: Input,
     merges_only: bool,
-    window: &'scope Window,
+    window: &Arc<Window>,
     tx: &SyncSender<Msg>,
-) -> io::Result<Vec<Option<Sender<Batch>>>> {
-    let mut external = Vec::new();
+) -> io::Result<Vec<Sender<Batch>>> {
+    // A line may be as long as a short one with the longest name read from an input.
+    let limit = (streams.iter())
+        .filter(|s| !matches!(s.source, Source::Values(_)))
+        .map(|s| s.name.len() + 64)
+        .fold(LINE, usize::max);
+    let mut names = HashMap::new();
+    let mut on_shared = Vec::new();
     let mut returns = Vec::new();
     for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
+        let (back, spent) = mpsc::channel();
+        returns.push(back);
         let prefix = message::prefix(&name, merges_only);
+        let feed = Feed::new(stream, prefix, tx.clone(), spent, Arc::clone(window));
+        let key = name.clone().into_bytes();
         match source {
             Source::Values(values) => {
-                let (back, spent) = mpsc::channel();
-                returns.push(Some(back));
-                let leaf = Leaf {
-                    stream,
-                    prefix,
-                    window,
-                    tx: tx.clone(),
-                    spent,
-                };
-                thread::Builder::new().spawn_scoped(scope, move || leaf.feed(values))?;
+                names.insert(key, Name::Generated);
+                let leaf = move || leaf::generate(feed, name, values);
+                thread::Builder::new().spawn_scoped(scope, leaf)?;
             }
-            Source::External => {
-                returns.push(None);
-                external.push(External::new(name, stream, prefix));
+            Source::Own(input) => {
+                names.insert(key, Name::Own);
+                thread::Builder::new().spawn(move || source::read(input, name, feed, limit))?;
+            }
+            Source::Shared => {
+                names.insert(key, Name::Shared(on_shared.len()));
+                on_shared.push(Shared::new(name, feed));
             }
         }
     }
-    if !external.is_empty() {
-        let tx = tx.clone();
-        thread::Builder::new().spawn(move || input::read(input, external, tx))?;
+    if !on_shared.is_empty() {
+        let window = Arc::clone(window);
+        let reader = move || input::read(shared, on_shared, names, window, limit);
+        thread::Builder::new().spawn(reader)?;
     }
     Ok(returns)
 }
 
-/// The root's loop. Returning drops `rx`, which tells every leaf still sending to stop.
-fn root(
-    rx: Receiver<Msg>,
-    names: &[String],
-    returns: &[Option<Sender<Batch>>],
-    window: &Window,
-    mut printer: Printer<impl Write>,
-) -> Result<Rounds, Error> {
-    let mut rounds = Rounds::new(names.len());
-    let mut failure = None;
-    while !rounds.is_over() {
-        let msg = match rx.try_recv() {
-            Ok(msg) => msg,
-            Err(_) => {
-                printer.flush()?; // about to wait: show what is merged so far
-                let Ok(msg) = rx.recv() else { break };
-                msg
-            }
-        };
-        // A failure ends its streams, as their end would (the reader follows a bad line
-        // with the end of its streams): the merges still possible are made, and the first
-        // failure is returned after them.
-        let failed = match msg {
-            Msg::Values(mut batch) => {
-                printer.lines(&batch.lines)?;
-                rounds.push(batch.stream, &batch.values);
-                printer.merges(rounds.merge())?;
-                window.advance(rounds.merged());
-                if let Some(back) = &returns[batch.stream] {
-                    batch.clear();
-                    let _ = back.send(batch); // the leaf may have ended
-                }
-                None
-            }
-            Msg::End(stream) => {
-                rounds.end(stream);
-                None
-            }
-            Msg::Failed(stream) => {
-                rounds.end(stream);
-                Some(Error::Failed(names[stream].clone()))
-            }
-            Msg::BadLine(line, problem) => Some(Error::Input { line, problem }),
-            Msg::Unreadable(e) => Some(Error::Read(e)),
-        };
-        failure = failure.or(failed);
-    }
-    printer.flush()?;
-    failure.map_or(Ok(rounds), Err)
+/// The root's state: the rounds, and what it must tell when the run ends.
+struct Root<'a> {
+    rounds: Rounds,
+    names: &'a [String],
+    returns: Vec<Sender<Batch>>,
+    /// Each stream's failure, once received.
+    failures: Vec<Option<Error>>,
 }
 
-/// The root's output: `NAME VALUE` lines through one buffered writer. Its errors are
-/// `Error::Write`.
+impl<'a> Root<'a> {
+    fn new(rounds: Rounds, names: &'a [String], returns: Vec<Sender<Batch>>) -> Self {
+        let failures = names.iter().map(|_| None).collect();
+        Root {
+            rounds,
+            names,
+            returns,
+            failures,
+        }
+    }
+
+    /// Takes messages until the outcome is decided. Returning drops `rx`, which tells
+    /// every leaf still sending to stop.
+    fn run(mut self, rx: Receiver<Msg>, window: &Window, out: impl Write) -> Result<Rounds, Error> {
+        let mut printer = Printer::new(out);
+        let printed = self
+            .take(&rx, window, &mut printer)
+            .and_then(|()| printer.flush());
+        match (printed, self.rounds.outcome()) {
+            // A failure already sent is not hidden by a reader that has gone since.
+            (Err(e), _) if e.kind() == ErrorKind::BrokenPipe => {
+                for msg in rx.try_iter() {
+                    if let Msg::Failed(stream, e) = msg {
+                        self.failures[stream].get_or_insert(e);
+                    }
+                }
+                let first = self.failures.into_iter().flatten().next();
+                Err(first.unwrap_or(Error::Write(e)))
+            }
+            (Err(e), _) => Err(Error::Write(e)),
+            (Ok(()), Some(Outcome::Done) | None) => Ok(self.rounds),
+            (Ok(()), Some(Outcome::Failed(s))) => {
+                Err(self.failures[s].take().expect("a failed stream's failure"))
+            }
+            (Ok(()), Some(Outcome::Uneven { ended, longer })) => Err(Error::Uneven {
+                ended: self.names[ended].clone(),
+                after: self.rounds.merged(),
+                longer: self.names[longer].clone(),
+            }),
+            (Ok(()), Some(Outcome::Overflow(round))) => Err(Error::Overflow(round)),
+        }
+    }
+
+    fn take(
+        &mut self,
+        rx: &Receiver<Msg>,
+        window: &Window,
+        printer: &mut Printer<impl Write>,
+    ) -> io::Result<()> {
+        while self.rounds.outcome().is_none() {
+            let msg = match rx.try_recv() {
+                Ok(msg) => msg,
+                Err(_) => {
+                    printer.flush()?; // about to wait: show what is merged so far
+                    let Ok(msg) = rx.recv() else { break };
+                    msg
+                }
+            };
+            match msg {
+                Msg::Values(mut batch) => {
+                    printer.lines(&batch.lines)?;
+                    self.rounds
+                        .push(batch.stream, &batch.mantissas, &batch.scales);
+                    batch.clear();
+                    let _ = self.returns[batch.stream].send(batch); // the leaf may have ended
+                }
+                Msg::End(stream) => self.rounds.end(stream, Last::End),
+                Msg::Failed(stream, e) => {
+                    self.failures[stream] = Some(e);
+                    self.rounds.end(stream, Last::Failed);
+                }
+            }
+            printer.merges(self.rounds.merge())?;
+            window.advance(self.rounds.merged());
+        }
+        Ok(())
+    }
+}
+
+/// The root's output: `NAME VALUE` lines through one buffered writer.
 struct Printer<W: Write> {
     out: BufWriter<W>,
     /// `merge` lines, written out together: many small writes to a `BufWriter` cost more
@@ -198,19 +264,22 @@ impl<W: Write> Printer<W> {
     }
 
     /// A batch's lines, as its leaf wrote them.
-    fn lines(&mut self, lines: &[u8]) -> Result<(), Error> {
-        self.out.write_all(lines).map_err(Error::Write)
+    fn lines(&mut self, lines: &[u8]) -> io::Result<()> {
+        self.out.write_all(lines)
     }
 
-    fn merges(&mut self, sums: &[i128]) -> Result<(), Error> {
+    fn merges(&mut self, merged: Merged) -> io::Result<()> {
         self.merges.clear();
-        for &sum in sums {
-            message::line(&mut self.merges, b"merge ", sum);
+        let mut sums = merged.sums.iter();
+        for &(scale, count) in merged.scales {
+            for &sum in sums.by_ref().take(count) {
+                decimal::line(&mut self.merges, b"merge ", sum, scale);
+            }
         }
-        self.out.write_all(&self.merges).map_err(Error::Write)
+        self.out.write_all(&self.merges)
     }
 
-    fn flush(&mut self) -> Result<(), Error> {
-        self.out.flush().map_err(Error::Write)
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 }

@@ -25,12 +25,34 @@ fn spawn(args: &[&str]) -> Child {
 }
 
 /// Runs with `input` on stdin.
-fn run_with_input(args: &[&str], input: &str) -> Output {
+fn run_with_input(args: &[&str], input: impl AsRef<[u8]>) -> Output {
     let mut child = spawn(args);
     let mut stdin = child.stdin.take().unwrap();
-    let _ = stdin.write_all(input.as_bytes()); // the run may end before reading it all
+    let _ = stdin.write_all(input.as_ref()); // the run may end before reading it all
     drop(stdin);
     child.wait_with_output().unwrap()
+}
+
+/// A path for this test's own file, removed if it is there already.
+fn temp(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_file(&path);
+    path.to_str().unwrap().to_string()
+}
+
+/// A file holding `text`, and its path.
+fn file(name: &str, text: impl AsRef<[u8]>) -> String {
+    let path = temp(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A failed run's exit status, stdout and one-line stderr.
+fn failure(output: &Output) -> (Option<i32>, String, String) {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    (output.status.code(), stdout, stderr)
 }
 
 /// Waits for `child` to exit: a run that should end must not hang the test suite.
@@ -194,7 +216,7 @@ mod window {
         let lines: Vec<&str> = stats.lines().collect();
         assert_eq!(
             lines[..2],
-            ["rounds merged: 1234", "items: x 1234, y 1234"],
+            ["rounds merged: 1234", "values: x 1234, y 1234"],
             "{stats}"
         );
         assert!(
@@ -255,6 +277,9 @@ mod usage {
             "--stream",
             "--seed",
             "--merges-only",
+            "--file",
+            "--strict",
+            "--fill",
             "--help",
             "--version",
             "Example",
@@ -291,7 +316,7 @@ mod usage {
             (&["-s", "x=0-1"], "invalid stream 'x=0-1'"),
             (&["-s", "x=a..b"], "invalid stream 'x=a..b'"),
             (&["-s", "x=3..1"], "LO must be less than HI"),
-            (&["-s", "merge=0..1"], "invalid stream 'merge=0..1'"),
+            (&["-s", "merge=0..1"], "invalid stream name 'merge'"),
             (
                 &["-s", "x=0..1", "-s", "x=0..2"],
                 "stream 'x' is given twice",
@@ -350,7 +375,7 @@ mod closed_output {
     }
 }
 
-mod external {
+mod shared_input {
     use super::*;
 
     #[test]
@@ -406,12 +431,12 @@ mod external {
             .unwrap()
             .parse()
             .unwrap();
-        assert!(left <= stream_merge::cli::WINDOW, "{stderr}");
+        assert!(left <= stream_merge::WINDOW, "{stderr}");
     }
 
     #[test]
     fn crlf_blank_and_merge_lines_are_accepted() {
-        let input = "x 1\r\n\r\n   \t\n  y   2  \r\nmerge 3\r\nx -4\ny 10";
+        let input = "x 1\r\n\r\n   \t\n  y\t  2  \r\nmerge 3\r\nx -4\ny 10";
         let output = run_with_input(&["-s", "x", "-s", "y"], input);
         assert!(
             output.status.success() && output.stderr.is_empty(),
@@ -426,31 +451,65 @@ mod external {
     }
 
     #[test]
-    fn each_bad_line_is_reported_with_its_number_after_the_merges_before_it() {
-        for (line, problem) in [
-            ("z 1", "input line 5: 'z' is not an external stream"),
-            ("g 1", "input line 5: 'g' is not an external stream"),
-            ("x", "input line 5: stream 'x' has no value"),
-            ("x 1 2", "input line 5: unexpected '2' after the value"),
-            ("x one", "input line 5: 'one' is not an integer"),
+    fn each_bad_line_is_reported_with_its_place_after_the_merges_before_it() {
+        // A line naming no stream on the input is every one's next item: only merge 1 is
+        // made. A bad line of x is x's third item: y's 4 still makes merge 2.
+        for (line, merges, problem) in [
             (
-                "x 9223372036854775808",
-                "input line 5: '9223372036854775808' is not an integer",
+                "z 1",
+                "merge 3\n",
+                "<stdin>:5: no stream is named 'z': declare it with -s NAME",
+            ),
+            (
+                "g 1",
+                "merge 3\n",
+                "<stdin>:5: stream 'g' is generated (-s g=LO..HI), not read from the input",
+            ),
+            (
+                "f 1",
+                "merge 3\n",
+                "<stdin>:5: stream 'f' has a source of its own (-f), not this input",
+            ),
+            (
+                "x\x0c1",
+                "merge 3\n",
+                "<stdin>:5: no stream is named 'x\\x0C1'",
+            ),
+            (
+                "x",
+                "merge 3\nmerge 7\n",
+                "<stdin>:5: stream 'x': has no value",
+            ),
+            (
+                "x 1 2",
+                "merge 3\nmerge 7\n",
+                "<stdin>:5: stream 'x': unexpected '2' after the value",
+            ),
+            (
+                "x one",
+                "merge 3\nmerge 7\n",
+                "<stdin>:5: stream 'x': 'one' is not a value: a value is a decimal",
+            ),
+            (
+                "x 1e30",
+                "merge 3\nmerge 7\n",
+                "<stdin>:5: stream 'x': '1e30' is out of range: a value is m·10^-s",
             ),
         ] {
             let input = format!("x 1\ny 2\n\nx 3\n{line}\ny 4\n");
-            let output = run_with_input(
-                &["-s", "x", "-s", "y", "-s", "g=0..1", "-n", "9", "-m"],
-                &input,
-            );
-            let stderr = String::from_utf8(output.stderr).unwrap();
-            assert_eq!(output.status.code(), Some(1), "{line}: {stderr}");
+            let f = file("zeros-f.txt", "0\n".repeat(9));
+            let f = format!("f={f}");
+            let args = [
+                "-s", "x", "-s", "y", "-s", "g=0..1", "-f", &f, "-n", "9", "-m",
+            ];
+            let output = run_with_input(&args, &input);
+            let (code, stdout, stderr) = failure(&output);
+            assert_eq!(code, Some(1), "{line}: {stderr}");
             assert!(
                 stderr.starts_with(&format!("stream-merge: {problem}")),
                 "{stderr}"
             );
-            assert_eq!(stderr.lines().count(), 1, "{stderr}");
-            assert_eq!(output.stdout, b"merge 3\n", "{line}");
+            assert_eq!(stdout, merges, "{line}");
         }
     }
 
@@ -509,15 +568,12 @@ mod external {
     }
 
     #[test]
-    fn an_input_that_cannot_be_opened_is_named() {
+    fn an_input_that_cannot_be_read_is_named_before_any_output() {
         let output = run(&["-s", "x", "-i", "/no/such/file"]);
-        assert_eq!(output.status.code(), Some(1));
-        assert!(output.stdout.is_empty());
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert!(
-            stderr.starts_with("stream-merge: cannot open '/no/such/file': "),
-            "{stderr}"
-        );
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        let expected = "stream-merge: /no/such/file: cannot read: ";
+        assert!(stderr.starts_with(expected), "{stderr}");
     }
 
     #[test]

@@ -6,10 +6,14 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use stream_merge::{Error, Settings, Source, Stream, Summary, merge};
+use stream_merge::{
+    Decimal, Ending, Error, Input, Settings, Source, Stream, Summary, Tally, WINDOW, merge,
+};
 
+/// A generated stream of integers.
 fn stream(name: &str, values: impl Iterator<Item = i64> + Send + 'static) -> Stream {
-    let source = Source::Values(Box::new(values));
+    let integer = |mantissa| Decimal { mantissa, scale: 0 };
+    let source = Source::Values(Box::new(values.map(integer)));
     Stream {
         name: name.to_string(),
         source,
@@ -17,24 +21,20 @@ fn stream(name: &str, values: impl Iterator<Item = i64> + Send + 'static) -> Str
 }
 
 const MERGES_ONLY: Settings = Settings {
-    window: stream_merge::cli::WINDOW,
+    window: WINDOW,
     merges_only: true,
+    ending: Ending::Shortest,
 };
 
 #[test]
-fn a_failing_source_is_reported_by_name_after_every_merge_it_allowed() {
+fn a_panicking_source_is_reported_by_name_after_every_merge_it_allowed() {
     let failing = (0..).map(|i| if i < 300 { i } else { panic!("sensor lost") });
     let endless = std::iter::repeat(100);
     let mut out = Vec::new();
-    // A window of 1 sends every value as it comes, so none is lost with the panic.
-    let settings = Settings {
-        window: 1,
-        merges_only: true,
-    };
     let streams = vec![stream("x", failing), stream("y", endless)];
-    let result = merge(streams, io::empty(), settings, &mut out);
+    let result = merge(streams, Input::Stdin, MERGES_ONLY, &mut out);
     assert!(
-        matches!(result, Err(Error::Failed(ref name)) if name == "x"),
+        matches!(result, Err(Error::Panicked(ref name)) if name == "x"),
         "{result:?}"
     );
     let merges: Vec<String> = String::from_utf8(out)
@@ -51,18 +51,17 @@ fn streams_of_different_lengths_merge_as_far_as_the_shortest() {
     let mut out = Vec::new();
     let summary = merge(
         vec![stream("a", 0..5), stream("b", 10..13)],
-        io::empty(),
+        Input::Stdin,
         MERGES_ONLY,
         &mut out,
     );
-    let unmatched = vec![("a".to_string(), 2), ("b".to_string(), 0)];
-    assert_eq!(
-        summary.unwrap(),
-        Summary {
-            merged: 3,
-            unmatched
-        }
-    );
+    let tally = |name: &str, delivered, unmatched| Tally {
+        name: name.to_string(),
+        delivered,
+        unmatched,
+    };
+    let streams = vec![tally("a", 5, 2), tally("b", 3, 0)];
+    assert_eq!(summary.unwrap(), Summary { merged: 3, streams });
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "merge 10\nmerge 12\nmerge 14\n"
@@ -93,12 +92,12 @@ fn a_held_back_stream_keeps_the_other_within_the_window_and_each_merge_shows_at_
     let (tap, written) = mpsc::channel();
     let settings = Settings {
         window: 1,
-        merges_only: true,
+        ..MERGES_ONLY
     };
     thread::scope(|scope| {
         let x_tx = x; // owned here, so that a failed assertion ends x and the root with it
         let streams = vec![stream("x", x_values.into_iter()), stream("y", y)];
-        let root = scope.spawn(move || merge(streams, io::empty(), settings, Tap(tap)));
+        let root = scope.spawn(move || merge(streams, Input::Stdin, settings, Tap(tap)));
         thread::sleep(Duration::from_millis(100));
         assert!(pulled.load(Ordering::SeqCst) <= 1, "y ran ahead of x");
         let mut output = Vec::new();

@@ -1,0 +1,52 @@
+//! Why a run failed.
+//!
+//! Invariant: every message is one line in which untrusted text (paths, input, names from
+//! input) has been quoted or escaped where it was made (see `quote`).
+
+use std::fmt;
+use std::io;
+
+#[derive(Debug)]
+pub enum Error {
+    /// A stream's source panicked; the name is the stream's.
+    Panicked(String),
+    /// Something is wrong at a place in an input: `PATH:LINE`, or `PATH`.
+    Input { place: String, problem: String },
+    /// With `--strict`, stream `ended` ended after `after` values while `longer` had more.
+    Uneven {
+        ended: String,
+        after: u64,
+        longer: String,
+    },
+    /// The exact sum of this round, counted from 1, is outside `i128`.
+    Overflow(u64),
+    /// The output could not be written; `BrokenPipe` means the reader has gone.
+    Write(io::Error),
+    /// A thread could not be started, as when the system's limit is reached.
+    Spawn(io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Error::Panicked(name) => write!(f, "stream '{name}' failed"),
+            Error::Input { place, problem } => write!(f, "{place}: {problem}"),
+            Error::Uneven {
+                ended,
+                after,
+                longer,
+            } => write!(
+                f,
+                "stream '{ended}' ended after {after} values, but '{longer}' has more (--strict)"
+            ),
+            Error::Overflow(round) => write!(
+                f,
+                "merge {round}: the exact sum is outside the 128-bit range of sums"
+            ),
+            Error::Write(e) => write!(f, "cannot write output: {e}"),
+            Error::Spawn(e) => write!(f, "cannot start a thread: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

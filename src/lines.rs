@@ -1,0 +1,180 @@
+//! Lines of an input, read in blocks into one buffer of fixed size, and split into fields.
+//!
+//! Invariant: memory does not grow with the input: a line longer than the limit is an
+//! error as soon as more than the limit is buffered without a newline, so an endless line
+//! (`/dev/zero`) ends at once. A line is never read until the caller has been told that
+//! nothing whole is buffered, so it can send what it holds before a read that may wait.
+
+use std::io::{self, ErrorKind, Read};
+
+/// The shortest line limit: `max(LINE, longest name + 64)` bytes.
+pub(crate) const LINE: usize = 4096;
+
+/// Reads lines of at most `limit` bytes, newline not counted.
+pub(crate) struct Lines<R> {
+    input: R,
+    buf: Box<[u8]>,
+    /// `buf[start..end]` is read and not yet taken.
+    start: usize,
+    end: usize,
+    ended: bool,
+    limit: usize,
+    /// The number of the last line taken, counting every line.
+    number: u64,
+}
+
+/// What `Lines::next` finds.
+pub(crate) enum Next<'a> {
+    /// A line, numbered from 1, without its newline.
+    Line(u64, &'a [u8]),
+    /// Nothing whole is buffered: `read` is next, and it may wait.
+    Empty,
+    /// The input has ended.
+    End,
+}
+
+/// Why a line could not be had.
+pub(crate) enum Problem {
+    /// Line `.0` is longer than the limit.
+    Long(u64),
+    /// The input could not be read at line `.0`.
+    Unreadable(u64, io::Error),
+}
+
+impl<R: Read> Lines<R> {
+    pub(crate) fn new(input: R, limit: usize) -> Self {
+        let size = (2 * limit + 2).max(1 << 16);
+        Lines {
+            input,
+            buf: vec![0; size].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            ended: false,
+            limit,
+            number: 0,
+        }
+    }
+
+    /// The next line, if a whole one is buffered or the input has ended.
+    pub(crate) fn next(&mut self) -> Result<Next<'_>, Problem> {
+        let held = &self.buf[self.start..self.end];
+        let line = match held.iter().position(|&b| b == b'\n') {
+            Some(at) => {
+                self.start += at + 1;
+                &held[..at]
+            }
+            None if held.len() > self.limit => return Err(Problem::Long(self.number + 1)),
+            None if !self.ended => return Ok(Next::Empty),
+            None if held.is_empty() => return Ok(Next::End),
+            None => {
+                self.start = self.end; // the last line, without a newline
+                held
+            }
+        };
+        self.number += 1;
+        if line.len() > self.limit {
+            return Err(Problem::Long(self.number));
+        }
+        Ok(Next::Line(self.number, line))
+    }
+
+    /// Reads what the input has next, waiting for it if need be.
+    pub(crate) fn read(&mut self) -> Result<(), Problem> {
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        loop {
+            match self.input.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.ended = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Problem::Unreadable(self.number + 1, e)),
+            }
+            return Ok(());
+        }
+    }
+}
+
+/// A line's fields, separated by ASCII spaces and tabs, a CR before the newline dropped.
+pub(crate) enum Fields<'a> {
+    /// A blank line or a `merge` line.
+    Skip,
+    One(&'a [u8]),
+    Two(&'a [u8], &'a [u8]),
+    /// More than two: the first and the third.
+    More(&'a [u8], &'a [u8]),
+}
+
+pub(crate) fn fields(line: &[u8]) -> Fields<'_> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut fields = line
+        .split(|&b| b == b' ' || b == b'\t')
+        .filter(|field| !field.is_empty());
+    match (fields.next(), fields.next(), fields.next()) {
+        (None, ..) | (Some(b"merge"), ..) => Fields::Skip,
+        (Some(one), None, _) => Fields::One(one),
+        (Some(one), Some(two), None) => Fields::Two(one, two),
+        (Some(one), Some(_), Some(three)) => Fields::More(one, three),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every line of `input`, or the first problem's line number.
+    fn all(input: &[u8], limit: usize) -> Result<Vec<(u64, String)>, u64> {
+        let mut lines = Lines::new(input, limit);
+        let mut taken = Vec::new();
+        loop {
+            match lines.next() {
+                Ok(Next::Line(n, line)) => {
+                    taken.push((n, String::from_utf8_lossy(line).into_owned()))
+                }
+                Ok(Next::Empty) => {
+                    if lines.read().is_err() {
+                        return Err(0);
+                    }
+                }
+                Ok(Next::End) => return Ok(taken),
+                Err(Problem::Long(n) | Problem::Unreadable(n, _)) => return Err(n),
+            }
+        }
+    }
+
+    #[test]
+    fn lines_are_numbered_and_the_last_needs_no_newline() {
+        let lines = all(b"a 1\n\nb 2\r\nc", 10).unwrap();
+        let expected = [(1, "a 1"), (2, ""), (3, "b 2\r"), (4, "c")];
+        assert_eq!(lines, expected.map(|(n, s)| (n, s.to_string())));
+        assert_eq!(all(b"", 10), Ok(vec![]));
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_a_problem_however_it_ends() {
+        assert_eq!(all(b"12345\n123456\n", 5), Err(2));
+        assert_eq!(all(b"12345\n123456", 5), Err(2));
+        // Endless: found with no more than the buffer read.
+        let endless = io::repeat(b'0');
+        let mut lines = Lines::new(endless, LINE);
+        let found = loop {
+            match lines.next() {
+                Ok(Next::Empty) => assert!(lines.read().is_ok()),
+                Err(Problem::Long(n)) => break n,
+                _ => panic!("a line from an endless one"),
+            }
+        };
+        assert_eq!(found, 1);
+    }
+
+    #[test]
+    fn fields_split_on_spaces_and_tabs_only() {
+        assert!(matches!(fields(b" \t \r"), Fields::Skip));
+        assert!(matches!(fields(b"merge 12"), Fields::Skip));
+        assert!(matches!(fields(b"7\r"), Fields::One(b"7")));
+        assert!(matches!(fields(b"\tx  7 "), Fields::Two(b"x", b"7")));
+        assert!(matches!(fields(b"x 7 8 9"), Fields::More(b"x", b"8")));
+        assert!(matches!(fields(b"x\x0c7"), Fields::One(b"x\x0c7")));
+        assert!(matches!(fields(b"x\xc2\xa07"), Fields::One(_)));
+    }
+}

@@ -1,0 +1,156 @@
+//! Quoting untrusted text for messages: tokens from the input, arguments and paths.
+//!
+//! Invariant: what these functions return holds no control character and no invisible
+//! one, whatever the bytes given, so input can never reach the terminal raw; a quoted
+//! token is at most `SHOWN` characters of the original, so its size is bounded too.
+
+use std::fmt::Write;
+
+/// How many characters of a token a message shows.
+pub const SHOWN: usize = 40;
+
+/// `token` in single quotes, escaped, cut after `SHOWN` characters (an invalid byte counts
+/// as one) with its full size in bytes: `'abc…'... (100000 bytes)`.
+pub fn quote(token: &[u8]) -> String {
+    let mut text = String::from("'");
+    if escape_into(&mut text, token, SHOWN) {
+        text.push('\'');
+    } else {
+        let _ = write!(text, "'... ({} bytes)", token.len());
+    }
+    text
+}
+
+/// `text` escaped, whole: for paths, which the user gave and the system bounds.
+pub fn escape(text: &[u8]) -> String {
+    let mut escaped = String::new();
+    escape_into(&mut escaped, text, usize::MAX);
+    escaped
+}
+
+/// Appends at most `most` characters of `text`, escaped; false if it had more.
+fn escape_into(out: &mut String, text: &[u8], most: usize) -> bool {
+    let mut shown = 0;
+    for chunk in text.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if shown == most {
+                return false;
+            }
+            shown += 1;
+            match c {
+                '\0' => out.push_str("\\0"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\\' | '\'' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c if c.is_ascii_control() => {
+                    let _ = write!(out, "\\x{:02X}", c as u32);
+                }
+                c if !printable(c) => {
+                    let _ = write!(out, "\\u{{{:04X}}}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        for byte in chunk.invalid() {
+            if shown == most {
+                return false;
+            }
+            shown += 1;
+            let _ = write!(out, "\\x{byte:02X}");
+        }
+    }
+    true
+}
+
+/// Whether `c` shows as itself: not a control character (C0, DEL, C1), not white space
+/// other than the ASCII space, and not a format character (Unicode's Cf: zero-width and
+/// direction marks, and the like).
+pub fn printable(c: char) -> bool {
+    c == ' ' || !(c.is_control() || c.is_whitespace() || format(c))
+}
+
+/// Unicode's format characters (general category Cf).
+fn format(c: char) -> bool {
+    const CF: [(u32, u32); 21] = [
+        (0x00AD, 0x00AD),
+        (0x0600, 0x0605),
+        (0x061C, 0x061C),
+        (0x06DD, 0x06DD),
+        (0x070F, 0x070F),
+        (0x0890, 0x0891),
+        (0x08E2, 0x08E2),
+        (0x180E, 0x180E),
+        (0x200B, 0x200F),
+        (0x202A, 0x202E),
+        (0x2060, 0x2064),
+        (0x2066, 0x206F),
+        (0xFEFF, 0xFEFF),
+        (0xFFF9, 0xFFFB),
+        (0x110BD, 0x110BD),
+        (0x110CD, 0x110CD),
+        (0x13430, 0x1343F),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0001, 0xE0001),
+        (0xE0020, 0xE007F),
+    ];
+    let c = c as u32;
+    CF.iter().any(|&(low, high)| (low..=high).contains(&c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_quoted_as_it_is() {
+        assert_eq!(quote(b"x"), "'x'");
+        assert_eq!(quote("température 20°".as_bytes()), "'température 20°'");
+    }
+
+    #[test]
+    fn controls_quotes_and_invalid_bytes_are_escaped() {
+        assert_eq!(
+            quote(b"\x1b]0;PWNED\x07\x1b[2J"),
+            "'\\x1B]0;PWNED\\x07\\x1B[2J'"
+        );
+        assert_eq!(quote(b"a\0b\tc\nd\re\x7f"), "'a\\0b\\tc\\nd\\re\\x7F'");
+        assert_eq!(quote(b"it's a\\b"), "'it\\'s a\\\\b'");
+        assert_eq!(quote(b"\xff\xc3"), "'\\xFF\\xC3'");
+    }
+
+    #[test]
+    fn invisible_characters_are_escaped() {
+        assert_eq!(
+            quote("a\u{200B}b\u{202E}c\u{A0}d\u{85}e\u{FEFF}".as_bytes()),
+            "'a\\u{200B}b\\u{202E}c\\u{00A0}d\\u{0085}e\\u{FEFF}'"
+        );
+    }
+
+    #[test]
+    fn long_tokens_are_cut_and_sized() {
+        let long = "é".repeat(50);
+        assert_eq!(
+            quote(long.as_bytes()),
+            format!("'{}'... (100 bytes)", "é".repeat(40))
+        );
+        let exact = "x".repeat(SHOWN);
+        assert_eq!(quote(exact.as_bytes()), format!("'{exact}'"));
+        let invalid = [0xFFu8; 41];
+        assert_eq!(
+            quote(&invalid),
+            format!("'{}'... (41 bytes)", "\\xFF".repeat(40))
+        );
+    }
+
+    #[test]
+    fn escaped_text_holds_no_control_character() {
+        let all: Vec<u8> = (0..=255).collect();
+        let text = escape(&all) + &escape("\u{9b}\u{2028}\u{E0041}".as_bytes());
+        assert!(text.chars().all(printable), "{text}");
+    }
+}
