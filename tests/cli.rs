@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stream-merge");
 
@@ -24,13 +24,16 @@ fn spawn(args: &[&str]) -> Child {
     command.expect("the binary runs")
 }
 
-/// Runs with `input` on stdin.
+/// Runs with `input` on stdin, written while the output is read.
 fn run_with_input(args: &[&str], input: impl AsRef<[u8]>) -> Output {
     let mut child = spawn(args);
     let mut stdin = child.stdin.take().unwrap();
-    let _ = stdin.write_all(input.as_ref()); // the run may end before reading it all
-    drop(stdin);
-    child.wait_with_output().unwrap()
+    let input = input.as_ref().to_vec();
+    // The run may end before reading it all.
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().unwrap();
+    let _ = writer.join();
+    output
 }
 
 /// A path for this test's own file, removed if it is there already.
@@ -55,17 +58,19 @@ fn failure(output: &Output) -> (Option<i32>, String, String) {
     (output.status.code(), stdout, stderr)
 }
 
-/// Waits for `child` to exit: a run that should end must not hang the test suite.
-fn finish(mut child: Child) -> Output {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
+/// Waits for `child` to exit, reading what it prints: a run that should end must not hang
+/// the test suite.
+fn finish(child: Child) -> Output {
+    let pid = child.id();
+    let (tx, output) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    match output.recv_timeout(Duration::from_secs(20)) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
             panic!("still running after 20 s");
         }
-        std::thread::sleep(Duration::from_millis(10));
     }
-    child.wait_with_output().unwrap()
 }
 
 /// The (name, value) pairs of a run's stdout.
@@ -582,5 +587,568 @@ mod shared_input {
         let output = finish(spawn(&["-n", "2", "-m"]));
         assert!(output.status.success());
         assert_eq!(parse(&output.stdout).len(), 2);
+    }
+}
+
+/// The lines of a run's stdout as (name, value) text.
+fn text_lines(stdout: &[u8]) -> Vec<(String, String)> {
+    let stdout = std::str::from_utf8(stdout).unwrap();
+    let pair = |line: &str| {
+        let (name, value) = line.split_once(' ').expect("NAME VALUE");
+        (name.to_string(), value.to_string())
+    };
+    stdout.lines().map(pair).collect()
+}
+
+/// The values of stream `name`, or the merges, as text.
+fn of(lines: &[(String, String)], name: &str) -> Vec<String> {
+    let values = lines.iter().filter(|(n, _)| n == name);
+    values.map(|(_, value)| value.clone()).collect()
+}
+
+mod decimals {
+    use super::*;
+
+    /// A decimal as (mantissa, scale), parsed independently of the program: plain digits
+    /// with an optional sign and point, as the program prints them.
+    fn exact(text: &str) -> (i128, u32) {
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let mantissa = format!("{whole}{fraction}").parse().unwrap();
+        (mantissa, fraction.len() as u32)
+    }
+
+    /// The sum of `terms` at the largest of their scales, printed by hand.
+    fn sum(terms: &[(i128, u32)]) -> String {
+        let scale = terms.iter().map(|t| t.1).max().unwrap();
+        let total: i128 = terms.iter().map(|&(m, s)| m * 10i128.pow(scale - s)).sum();
+        let digits = total.unsigned_abs().to_string();
+        let digits = format!("{digits:0>width$}", width = scale as usize + 1);
+        let (whole, fraction) = digits.split_at(digits.len() - scale as usize);
+        let sign = if total < 0 { "-" } else { "" };
+        match scale {
+            0 => format!("{sign}{whole}"),
+            _ => format!("{sign}{whole}.{fraction}"),
+        }
+    }
+
+    #[test]
+    fn sums_follow_the_finest_scale_as_bc_does() {
+        let input = "x 1.50\ny 2\nx 0.1\ny 0.2\nx -1.5\ny 1.50\nx 1e3\ny 2.5E-2\nx 7\ny 8\n";
+        let output = run_with_input(&["-s", "x", "-s", "y", "-m"], input);
+        assert!(output.status.success(), "{output:?}");
+        let expected = "merge 3.50\nmerge 0.3\nmerge 0.00\nmerge 1000.025\nmerge 15\n";
+        assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
+    }
+
+    #[test]
+    fn decimal_sums_match_an_independent_exact_computation() {
+        // Values of every scale from 0 to 18 and of every size, from a fixed LCG.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state
+        };
+        let mut input = String::new();
+        for _ in 0..3000 {
+            for name in ["a", "b", "c"] {
+                let scale = next() % 19;
+                let mantissa = (next() as i64) >> (next() % 64);
+                let digits = format!("{:0>19}", mantissa.unsigned_abs());
+                let (whole, fraction) = digits.split_at(19 - scale as usize);
+                let sign = if mantissa < 0 { "-" } else { "" };
+                input += &format!("{name} {sign}{whole}.{fraction}e0\n");
+            }
+        }
+        let output = run_with_input(&["-s", "a", "-s", "b", "-s", "c"], &input);
+        assert!(output.status.success(), "{output:?}");
+        let lines = text_lines(&output.stdout);
+        let streams = ["a", "b", "c"].map(|name| of(&lines, name));
+        let merges = of(&lines, "merge");
+        assert_eq!(merges.len(), 3000);
+        for (k, merge) in merges.iter().enumerate() {
+            let terms = streams.each_ref().map(|values| exact(&values[k]));
+            assert_eq!(*merge, sum(&terms), "round {k}: {terms:?}");
+        }
+    }
+
+    #[test]
+    fn values_print_in_canonical_form_and_feed_back_unchanged() {
+        let input = [
+            "007.50", "+.5", "-.5", "5.", "-0", "-0.00", "1e-05", "2.5E3",
+        ];
+        let expected = ["7.50", "0.5", "-0.5", "5", "0", "0.00", "0.00001", "2500"];
+        let path = file("canonical.txt", input.join("\n"));
+        let output = run(&["-f", &format!("v={path}"), "-s", "z=0..1", "-n", "8"]);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(of(&text_lines(&output.stdout), "v"), expected);
+        let again = file("canonical-again.txt", expected.join("\n"));
+        let output = run(&["-f", &format!("v={again}"), "-s", "z=0..1", "-n", "8"]);
+        assert_eq!(of(&text_lines(&output.stdout), "v"), expected);
+    }
+
+    #[test]
+    fn a_decimal_range_gives_multiples_of_its_finest_digit() {
+        let output = run(&[
+            "-s",
+            "t=19.5..25.25",
+            "-s",
+            "u=-1..1",
+            "-n",
+            "2000",
+            "--seed",
+            "3",
+        ]);
+        assert!(output.status.success(), "{output:?}");
+        let lines = text_lines(&output.stdout);
+        let values = of(&lines, "t");
+        assert_eq!(values.len(), 2000);
+        for value in &values {
+            let (whole, fraction) = value.split_once('.').expect("two digits after the point");
+            assert_eq!(fraction.len(), 2, "{value}");
+            let hundredths: i64 = format!("{whole}{fraction}").parse().unwrap();
+            assert!((1950..2525).contains(&hundredths), "{value}");
+        }
+        // Both ends are reached over many values, so the whole range is used.
+        assert!(
+            values.iter().any(|v| v.starts_with("19."))
+                && values.iter().any(|v| v.starts_with("25."))
+        );
+        assert!(
+            of(&lines, "merge")
+                .iter()
+                .all(|m| m.split_once('.').unwrap().1.len() == 2)
+        );
+    }
+
+    #[test]
+    fn a_sum_outside_i128_is_an_error_after_the_merges_before_it() {
+        // 21 streams; z is at scale 18, so each other term is about 9.2e36: twenty of them
+        // pass i128's 1.7e38. Round 1 sums to zero on the way, round 2 does not.
+        let mut args = vec!["-m".to_string()];
+        let mut input = String::new();
+        for k in 0..20 {
+            args.extend(["-s".to_string(), format!("s{k}")]);
+            let sign = if k % 2 == 0 { "" } else { "-" };
+            input += &format!("s{k} {sign}9223372036854775807\ns{k} 9223372036854775807\n");
+        }
+        args.extend(["-s".to_string(), "z".to_string()]);
+        input += "z 0.000000000000000000\nz 0.000000000000000000\n";
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = run_with_input(&args, &input);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        assert_eq!(stdout, "merge 0.000000000000000000\n");
+        assert!(
+            stderr.starts_with("stream-merge: merge 2: the exact sum is outside"),
+            "{stderr}"
+        );
+    }
+}
+
+mod sources {
+    use super::*;
+    use std::fs::OpenOptions;
+    use std::thread;
+
+    fn mkfifo(name: &str) -> String {
+        let path = temp(name);
+        let made = Command::new("mkfifo").arg(&path).status().unwrap();
+        assert!(made.success());
+        path
+    }
+
+    #[test]
+    fn each_stream_reads_a_source_of_its_own() {
+        let x = file("own-x.txt", "1\n\nx 2\r\nmerge 3\n  3.5  \n4");
+        let y = file("own-y.txt", "y 10\n20\n30\n40\n");
+        let output = run(&["-f", &format!("x={x}"), "--file", &format!("y={y}")]);
+        assert!(output.status.success(), "{output:?}");
+        let lines = text_lines(&output.stdout);
+        assert_eq!(of(&lines, "x"), ["1", "2", "3.5", "4"]);
+        assert_eq!(of(&lines, "merge"), ["11", "22", "33.5", "44"]);
+    }
+
+    #[test]
+    fn stdin_can_be_a_streams_own_source() {
+        let y = file("stdin-y.txt", "10\n20\n");
+        let output = run_with_input(&["-f", "x=-", "-f", &format!("y={y}"), "-m"], "1\n2\n");
+        assert_eq!(
+            String::from_utf8(output.stdout).unwrap(),
+            "merge 11\nmerge 22\n"
+        );
+    }
+
+    #[test]
+    fn a_bad_line_names_its_path_line_and_stream() {
+        let x = file("bad-x.txt", "1\n\n2\nx\x1b[2J 3\n");
+        let y = file("bad-y.txt", "1\n2\n3\n4\n");
+        for (line, problem) in [
+            (
+                "x\x1b[2J 3",
+                "bad-x.txt:4: stream 'x': 'x\\x1B[2J' is not this stream's name",
+            ),
+            (
+                "3 4 5",
+                "bad-x.txt:4: stream 'x': unexpected '5' after the value",
+            ),
+            ("1,5", "bad-x.txt:4: stream 'x': '1,5' is not a value"),
+        ] {
+            std::fs::write(&x, format!("1\n\n2\n{line}\n")).unwrap();
+            let output = run(&["-f", &format!("x={x}"), "-f", &format!("y={y}"), "-m"]);
+            let (code, stdout, stderr) = failure(&output);
+            assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\nmerge 4\n"));
+            assert!(stderr.contains(problem), "{stderr}");
+            assert!(!stderr.contains('\x1b'), "{stderr}");
+        }
+    }
+
+    #[test]
+    fn paths_are_checked_before_any_output() {
+        let dir = env!("CARGO_TARGET_TMPDIR");
+        for (path, problem) in [
+            (
+                "/no/such/file",
+                "/no/such/file: stream 'x': cannot read: No such file",
+            ),
+            (
+                dir,
+                &format!("{dir}: stream 'x': cannot read: is a directory"),
+            ),
+            (
+                "/tmp/\x1b]0;PWNED\x07",
+                "/tmp/\\x1B]0;PWNED\\x07: stream 'x': cannot read",
+            ),
+        ] {
+            let output = run(&["-s", "g=0..9", "-n", "1000", "-f", &format!("x={path}")]);
+            let (code, stdout, stderr) = failure(&output);
+            assert_eq!((code, stdout.as_str()), (Some(1), ""), "{path}");
+            assert!(
+                stderr.starts_with(&format!("stream-merge: {problem}")),
+                "{stderr}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pipe_without_its_writer_holds_up_no_other_stream() {
+        let fifo = mkfifo("no-writer-yet");
+        let y = file("writer-y.txt", "y 7\n");
+        let mut child = spawn(&["-f", &format!("x={fifo}"), "-f", &format!("y={y}")]);
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap(); // y's line comes while x's writer is away
+        assert_eq!(line, "y 7\n");
+        std::fs::write(&fifo, "5\n").unwrap();
+        let output = finish(child);
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+        assert_eq!(rest, "x 5\nmerge 12\n");
+        assert!(output.status.success(), "{output:?}");
+    }
+
+    #[test]
+    fn a_writer_that_fills_one_pipe_before_opening_the_other_does_not_deadlock() {
+        let (a, b) = (mkfifo("fill-a"), mkfifo("fill-b"));
+        // 40000 lines: more than a pipe holds (64 KiB) and than the window lets x run ahead.
+        let writer = {
+            let (a, b) = (a.clone(), b.clone());
+            thread::spawn(move || {
+                std::fs::write(&a, "1\n".repeat(40_000)).unwrap();
+                std::fs::write(&b, "2\n".repeat(40_000)).unwrap();
+            })
+        };
+        let output = finish(spawn(&[
+            "-f",
+            &format!("x={a}"),
+            "-f",
+            &format!("y={b}"),
+            "-m",
+        ]));
+        writer.join().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let merges = of(&text_lines(&output.stdout), "merge");
+        assert_eq!(merges, vec!["3"; 40_000]);
+    }
+
+    /// The peak resident memory of a running process, in KiB.
+    fn peak(pid: u32) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn an_endless_source_beside_a_slow_one_stays_within_bounded_memory() {
+        let (fast, slow) = (mkfifo("endless"), mkfifo("slow"));
+        let mut child = spawn(&["-f", &format!("x={fast}"), "-f", &format!("y={slow}"), "-m"]);
+        let endless = {
+            let fast = fast.clone();
+            thread::spawn(move || {
+                let mut pipe = OpenOptions::new().write(true).open(fast).unwrap();
+                let block = "1\n".repeat(1 << 15);
+                while pipe.write_all(block.as_bytes()).is_ok() {} // until the run ends
+            })
+        };
+        let mut pipe = OpenOptions::new().write(true).open(&slow).unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        for k in 0..20 {
+            writeln!(pipe, "{k}").unwrap();
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            assert_eq!(line, format!("merge {}\n", k + 1));
+            thread::sleep(Duration::from_millis(10));
+        }
+        let kib = peak(child.id());
+        drop(pipe);
+        let output = finish(child);
+        endless.join().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        assert!(kib < 8 * 1024, "peak {kib} KiB");
+    }
+}
+
+mod endings {
+    use super::*;
+
+    #[test]
+    fn strict_fails_when_one_stream_ends_before_another() {
+        let x = file("strict-x.txt", "1\n2\n3\n");
+        let y = file("strict-y.txt", "1\n2\n3\n4\n");
+        let z = file("strict-z.txt", "1\n2\n3\n");
+        let (x, y, z) = (format!("x={x}"), format!("y={y}"), format!("z={z}"));
+        let output = run(&["--strict", "-m", "-f", &x, "-f", &y, "-f", &z]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!(
+            (code, stdout.as_str()),
+            (Some(1), "merge 3\nmerge 6\nmerge 9\n")
+        );
+        let expected =
+            "stream-merge: stream 'x' ended after 3 values, but 'y' has more (--strict)\n";
+        assert_eq!(stderr, expected);
+        let output = run(&["--strict", "-m", "-f", &x, "-f", &z]);
+        assert!(
+            output.status.success() && output.stderr.is_empty(),
+            "{output:?}"
+        );
+    }
+
+    #[test]
+    fn fill_counts_an_ended_stream_as_its_value_until_every_one_has_ended() {
+        let x = file("fill-x.txt", "1\n2\n");
+        let y = file("fill-y.txt", "10\n20\n30\n40\n");
+        let output = run(&[
+            "--fill",
+            "0.5",
+            "-f",
+            &format!("x={x}"),
+            "-f",
+            &format!("y={y}"),
+        ]);
+        assert!(
+            output.status.success() && output.stderr.is_empty(),
+            "{output:?}"
+        );
+        let lines = text_lines(&output.stdout);
+        assert_eq!(of(&lines, "x"), ["1", "2"]);
+        assert_eq!(of(&lines, "merge"), ["11", "22", "30.5", "40.5"]);
+    }
+
+    #[test]
+    fn a_failed_stream_is_not_filled() {
+        let x = file("fill-bad-x.txt", "1\nbad\n");
+        let y = file("fill-bad-y.txt", "10\n20\n30\n");
+        let output = run(&[
+            "--fill",
+            "0",
+            "-m",
+            "-f",
+            &format!("x={x}"),
+            "-f",
+            &format!("y={y}"),
+        ]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), "merge 11\n"));
+        assert!(
+            stderr.contains("fill-bad-x.txt:2: stream 'x': 'bad' is not a value"),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn a_bad_line_right_after_the_shortest_stream_fails_every_run() {
+        let mut lines = "y 1\n".repeat(1000);
+        lines += "y bad\n";
+        let path = file("bad-after.txt", &lines);
+        let args = [
+            "-s", "x=0..10", "-n", "1000", "-s", "y", "--seed", "1", "-i", &path, "-m",
+        ];
+        let first = run(&args);
+        for _ in 0..20 {
+            let output = run(&args);
+            let (code, stdout, stderr) = failure(&output);
+            assert_eq!(code, Some(1));
+            assert_eq!(stdout.as_bytes(), first.stdout);
+            assert!(stderr.contains("bad-after.txt:1001: stream 'y': 'bad' is not a value"));
+        }
+        assert_eq!(first.stdout.iter().filter(|&&b| b == b'\n').count(), 1000);
+    }
+
+    #[test]
+    fn a_bad_line_past_the_end_of_the_run_never_counts() {
+        let mut lines = "y 1\n".repeat(1001);
+        lines += "y bad\n";
+        let path = file("bad-past.txt", &lines);
+        let args = [
+            "-s", "x=0..10", "-n", "1000", "-s", "y", "--seed", "1", "-i", &path, "-m",
+        ];
+        for _ in 0..20 {
+            let output = run(&args);
+            assert_eq!(output.status.code(), Some(0), "{output:?}");
+            assert_eq!(output.stdout.iter().filter(|&&b| b == b'\n').count(), 1000);
+        }
+    }
+
+    #[test]
+    fn the_first_failing_stream_on_the_command_line_is_named() {
+        let a = file("first-a.txt", "1\nbad-a\n");
+        let b = file("first-b.txt", "1\nbad-b\n");
+        for _ in 0..10 {
+            let output = run(&["-m", "-f", &format!("b={b}"), "-f", &format!("a={a}")]);
+            let (code, stdout, stderr) = failure(&output);
+            assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\n"));
+            assert!(stderr.contains("stream 'b': 'bad-b'"), "{stderr}");
+        }
+    }
+
+    #[test]
+    fn stats_count_the_values_each_stream_delivered() {
+        let x = file("stats-x.txt", "1\n2\n3\n");
+        let output = run(&[
+            "--stats",
+            "--fill",
+            "0",
+            "-f",
+            &format!("x={x}"),
+            "-s",
+            "g=0..1",
+            "-n",
+            "5",
+        ]);
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            stderr.contains("rounds merged: 5\nvalues: x 3, g 5\n"),
+            "{stderr}"
+        );
+    }
+}
+
+mod hostile_input {
+    use super::*;
+
+    #[test]
+    fn an_endless_line_ends_the_run_at_once() {
+        for args in [
+            &["-s", "x", "-s", "y", "-i", "/dev/zero"][..],
+            &["-f", "x=/dev/zero", "-f", "y=/dev/null"],
+        ] {
+            let output = finish(spawn(args));
+            let (code, stdout, stderr) = failure(&output);
+            assert_eq!((code, stdout.as_str()), (Some(1), ""), "{args:?}");
+            assert!(stderr.contains("/dev/zero:1: "), "{stderr}");
+            assert!(stderr.contains("a line longer than 4096 bytes"), "{stderr}");
+        }
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_a_bad_line_and_the_limit_grows_with_names() {
+        let long = format!("x 1\ny 1\nx {}1\n", "0".repeat(4100));
+        let output = run_with_input(&["-s", "x", "-s", "y", "-m"], &long);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\n"));
+        assert!(
+            stderr.contains("<stdin>:3: a line longer than 4096 bytes"),
+            "{stderr}"
+        );
+        let name = "n".repeat(5000);
+        let output = run_with_input(&["-s", &name, "-s", "y", "-m"], format!("{name} 1\ny 2\n"));
+        assert!(output.status.success(), "{output:?}");
+    }
+
+    #[test]
+    fn escape_sequences_never_reach_the_terminal() {
+        let output = run_with_input(&["-s", "x", "-s", "y"], "\x1b]0;PWNED\x07\x1b[2J evil 5\n");
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        let expected = "no stream is named '\\x1B]0;PWNED\\x07\\x1B[2J'";
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(
+            !stderr.contains('\x1b') && !stderr.contains('\x07'),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn a_long_token_is_quoted_once_and_cut() {
+        let name = format!("{}\u{202E}", "é".repeat(1500));
+        let output = run_with_input(&["-s", "x", "-s", "y"], format!("{name} 1\n"));
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        assert!(
+            stderr.contains(&format!("'{}'... (3003 bytes)", "é".repeat(40))),
+            "{stderr}"
+        );
+        assert!(stderr.len() < 200, "{stderr}");
+    }
+
+    #[test]
+    fn a_stream_too_far_ahead_on_the_shared_input_fails_the_run() {
+        let mut input = "y 1\n".to_string();
+        input += &"x 2\n".repeat(1_000_002);
+        let output = run_with_input(&["-s", "x", "-s", "y", "-m"], &input);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), "merge 3\n"));
+        let expected = "<stdin>:1000003: stream 'x' is 1000000 values ahead of 'y' on this input";
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(stderr.contains("-f x=PATH"), "{stderr}");
+        // Within the bound, a burst is merged as it comes.
+        let mut input = "x 2\n".repeat(100_000);
+        input += &"y 1\n".repeat(100_000);
+        let output = run_with_input(&["-s", "x", "-s", "y", "-m"], &input);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, "merge 3\n".repeat(100_000).as_bytes());
+    }
+}
+
+mod write_errors {
+    use super::*;
+    use std::fs::{File, OpenOptions};
+
+    fn full() -> File {
+        OpenOptions::new().write(true).open("/dev/full").unwrap()
+    }
+
+    #[test]
+    fn a_failing_stderr_does_not_panic() {
+        let output = Command::new(BIN)
+            .arg("--bogus")
+            .stderr(full())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+    }
+
+    #[test]
+    fn help_and_version_that_cannot_be_written_fail() {
+        for arg in ["--help", "--version"] {
+            let output = Command::new(BIN).arg(arg).stdout(full()).output().unwrap();
+            let (code, _, stderr) = failure(&output);
+            assert_eq!(code, Some(1), "{arg}");
+            assert!(
+                stderr.starts_with("stream-merge: cannot write output: "),
+                "{stderr}"
+            );
+        }
     }
 }
