@@ -118,3 +118,44 @@ fn a_held_back_stream_keeps_the_other_within_the_window_and_each_merge_shows_at_
         assert_eq!(root.join().unwrap().unwrap().merged, 50);
     });
 }
+
+/// A reader that has gone: every write fails with a broken pipe, the first one late.
+struct Gone(bool);
+
+impl Write for Gone {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        if !self.0 {
+            self.0 = true;
+            thread::sleep(Duration::from_millis(300)); // time for the failure to be sent
+        }
+        Err(io::ErrorKind::BrokenPipe.into())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failure_already_sent_is_not_hidden_by_a_closed_output() {
+    let failing = (0..).map(|i| if i < 3 { i } else { panic!("sensor lost") });
+    let streams = vec![stream("x", failing), stream("y", std::iter::repeat(1))];
+    let settings = Settings {
+        merges_only: false,
+        ..MERGES_ONLY
+    };
+    let result = merge(streams, Input::Stdin, settings, Gone(false));
+    assert!(
+        matches!(result, Err(Error::Panicked(ref name)) if name == "x"),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn a_closed_output_alone_is_a_broken_pipe() {
+    let streams = vec![stream("x", 0..100_000), stream("y", 0..100_000)];
+    let result = merge(streams, Input::Stdin, MERGES_ONLY, Gone(true));
+    assert!(
+        matches!(result, Err(Error::Write(ref e)) if e.kind() == io::ErrorKind::BrokenPipe),
+        "{result:?}"
+    );
+}
