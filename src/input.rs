@@ -150,7 +150,7 @@ pub(crate) fn read(
                 return streams.fail_all(&place, &problem);
             }
         };
-        let at = format!("{place}:{number}");
+        let at = || format!("{place}:{number}");
         let (name, value) = match fields(line) {
             Fields::Skip => continue,
             Fields::One(name) => (name, Err("has no value".to_string())),
@@ -176,7 +176,7 @@ pub(crate) fn read(
                         quote(name.as_bytes())
                     ),
                 };
-                return streams.fail_all(&at, &problem);
+                return streams.fail_all(&at(), &problem);
             }
         };
         if streams.all[k].feed.is_none() {
@@ -187,7 +187,7 @@ pub(crate) fn read(
         {
             Ok(Ok(value)) => value,
             Ok(Err(problem)) | Err(problem) => {
-                streams.fail(k, at, &problem);
+                streams.fail(k, at(), &problem);
                 continue;
             }
         };
@@ -199,7 +199,7 @@ pub(crate) fn read(
                 streams.all[k].name,
                 streams.slowest(),
             );
-            return streams.fail_all(&at, &problem);
+            return streams.fail_all(&at(), &problem);
         }
         if streams.min >= allowed {
             // Every stream here is a window ahead of the merge: wait, as a leaf does.

@@ -50,6 +50,11 @@ fn file(name: &str, text: impl AsRef<[u8]>) -> String {
     path
 }
 
+/// `NAME=PATH` for `-f`, PATH a file of this test's holding `text`.
+fn own(name: &str, file_name: &str, text: impl AsRef<[u8]>) -> String {
+    format!("{name}={}", file(file_name, text))
+}
+
 /// A failed run's exit status, stdout and one-line stderr.
 fn failure(output: &Output) -> (Option<i32>, String, String) {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -761,9 +766,9 @@ mod sources {
 
     #[test]
     fn each_stream_reads_a_source_of_its_own() {
-        let x = file("own-x.txt", "1\n\nx 2\r\nmerge 3\n  3.5  \n4");
-        let y = file("own-y.txt", "y 10\n20\n30\n40\n");
-        let output = run(&["-f", &format!("x={x}"), "--file", &format!("y={y}")]);
+        let x = own("x", "own-x.txt", "1\n\nx 2\r\nmerge 3\n \t3.5  \n4");
+        let y = own("y", "own-y.txt", "y 10\n20\n30\n40\n");
+        let output = run(&["-f", &x, "--file", &y]);
         assert!(output.status.success(), "{output:?}");
         let lines = text_lines(&output.stdout);
         assert_eq!(of(&lines, "x"), ["1", "2", "3.5", "4"]);
@@ -772,8 +777,8 @@ mod sources {
 
     #[test]
     fn stdin_can_be_a_streams_own_source() {
-        let y = file("stdin-y.txt", "10\n20\n");
-        let output = run_with_input(&["-f", "x=-", "-f", &format!("y={y}"), "-m"], "1\n2\n");
+        let y = own("y", "stdin-y.txt", "10\n20\n");
+        let output = run_with_input(&["-f", "x=-", "-f", &y, "-m"], "1\n2\n");
         assert_eq!(
             String::from_utf8(output.stdout).unwrap(),
             "merge 11\nmerge 22\n"
@@ -914,10 +919,9 @@ mod endings {
 
     #[test]
     fn strict_fails_when_one_stream_ends_before_another() {
-        let x = file("strict-x.txt", "1\n2\n3\n");
-        let y = file("strict-y.txt", "1\n2\n3\n4\n");
-        let z = file("strict-z.txt", "1\n2\n3\n");
-        let (x, y, z) = (format!("x={x}"), format!("y={y}"), format!("z={z}"));
+        let x = own("x", "strict-x.txt", "1\n2\n3\n");
+        let y = own("y", "strict-y.txt", "1\n2\n3\n4\n");
+        let z = own("z", "strict-z.txt", "1\n2\n3\n");
         let output = run(&["--strict", "-m", "-f", &x, "-f", &y, "-f", &z]);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!(
@@ -936,16 +940,9 @@ mod endings {
 
     #[test]
     fn fill_counts_an_ended_stream_as_its_value_until_every_one_has_ended() {
-        let x = file("fill-x.txt", "1\n2\n");
-        let y = file("fill-y.txt", "10\n20\n30\n40\n");
-        let output = run(&[
-            "--fill",
-            "0.5",
-            "-f",
-            &format!("x={x}"),
-            "-f",
-            &format!("y={y}"),
-        ]);
+        let x = own("x", "fill-x.txt", "1\n2\n");
+        let y = own("y", "fill-y.txt", "10\n20\n30\n40\n");
+        let output = run(&["--fill", "0.5", "-f", &x, "-f", &y]);
         assert!(
             output.status.success() && output.stderr.is_empty(),
             "{output:?}"
@@ -957,17 +954,9 @@ mod endings {
 
     #[test]
     fn a_failed_stream_is_not_filled() {
-        let x = file("fill-bad-x.txt", "1\nbad\n");
-        let y = file("fill-bad-y.txt", "10\n20\n30\n");
-        let output = run(&[
-            "--fill",
-            "0",
-            "-m",
-            "-f",
-            &format!("x={x}"),
-            "-f",
-            &format!("y={y}"),
-        ]);
+        let x = own("x", "fill-bad-x.txt", "1\nbad\n");
+        let y = own("y", "fill-bad-y.txt", "10\n20\n30\n");
+        let output = run(&["--fill", "0", "-m", "-f", &x, "-f", &y]);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), "merge 11\n"));
         assert!(
@@ -976,35 +965,33 @@ mod endings {
         );
     }
 
-    #[test]
-    fn a_bad_line_right_after_the_shortest_stream_fails_every_run() {
-        let mut lines = "y 1\n".repeat(1000);
-        lines += "y bad\n";
-        let path = file("bad-after.txt", &lines);
+    /// Twenty runs of a generated x of 1000 values beside a y of `good` lines, then a bad one.
+    fn runs_with_a_bad_line_after(good: usize) -> Vec<Output> {
+        let path = file(
+            &format!("bad-after-{good}.txt"),
+            "y 1\n".repeat(good) + "y bad\n",
+        );
         let args = [
             "-s", "x=0..10", "-n", "1000", "-s", "y", "--seed", "1", "-i", &path, "-m",
         ];
-        let first = run(&args);
-        for _ in 0..20 {
-            let output = run(&args);
-            let (code, stdout, stderr) = failure(&output);
+        (0..20).map(|_| run(&args)).collect()
+    }
+
+    #[test]
+    fn a_bad_line_right_after_the_shortest_stream_fails_every_run() {
+        let runs = runs_with_a_bad_line_after(1000);
+        for output in &runs {
+            let (code, stdout, stderr) = failure(output);
             assert_eq!(code, Some(1));
-            assert_eq!(stdout.as_bytes(), first.stdout);
-            assert!(stderr.contains("bad-after.txt:1001: stream 'y': 'bad' is not a value"));
+            assert_eq!(stdout.as_bytes(), runs[0].stdout);
+            assert!(stderr.contains("bad-after-1000.txt:1001: stream 'y': 'bad' is not a value"));
         }
-        assert_eq!(first.stdout.iter().filter(|&&b| b == b'\n').count(), 1000);
+        assert_eq!(runs[0].stdout.iter().filter(|&&b| b == b'\n').count(), 1000);
     }
 
     #[test]
     fn a_bad_line_past_the_end_of_the_run_never_counts() {
-        let mut lines = "y 1\n".repeat(1001);
-        lines += "y bad\n";
-        let path = file("bad-past.txt", &lines);
-        let args = [
-            "-s", "x=0..10", "-n", "1000", "-s", "y", "--seed", "1", "-i", &path, "-m",
-        ];
-        for _ in 0..20 {
-            let output = run(&args);
+        for output in runs_with_a_bad_line_after(1001) {
             assert_eq!(output.status.code(), Some(0), "{output:?}");
             assert_eq!(output.stdout.iter().filter(|&&b| b == b'\n').count(), 1000);
         }
@@ -1012,10 +999,10 @@ mod endings {
 
     #[test]
     fn the_first_failing_stream_on_the_command_line_is_named() {
-        let a = file("first-a.txt", "1\nbad-a\n");
-        let b = file("first-b.txt", "1\nbad-b\n");
+        let a = own("a", "first-a.txt", "1\nbad-a\n");
+        let b = own("b", "first-b.txt", "1\nbad-b\n");
         for _ in 0..10 {
-            let output = run(&["-m", "-f", &format!("b={b}"), "-f", &format!("a={a}")]);
+            let output = run(&["-m", "-f", &b, "-f", &a]);
             let (code, stdout, stderr) = failure(&output);
             assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\n"));
             assert!(stderr.contains("stream 'b': 'bad-b'"), "{stderr}");
@@ -1024,18 +1011,11 @@ mod endings {
 
     #[test]
     fn stats_count_the_values_each_stream_delivered() {
-        let x = file("stats-x.txt", "1\n2\n3\n");
-        let output = run(&[
-            "--stats",
-            "--fill",
-            "0",
-            "-f",
-            &format!("x={x}"),
-            "-s",
-            "g=0..1",
-            "-n",
-            "5",
-        ]);
+        let x = own("x", "stats-x.txt", "1\n2\n3\n");
+        let args = [
+            "--stats", "--fill", "0", "-f", &x, "-s", "g=0..1", "-n", "5",
+        ];
+        let output = run(&args);
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert!(
             stderr.contains("rounds merged: 5\nvalues: x 3, g 5\n"),
