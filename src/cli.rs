@@ -92,8 +92,10 @@ them, and `merge SUM` as soon as every stream has delivered the values it sums. 
 ends with the shortest stream (values that no merge used are counted on stderr), unless
 --strict or --fill says otherwise.
 
-Input: the output's format. Blank lines and lines named merge are skipped, so the output of
-one run can be the input of another.
+Input: the shared input has the output's format, NAME VALUE a line; a source of its own
+(-f) has a value a line, or NAME VALUE with its own name. Blank lines and merge lines are
+skipped, so the output of one run can be the input of another. A bad line ends its stream
+with an error naming PATH:LINE (stdin is <stdin>), after the merges before it.
 
 Examples:
   stream-merge -n 3 --seed 7 -s a=0..10 -s t=19.5..25.25

@@ -38,9 +38,9 @@ pub enum Bad {
 }
 
 /// What a value may be, for messages.
-pub const FORM: &str = "a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3";
+const FORM: &str = "a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3";
 /// The limits of a value, for messages.
-pub const LIMITS: &str =
+const LIMITS: &str =
     "a value is m·10^-s with m a 64-bit integer and at most 18 digits after the point";
 
 /// Why `text` was refused, for a message.

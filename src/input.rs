@@ -70,7 +70,7 @@ impl Streams {
         }
     }
 
-    /// Stream `k`, which was at `count` values, has moved on or stopped.
+    /// A stream that was at `count` values has moved on, or stopped.
     fn left(&mut self, count: u64) {
         if count == self.min {
             self.at_min -= 1;
@@ -188,6 +188,9 @@ pub(crate) fn read(
             Ok(Ok(value)) => value,
             Ok(Err(problem)) | Err(problem) => {
                 streams.fail(k, at(), &problem);
+                if streams.min == u64::MAX {
+                    return; // every stream here has failed: nothing more to read for
+                }
                 continue;
             }
         };

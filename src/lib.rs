@@ -31,7 +31,7 @@ pub use input::LEAD;
 pub use leaf::{Uniform, Values, uniform};
 pub use root::{Settings, Source, Stream, Summary, Tally, WINDOW, merge};
 pub use rounds::Ending;
-pub use source::{Input, STDIN};
+pub use source::Input;
 
 /// Runs `config`, printing the merge to `out`, and to `notes` the values no merge used
 /// and, with `--stats`, a summary. Every input is checked before anything is printed.

@@ -25,7 +25,7 @@ pub enum Input {
 }
 
 /// What messages call stdin.
-pub const STDIN: &str = "<stdin>";
+const STDIN: &str = "<stdin>";
 
 impl Input {
     /// `-` is stdin; anything else a path, taken as given.

@@ -1,9 +1,10 @@
-//! The window: how far a generated stream may run ahead of the merge.
+//! The window: how far a stream may run ahead of the merge.
 //!
-//! Invariant: a leaf has produced at most `merged + size` values, `merged` being the rounds
-//! the root had merged when it last moved the window (never more than it has merged now);
-//! so a generated stream's queue at the root never holds more than `size` values, whatever
-//! the relative speed of the streams.
+//! Invariant: a leaf (a generated stream's, or the reader of a source of its own) has
+//! produced at most `merged + size` values, `merged` being the rounds the root had merged
+//! when it last moved the window (never more than it has merged now); so its queue at the
+//! root never holds more than `size` values, whatever the relative speed of the streams.
+//! The shared input's reader keeps to it by its slowest stream (see `input`).
 
 use std::sync::{Condvar, Mutex};
 
