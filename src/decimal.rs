@@ -2,8 +2,8 @@
 //! of digits after the point, from 0 to 18.
 //!
 //! Invariant: nothing is ever rounded. Text either is exactly such a value, or is refused;
-//! a value prints in its canonical form (no `+`, no leading zeros, no exponent, s digits
-//! after the point), which parses back to the same m and s.
+//! a value prints (see `text`) in its canonical form (no `+`, no leading zeros, no
+//! exponent, s digits after the point), which parses back to the same m and s.
 
 use crate::quote::quote;
 
@@ -131,59 +131,19 @@ pub fn common(a: Decimal, b: Decimal) -> Option<(i64, i64, u8)> {
     Some((at(a)?, at(b)?, scale))
 }
 
-/// Appends `prefix`, n·10^-scale in canonical form, and a newline. Done by hand: on the
-/// hot path, std's formatting machinery costs more than the merge.
-#[inline]
-pub(crate) fn line(text: &mut Vec<u8>, prefix: &[u8], n: i128, scale: u8) {
-    let mut buf = [0u8; 64]; // a sign, "0.", up to 39 digits and '\n'
-    let mut at = buf.len() - 1;
-    buf[at] = b'\n';
-    let mut wide = n.unsigned_abs();
-    let scale = usize::from(scale);
-    let mut written = 0; // digits so far
-    // Every digit after the point, and at least one before it.
-    while written <= scale || wide > 0 {
-        if written == scale && scale > 0 {
-            at -= 1;
-            buf[at] = b'.';
-        }
-        let digit = match u64::try_from(wide) {
-            // 64-bit division is several times faster than 128-bit
-            Ok(narrow) => {
-                wide = u128::from(narrow / 10);
-                narrow % 10
-            }
-            Err(_) => {
-                let digit = wide % 10;
-                wide /= 10;
-                digit as u64
-            }
-        };
-        at -= 1;
-        buf[at] = b'0' + digit as u8;
-        written += 1;
-    }
-    if n < 0 {
-        at -= 1;
-        buf[at] = b'-';
-    }
-    text.extend_from_slice(prefix);
-    text.extend_from_slice(&buf[at..]);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::{Prefix, Text};
 
     fn canonical(text: &str) -> String {
         let d = parse(text.as_bytes()).unwrap_or_else(|e| panic!("{text}: {e:?}"));
-        printed(d.mantissa.into(), d.scale)
-    }
-
-    fn printed(n: i128, scale: u8) -> String {
-        let mut text = Vec::new();
-        line(&mut text, b"", n, scale);
-        String::from_utf8(text).unwrap().trim_end().to_string()
+        let mut printed = Text::default();
+        printed.line(&Prefix::new(b""), d.mantissa.into(), d.scale);
+        String::from_utf8(printed.as_bytes().to_vec())
+            .unwrap()
+            .trim_end()
+            .to_string()
     }
 
     #[test]
@@ -273,22 +233,6 @@ mod tests {
             assert_eq!(canonical(text), expected, "{text}");
             assert_eq!(canonical(expected), expected, "{expected} reads back");
         }
-    }
-
-    #[test]
-    fn wide_numbers_print_as_std_prints_them() {
-        let edges = [0, 7, -7, 10, -10, 1 << 64, -(1 << 64), i128::MAX, i128::MIN];
-        for n in edges
-            .into_iter()
-            .chain((-1000..1000).map(|n| n * 9_999_991))
-        {
-            assert_eq!(printed(n, 0), n.to_string());
-        }
-        assert_eq!(
-            printed(i128::MIN, 18),
-            "-170141183460469231731.687303715884105728"
-        );
-        assert_eq!(printed(-5, 3), "-0.005");
     }
 
     #[test]

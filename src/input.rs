@@ -216,8 +216,11 @@ pub(crate) fn read(
         }
         let stream = &mut streams.all[k];
         stream.count += 1;
-        if !stream.feed.as_mut().is_some_and(|feed| feed.push(value)) {
-            return;
+        if let Some(feed) = stream.feed.as_mut() {
+            feed.push(value);
+            if feed.is_full() && !feed.send() {
+                return;
+            }
         }
         streams.left(count);
     }

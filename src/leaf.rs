@@ -17,10 +17,56 @@ use rand::{RngExt, SeedableRng};
 use crate::decimal::Decimal;
 use crate::error::Error;
 use crate::message::{Batch, Msg};
+use crate::text::Prefix;
 use crate::window::Window;
 
 /// A stream's values, produced on its leaf's thread.
-pub type Values = Box<dyn Iterator<Item = Decimal> + Send>;
+pub struct Values(Made);
+
+enum Made {
+    /// Uniform values, made a block at a time.
+    Uniform {
+        rng: SmallRng,
+        range: Uniform,
+        left: u64,
+    },
+    /// Any values, one at a time.
+    Each(Box<dyn Iterator<Item = Decimal> + Send>),
+}
+
+impl Values {
+    /// `values`, in order.
+    pub fn new(values: impl Iterator<Item = Decimal> + Send + 'static) -> Self {
+        Values(Made::Each(Box::new(values)))
+    }
+
+    /// Appends up to `count` values to `batch`, with their lines if `prefix` is given;
+    /// returns how many: fewer once the values have run out.
+    fn fill(&mut self, batch: &mut Batch, count: usize, prefix: Option<&Prefix>) -> usize {
+        match &mut self.0 {
+            Made::Uniform { rng, range, left } => {
+                let count = count.min(usize::try_from(*left).unwrap_or(usize::MAX));
+                *left -= count as u64;
+                let start = batch.mantissas.len();
+                let made = (0..count).map(|_| rng.random_range(range.low..range.high));
+                batch.mantissas.extend(made);
+                if count > 0 {
+                    batch.count(range.scale, count);
+                }
+                if let Some(prefix) = prefix {
+                    for &m in &batch.mantissas[start..] {
+                        batch.lines.line(prefix, m.into(), range.scale);
+                    }
+                }
+                count
+            }
+            Made::Each(values) => {
+                let values = values.by_ref().take(count);
+                values.map(|value| batch.push(value, prefix)).count()
+            }
+        }
+    }
+}
 
 /// Values m·10^-scale with m uniform in `low..high`, which is not empty.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -33,11 +79,12 @@ pub struct Uniform {
 /// `count` values of `range`. They depend only on the run's seed and the stream's name,
 /// so other streams can come and go without changing them.
 pub fn uniform(seed: u64, name: &str, range: Uniform, count: u64) -> Values {
-    let mut rng = SmallRng::seed_from_u64(stream_seed(seed, name));
-    Box::new((0..count).map(move |_| Decimal {
-        mantissa: rng.random_range(range.low..range.high),
-        scale: range.scale,
-    }))
+    let rng = SmallRng::seed_from_u64(stream_seed(seed, name));
+    Values(Made::Uniform {
+        rng,
+        range,
+        left: count,
+    })
 }
 
 /// The run's seed and a stream's name mixed by 64-bit FNV-1a: stable across platforms
@@ -54,7 +101,9 @@ fn stream_seed(seed: u64, name: &str) -> u64 {
 pub(crate) struct Feed {
     stream: usize,
     /// `NAME `, or `None` when only merges are printed.
-    prefix: Option<Vec<u8>>,
+    prefix: Option<Prefix>,
+    /// Values per batch.
+    size: usize,
     batch: Batch,
     tx: SyncSender<Msg>,
     /// Batches the root has printed, sent back empty to be filled again: allocating a
@@ -69,15 +118,16 @@ pub(crate) struct Feed {
 impl Feed {
     pub(crate) fn new(
         stream: usize,
-        prefix: Option<Vec<u8>>,
-        tx: SyncSender<Msg>,
-        spent: Receiver<Batch>,
+        prefix: Option<Prefix>,
+        size: usize,
+        (tx, spent): (SyncSender<Msg>, Receiver<Batch>),
         window: Arc<Window>,
     ) -> Self {
         Feed {
             stream,
-            batch: Batch::new(stream, prefix.as_deref()),
+            batch: Batch::new(stream, size, prefix.as_ref()),
             prefix,
+            size,
             tx,
             spent,
             window,
@@ -86,24 +136,38 @@ impl Feed {
         }
     }
 
-    /// Waits until the window allows one more value of this stream, having sent what it
-    /// holds first; false once the root has stopped.
+    /// How many values it may take now, at least one: waits until the window allows one
+    /// more and the batch has room, sending what it holds first. `None` once the root has
+    /// stopped.
     #[inline]
-    pub(crate) fn admit(&mut self) -> bool {
+    pub(crate) fn room(&mut self) -> Option<usize> {
+        if self.batch.room() == 0 && !self.send() {
+            return None;
+        }
         if self.produced == self.allowed {
             let room = self.send().then(|| self.window.room(self.produced));
-            let Some(Some(room)) = room else { return false };
-            self.allowed = self.produced + room;
+            self.allowed = self.produced + room??;
         }
-        self.produced += 1;
-        true
+        Some((self.allowed - self.produced).min(self.batch.room() as u64) as usize)
     }
 
-    /// Appends a value, sending the batch once it is full; false once the root has hung up.
+    /// Appends a value: the caller has made room for it.
     #[inline]
-    pub(crate) fn push(&mut self, value: Decimal) -> bool {
-        self.batch.push(value, self.prefix.as_deref());
-        !self.batch.is_full() || self.send()
+    pub(crate) fn push(&mut self, value: Decimal) {
+        self.batch.push(value, self.prefix.as_ref());
+        self.produced += 1;
+    }
+
+    /// Appends up to `room` of `values`; returns how many.
+    fn fill(&mut self, values: &mut Values, room: usize) -> usize {
+        let filled = values.fill(&mut self.batch, room, self.prefix.as_ref());
+        self.produced += filled as u64;
+        filled
+    }
+
+    /// Whether the batch is full, for a caller that does not keep to the window.
+    pub(crate) fn is_full(&self) -> bool {
+        self.batch.room() == 0
     }
 
     /// Sends what it holds; false once the root has hung up.
@@ -112,7 +176,7 @@ impl Feed {
             return true;
         }
         let fresh = (self.spent.try_recv())
-            .unwrap_or_else(|_| Batch::new(self.stream, self.prefix.as_deref()));
+            .unwrap_or_else(|_| Batch::new(self.stream, self.size, self.prefix.as_ref()));
         let batch = mem::replace(&mut self.batch, fresh);
         self.tx.send(Msg::Values(batch)).is_ok()
     }
@@ -134,11 +198,9 @@ impl Feed {
 /// stream, after the values it gave.
 pub(crate) fn generate(mut feed: Feed, name: String, mut values: Values) {
     let fed = panic::catch_unwind(AssertUnwindSafe(|| {
-        while feed.admit() {
-            match values.next() {
-                Some(value) if feed.push(value) => {}
-                Some(_) => return false,
-                None => return true,
+        while let Some(room) = feed.room() {
+            if feed.fill(&mut values, room) < room {
+                return true;
             }
         }
         false
@@ -154,10 +216,13 @@ pub(crate) fn generate(mut feed: Feed, name: String, mut values: Values) {
 mod tests {
     use super::*;
 
-    fn mantissas(seed: u64, name: &str, range: Uniform) -> Vec<i64> {
-        uniform(seed, name, range, 1000)
-            .map(|d| d.mantissa)
-            .collect()
+    /// Up to `count` of 1000 values of `range`, as a leaf would take them.
+    fn mantissas(seed: u64, name: &str, range: Uniform, count: usize) -> Vec<i64> {
+        let mut batch = Batch::new(0, count, None);
+        let made = uniform(seed, name, range, 1000).fill(&mut batch, count, None);
+        assert_eq!(made, count.min(1000));
+        assert_eq!(batch.scales, [(range.scale, made)]);
+        batch.mantissas
     }
 
     #[test]
@@ -167,13 +232,13 @@ mod tests {
             high: 4,
             scale: 2,
         };
-        let a = mantissas(7, "a", range);
+        let a = mantissas(7, "a", range, 2000);
         assert_eq!(a.len(), 1000);
         assert!(a.iter().all(|v| (-3..4).contains(v)));
-        assert!(uniform(7, "a", range, 10).all(|d| d.scale == 2));
-        assert_eq!(a, mantissas(7, "a", range));
-        assert_ne!(a, mantissas(8, "a", range));
-        assert_ne!(a, mantissas(7, "b", range));
+        assert_eq!(a, mantissas(7, "a", range, 1000));
+        assert_eq!(a[..10], mantissas(7, "a", range, 10));
+        assert_ne!(a, mantissas(8, "a", range, 1000));
+        assert_ne!(a, mantissas(7, "b", range, 1000));
     }
 
     #[test]
@@ -183,6 +248,19 @@ mod tests {
             high: i64::MAX,
             scale: 0,
         };
-        assert_eq!(uniform(1, "w", range, 10).count(), 10);
+        assert_eq!(mantissas(1, "w", range, 10).len(), 10);
+    }
+
+    #[test]
+    fn any_values_can_be_given_one_at_a_time() {
+        let d = |mantissa, scale| Decimal { mantissa, scale };
+        let mut values = Values::new([d(1, 0), d(25, 1), d(3, 1)].into_iter());
+        let mut batch = Batch::new(0, 8, Some(&Prefix::new(b"v ")));
+        assert_eq!(values.fill(&mut batch, 8, Some(&Prefix::new(b"v "))), 3);
+        assert_eq!(
+            (batch.mantissas, batch.scales),
+            (vec![1, 25, 3], vec![(0, 1), (1, 2)])
+        );
+        assert_eq!(batch.lines.as_bytes(), b"v 1\nv 2.5\nv 0.3\n");
     }
 }

@@ -19,6 +19,7 @@ mod quote;
 mod root;
 mod rounds;
 mod source;
+mod text;
 mod window;
 
 use std::io::Write;

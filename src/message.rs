@@ -8,11 +8,13 @@
 //! scale; and it is bounded in bytes as well as in values, so a long name costs about its
 //! own length, not its length times the batch.
 
-use crate::decimal::{self, Decimal};
+use crate::decimal::Decimal;
 use crate::error::Error;
+use crate::text::{Prefix, Text};
 
 /// At most this many values go in one message, as IoTPy's `extend` sends several at once:
-/// one message per value would cost more than the merge itself.
+/// one message per value would cost more than the merge itself. Fewer when the window
+/// is smaller.
 pub(crate) const BATCH: usize = 2048;
 
 /// A batch is full once its lines take this many bytes.
@@ -34,19 +36,25 @@ pub(crate) struct Batch {
     pub(crate) mantissas: Vec<i64>,
     /// `(scale, count)`: the scales of `mantissas`, in runs.
     pub(crate) scales: Vec<(u8, usize)>,
-    pub(crate) lines: Vec<u8>,
+    pub(crate) lines: Text,
+    /// How many values it may hold.
+    size: usize,
+    /// The most bytes a line takes, or 0 when lines are not printed.
+    line: usize,
 }
 
 impl Batch {
-    /// An empty batch with room for a full batch of values and, if they are printed,
-    /// their lines: growing a batch value by value would cost more than filling it.
-    pub(crate) fn new(stream: usize, prefix: Option<&[u8]>) -> Self {
-        let line = prefix.map_or(0, |prefix| prefix.len() + 4); // allowing for a short value
+    /// An empty batch with room for `size` values and, if they are printed, their lines:
+    /// growing a batch value by value would cost more than filling it.
+    pub(crate) fn new(stream: usize, size: usize, prefix: Option<&Prefix>) -> Self {
+        let short = prefix.map_or(0, |prefix| prefix.len() + 4); // allowing for a short value
         Batch {
             stream,
-            mantissas: Vec::with_capacity(BATCH),
+            mantissas: Vec::with_capacity(size),
             scales: Vec::new(),
-            lines: Vec::with_capacity((BATCH * line).min(BYTES)),
+            lines: Text::with_capacity((size * short).min(BYTES)),
+            size,
+            line: prefix.map_or(0, |prefix| prefix.len() + 42),
         }
     }
 
@@ -61,25 +69,38 @@ impl Batch {
         self.mantissas.is_empty()
     }
 
-    pub(crate) fn is_full(&self) -> bool {
-        self.mantissas.len() >= BATCH || self.lines.len() >= BYTES
+    /// How many more values it takes: as many as its size allows, and as many lines as
+    /// fit in `BYTES`, less one line.
+    pub(crate) fn room(&self) -> usize {
+        let values = self.size - self.mantissas.len();
+        match BYTES.checked_sub(self.lines.len()) {
+            _ if self.line == 0 => values,
+            Some(bytes) => values.min(bytes.div_ceil(self.line)),
+            None => 0,
+        }
     }
 
     /// Appends `value`, and its line if the stream's lines are printed.
     #[inline]
-    pub(crate) fn push(&mut self, value: Decimal, prefix: Option<&[u8]>) {
+    pub(crate) fn push(&mut self, value: Decimal, prefix: Option<&Prefix>) {
         self.mantissas.push(value.mantissa);
-        match self.scales.last_mut() {
-            Some((scale, count)) if *scale == value.scale => *count += 1,
-            _ => self.scales.push((value.scale, 1)),
-        }
+        self.count(value.scale, 1);
         if let Some(prefix) = prefix {
-            decimal::line(&mut self.lines, prefix, value.mantissa.into(), value.scale);
+            self.lines.line(prefix, value.mantissa.into(), value.scale);
+        }
+    }
+
+    /// Counts `count` values just added at `scale`.
+    #[inline]
+    pub(crate) fn count(&mut self, scale: u8, count: usize) {
+        match self.scales.last_mut() {
+            Some((last, n)) if *last == scale => *n += count,
+            _ => self.scales.push((scale, count)),
         }
     }
 }
 
 /// What starts each line of stream `name`, `NAME `, or `None` when only merges are printed.
-pub(crate) fn prefix(name: &str, merges_only: bool) -> Option<Vec<u8>> {
-    (!merges_only).then(|| format!("{name} ").into_bytes())
+pub(crate) fn prefix(name: &str, merges_only: bool) -> Option<Prefix> {
+    (!merges_only).then(|| Prefix::new(format!("{name} ").as_bytes()))
 }

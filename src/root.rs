@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread::{self, Scope};
 
-use crate::decimal;
 use crate::error::Error;
 use crate::input::{self, Name, Shared};
 use crate::leaf::{self, Feed, Values};
@@ -19,6 +18,7 @@ use crate::lines::LINE;
 use crate::message::{self, BATCH, Batch, Msg};
 use crate::rounds::{Ending, Last, Merged, Outcome, Rounds};
 use crate::source::{self, Input};
+use crate::text::{Prefix, Text};
 use crate::window::Window;
 
 /// How many values a stream may run ahead of the slowest one, unless `--window` says
@@ -125,6 +125,8 @@ fn start<'scope>(
         .filter(|s| !matches!(s.source, Source::Values(_)))
         .map(|s| s.name.len() + 64)
         .fold(LINE, usize::max);
+    // Batches of an eighth of the window: a leaf sends several before it waits.
+    let batch = (window.size() / 8).clamp(1, BATCH as u64) as usize;
     let mut names = HashMap::new();
     let mut on_shared = Vec::new();
     let mut returns = Vec::new();
@@ -132,7 +134,8 @@ fn start<'scope>(
         let (back, spent) = mpsc::channel();
         returns.push(back);
         let prefix = message::prefix(&name, merges_only);
-        let feed = Feed::new(stream, prefix, tx.clone(), spent, Arc::clone(window));
+        let channels = (tx.clone(), spent);
+        let feed = Feed::new(stream, prefix, batch, channels, Arc::clone(window));
         let key = name.clone().into_bytes();
         match source {
             Source::Values(values) => {
@@ -227,7 +230,7 @@ impl<'a> Root<'a> {
             };
             match msg {
                 Msg::Values(mut batch) => {
-                    printer.lines(&batch.lines)?;
+                    printer.lines(batch.lines.as_bytes())?;
                     self.rounds
                         .push(batch.stream, &batch.mantissas, &batch.scales);
                     batch.clear();
@@ -251,7 +254,8 @@ struct Printer<W: Write> {
     out: BufWriter<W>,
     /// `merge` lines, written out together: many small writes to a `BufWriter` cost more
     /// than the merge.
-    merges: Vec<u8>,
+    merges: Text,
+    prefix: Prefix,
 }
 
 impl<W: Write> Printer<W> {
@@ -259,7 +263,8 @@ impl<W: Write> Printer<W> {
         let out = BufWriter::with_capacity(1 << 16, out);
         Printer {
             out,
-            merges: Vec::new(),
+            merges: Text::default(),
+            prefix: Prefix::new(b"merge "),
         }
     }
 
@@ -273,10 +278,10 @@ impl<W: Write> Printer<W> {
         let mut sums = merged.sums.iter();
         for &(scale, count) in merged.scales {
             for &sum in sums.by_ref().take(count) {
-                decimal::line(&mut self.merges, b"merge ", sum, scale);
+                self.merges.line(&self.prefix, sum, scale);
             }
         }
-        self.out.write_all(&self.merges)
+        self.out.write_all(self.merges.as_bytes())
     }
 
     fn flush(&mut self) -> io::Result<()> {

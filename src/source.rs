@@ -116,7 +116,7 @@ pub(crate) fn read(input: Input, name: String, mut feed: Feed, limit: usize) {
                     }
                 };
                 match decimal::parse(value) {
-                    Ok(value) if feed.admit() && feed.push(value) => {}
+                    Ok(value) if feed.room().is_some() => feed.push(value),
                     Ok(_) => return, // the root has stopped
                     Err(bad) => {
                         break fail(format!("{place}:{number}"), decimal::refusal(value, bad));

@@ -21,6 +21,10 @@ struct State {
 }
 
 impl Window {
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+
     pub(crate) fn new(size: u64) -> Self {
         let state = Mutex::new(State {
             merged: 0,

@@ -7,13 +7,13 @@ use std::thread;
 use std::time::Duration;
 
 use stream_merge::{
-    Decimal, Ending, Error, Input, Settings, Source, Stream, Summary, Tally, WINDOW, merge,
+    Decimal, Ending, Error, Input, Settings, Source, Stream, Summary, Tally, Values, WINDOW, merge,
 };
 
 /// A generated stream of integers.
 fn stream(name: &str, values: impl Iterator<Item = i64> + Send + 'static) -> Stream {
     let integer = |mantissa| Decimal { mantissa, scale: 0 };
-    let source = Source::Values(Box::new(values.map(integer)));
+    let source = Source::Values(Values::new(values.map(integer)));
     Stream {
         name: name.to_string(),
         source,
