@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use crate::decimal;
 use crate::leaf::Uniform;
 use crate::quote::{printable, quote};
-use crate::root::{Settings, WINDOW};
+use crate::root::{Settings, WINDOW, window_for};
 use crate::rounds::Ending;
 use crate::source::Input;
 
@@ -77,7 +77,7 @@ Options:
       --seed S               the same seed gives the same values and merges [default: random]
   -m, --merges-only          print only the merge lines
       --window W             how many values a stream may run ahead of the slowest one;
-                             bounds memory [default: 16384]
+                             bounds memory [default: 16384, or 524288 / streams past 32]
       --stats                after the run, print rounds, values per stream, seconds and
                              rounds/s on stderr
   -h, --help                 print this help
@@ -118,7 +118,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         stats: false,
         input: Input::Stdin,
     };
-    let (mut input, mut strict, mut fill) = (None, false, None);
+    let (mut input, mut strict, mut fill, mut window) = (None, false, None, None);
     // The rest of a group of short flags, such as `-V` left over from `-mV`.
     let mut pending: Option<OsString> = None;
     while let Some(arg) = pending.take().or_else(|| args.next()) {
@@ -154,7 +154,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             b"--seed" => config.seed = Some(whole(&value("--seed")?, "--seed")?),
             b"--window" => match whole(&value("--window")?, "--window")? {
                 0 => return Err("--window must be at least 1".to_string()),
-                window => config.settings.window = window,
+                size => window = Some(size),
             },
             b"-i" | b"--input" => input = Some(Input::new(value("--input")?.into())),
             b"--fill" => {
@@ -213,6 +213,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             },
         ];
     }
+    config.settings.window = window.unwrap_or_else(|| window_for(config.streams.len()));
     let shared = config.streams.iter().any(|s| s.kind == Kind::Shared);
     match input {
         Some(_) if !shared => {
@@ -404,7 +405,21 @@ mod tests {
 
     #[test]
     fn help_states_the_default_window() {
-        assert!(HELP.contains(&format!("[default: {WINDOW}]")));
+        assert!(HELP.contains(&format!(
+            "[default: {WINDOW}, or {} / streams",
+            crate::root::BUDGET
+        )));
+        assert_eq!(run(&[]).unwrap().settings.window, WINDOW);
+        let many: Vec<String> = (0..1000).map(|k| format!("--stream=s{k}=0..1")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(run(&many).unwrap().settings.window, 524);
+        assert_eq!(
+            run(&[&many[..], &["--window", "9"]].concat())
+                .unwrap()
+                .settings
+                .window,
+            9
+        );
     }
 
     #[test]

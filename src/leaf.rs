@@ -151,6 +151,19 @@ impl Feed {
         Some((self.allowed - self.produced).min(self.batch.room() as u64) as usize)
     }
 
+    /// How many values it may take without waiting for the window: none if it is at the
+    /// edge. `None` once the root has stopped.
+    #[inline]
+    fn room_now(&mut self) -> Option<usize> {
+        if self.batch.room() == 0 && !self.send() {
+            return None;
+        }
+        if self.produced == self.allowed {
+            self.allowed = self.produced + self.window.peek(self.produced)?;
+        }
+        Some((self.allowed - self.produced).min(self.batch.room() as u64) as usize)
+    }
+
     /// Appends a value: the caller has made room for it.
     #[inline]
     pub(crate) fn push(&mut self, value: Decimal) {
@@ -193,22 +206,51 @@ impl Feed {
     }
 }
 
-/// A generated stream's leaf: sends `values` as the window allows, then how they ended.
-/// Stops early, quietly, once the root has stopped. A source that panics fails its
-/// stream, after the values it gave.
-pub(crate) fn generate(mut feed: Feed, name: String, mut values: Values) {
-    let fed = panic::catch_unwind(AssertUnwindSafe(|| {
-        while let Some(room) = feed.room() {
-            if feed.fill(&mut values, room) < room {
-                return true;
+/// A generated stream: where its values go, its name, and its values.
+pub(crate) struct Generated {
+    pub(crate) feed: Feed,
+    pub(crate) name: String,
+    pub(crate) values: Values,
+}
+
+/// A leaf: feeds each stream of `group` as far as the window allows, in turn, then waits
+/// until it allows more; ends each stream once its values have run out. Stops, quietly,
+/// once the root has stopped. A source that panics fails its own stream, after the values
+/// it gave, and the others go on. One thread feeds many streams when there are many, so
+/// that a thousand streams cost no thousand wake-ups each time the window moves.
+pub(crate) fn generate(mut group: Vec<Generated>, window: &Window) {
+    while !group.is_empty() {
+        let mut made = false;
+        let mut i = 0;
+        while i < group.len() {
+            let Generated { feed, values, .. } = &mut group[i];
+            let room = match feed.room_now() {
+                Some(0) => {
+                    i += 1;
+                    continue;
+                }
+                Some(room) => room,
+                None => return,
+            };
+            made = true;
+            match panic::catch_unwind(AssertUnwindSafe(|| feed.fill(values, room))) {
+                Ok(filled) if filled == room => i += 1,
+                ended => {
+                    let Generated { feed, name, .. } = group.swap_remove(i);
+                    feed.finish(ended.map(drop).map_err(|_| Error::Panicked(name)));
+                }
             }
         }
-        false
-    }));
-    match fed {
-        Ok(true) => feed.finish(Ok(())),
-        Ok(false) => {}
-        Err(_) => feed.finish(Err(Error::Panicked(name))),
+        if !made {
+            // Every stream here is at the edge of the window: send, then wait for room.
+            if !group.iter_mut().all(|g| g.feed.send()) {
+                return;
+            }
+            let slowest = group.iter().map(|g| g.feed.produced).min();
+            if slowest.is_some_and(|produced| window.room(produced).is_none()) {
+                return;
+            }
+        }
     }
 }
 

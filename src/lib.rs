@@ -30,7 +30,7 @@ pub use decimal::Decimal;
 pub use error::Error;
 pub use input::LEAD;
 pub use leaf::{Uniform, Values, uniform};
-pub use root::{Settings, Source, Stream, Summary, Tally, WINDOW, merge};
+pub use root::{BUDGET, Settings, Source, Stream, Summary, Tally, WINDOW, merge, window_for};
 pub use rounds::Ending;
 pub use source::Input;
 

@@ -8,12 +8,12 @@
 use std::collections::HashMap;
 use std::io::{self, BufWriter, ErrorKind, Write};
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::{self, Scope};
 
 use crate::error::Error;
 use crate::input::{self, Name, Shared};
-use crate::leaf::{self, Feed, Values};
+use crate::leaf::{self, Feed, Generated, Values};
 use crate::lines::LINE;
 use crate::message::{self, BATCH, Batch, Msg};
 use crate::rounds::{Ending, Last, Merged, Outcome, Rounds};
@@ -25,6 +25,15 @@ use crate::window::Window;
 /// otherwise. Chosen by measurement (README, Performance): a smaller window wakes the
 /// leaves more often and slows the run; a larger one costs memory and gains little.
 pub const WINDOW: u64 = 16384;
+
+/// How many values all the streams' default windows hold together at most: past 32
+/// streams, each gets an equal share, so that memory does not grow with the streams.
+pub const BUDGET: u64 = 1 << 19;
+
+/// The default window of a run of `streams` streams.
+pub fn window_for(streams: usize) -> u64 {
+    (BUDGET / streams.max(1) as u64).clamp(1, WINDOW)
+}
 
 /// A named stream and where its values come from.
 pub struct Stream {
@@ -68,9 +77,20 @@ pub struct Tally {
     pub unmatched: usize,
 }
 
-/// How many messages may wait in the channel before a leaf blocks on sending: room for
-/// every batch that two streams' default windows let them send, so that leaves rarely block.
-const CHANNEL: usize = 2 * WINDOW as usize / BATCH;
+/// How many spent batches may wait to go back to a stream's leaf; any more are freed. A
+/// leaf takes one back for each it sends, so a few are enough, and memory does not grow
+/// with the streams.
+const SPENT: usize = 2;
+
+/// How many leaf threads feed the generated streams at most: one per stream up to this
+/// many, then each feeds several.
+const LEAVES: usize = 16;
+
+/// How many values go in a batch with a window of `window`: at most `BATCH`, and no more
+/// than half the window, so that a leaf woken by the window sends at least one.
+fn batch(window: u64) -> usize {
+    (window / 2).clamp(1, BATCH as u64) as usize
+}
 
 /// Merges `streams` and prints to `out`; streams on the shared input read it from `shared`,
 /// which is not touched when there are none. The calling thread is the root; it returns as
@@ -86,11 +106,15 @@ pub fn merge(
 ) -> Result<Summary, Error> {
     let names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
     let window = Arc::new(Window::new(settings.window));
-    let (tx, rx) = mpsc::sync_channel(CHANNEL);
+    // Room for every batch the windows let the leaves send, so that a leaf never waits
+    // to send: with many streams, every leaf is a window ahead at once.
+    let batches = settings.window / batch(settings.window) as u64 + 1;
+    let (tx, rx) = mpsc::sync_channel(names.len().saturating_mul(batches as usize));
     thread::scope(|scope| {
         let started = start(scope, streams, shared, settings.merges_only, &window, &tx);
         drop(tx); // from here on, the channel lives as long as the leaves' senders
-        let rounds = Rounds::new(names.len(), settings.ending);
+        let room = (window.size() as usize).saturating_add(batch(window.size()));
+        let rounds = Rounds::new(names.len(), settings.ending, room);
         let rounds = match started {
             Ok(returns) => Root::new(rounds, &names, returns).run(rx, &window, out),
             Err(e) => Err(Error::Spawn(e)),
@@ -119,19 +143,20 @@ fn start<'scope>(
     merges_only: bool,
     window: &Arc<Window>,
     tx: &SyncSender<Msg>,
-) -> io::Result<Vec<Sender<Batch>>> {
+) -> io::Result<Vec<SyncSender<Batch>>> {
     // A line may be as long as a short one with the longest name read from an input.
     let limit = (streams.iter())
         .filter(|s| !matches!(s.source, Source::Values(_)))
         .map(|s| s.name.len() + 64)
         .fold(LINE, usize::max);
-    // Batches of an eighth of the window: a leaf sends several before it waits.
-    let batch = (window.size() / 8).clamp(1, BATCH as u64) as usize;
+    let batch = batch(window.size());
     let mut names = HashMap::new();
+    // The leaves' groups of streams, and how many generated streams there are.
+    let (mut generated, mut count): (Vec<Vec<Generated>>, usize) = (Vec::new(), 0);
     let mut on_shared = Vec::new();
     let mut returns = Vec::new();
     for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
-        let (back, spent) = mpsc::channel();
+        let (back, spent) = mpsc::sync_channel(SPENT);
         returns.push(back);
         let prefix = message::prefix(&name, merges_only);
         let channels = (tx.clone(), spent);
@@ -140,8 +165,12 @@ fn start<'scope>(
         match source {
             Source::Values(values) => {
                 names.insert(key, Name::Generated);
-                let leaf = move || leaf::generate(feed, name, values);
-                thread::Builder::new().spawn_scoped(scope, leaf)?;
+                let stream = Generated { feed, name, values };
+                match generated.len() {
+                    LEAVES => generated[count % LEAVES].push(stream),
+                    _ => generated.push(vec![stream]),
+                }
+                count += 1;
             }
             Source::Own(input) => {
                 names.insert(key, Name::Own);
@@ -152,6 +181,11 @@ fn start<'scope>(
                 on_shared.push(Shared::new(name, feed));
             }
         }
+    }
+    for group in generated {
+        let window = Arc::clone(window);
+        let leaf = move || leaf::generate(group, &window);
+        thread::Builder::new().spawn_scoped(scope, leaf)?;
     }
     if !on_shared.is_empty() {
         let window = Arc::clone(window);
@@ -165,13 +199,13 @@ fn start<'scope>(
 struct Root<'a> {
     rounds: Rounds,
     names: &'a [String],
-    returns: Vec<Sender<Batch>>,
+    returns: Vec<SyncSender<Batch>>,
     /// Each stream's failure, once received.
     failures: Vec<Option<Error>>,
 }
 
 impl<'a> Root<'a> {
-    fn new(rounds: Rounds, names: &'a [String], returns: Vec<Sender<Batch>>) -> Self {
+    fn new(rounds: Rounds, names: &'a [String], returns: Vec<SyncSender<Batch>>) -> Self {
         let failures = names.iter().map(|_| None).collect();
         Root {
             rounds,
@@ -234,7 +268,7 @@ impl<'a> Root<'a> {
                     self.rounds
                         .push(batch.stream, &batch.mantissas, &batch.scales);
                     batch.clear();
-                    let _ = self.returns[batch.stream].send(batch); // the leaf may have ended
+                    let _ = self.returns[batch.stream].try_send(batch); // or it is freed
                 }
                 Msg::End(stream) => self.rounds.end(stream, Last::End),
                 Msg::Failed(stream, e) => {

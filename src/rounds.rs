@@ -62,6 +62,11 @@ pub struct Rounds {
     /// The sums of the rounds merged last, and their scales in runs.
     sums: Vec<i128>,
     scales: Vec<(u8, usize)>,
+    /// How many streams hold up the next round (no value, and not filled), and how many of
+    /// them have not told their last item yet: counted as they change, so that a message
+    /// costs no pass over a thousand streams when nothing can be merged.
+    blocking: usize,
+    unknown: usize,
 }
 
 /// What one call to `merge` merged: sums, oldest first, and their scales in runs.
@@ -81,21 +86,31 @@ enum Next {
 }
 
 impl Rounds {
-    /// Queues for `streams` streams, numbered from 0.
-    pub fn new(streams: usize, ending: Ending) -> Self {
+    /// Queues for `streams` streams, numbered from 0, each with room for `room` values.
+    pub fn new(streams: usize, ending: Ending, room: usize) -> Self {
+        let queue = Queue {
+            mantissas: VecDeque::with_capacity(room),
+            ..Queue::default()
+        };
         Rounds {
-            queues: vec![Queue::default(); streams],
+            queues: vec![queue; streams],
             ending,
             merged: 0,
             outcome: None,
             sums: Vec::new(),
             scales: Vec::new(),
+            blocking: streams,
+            unknown: streams,
         }
     }
 
     /// Appends a stream's next values: `mantissas`, with their scales in runs.
     pub fn push(&mut self, stream: usize, mantissas: &[i64], scales: &[(u8, usize)]) {
         let queue = &mut self.queues[stream];
+        if queue.mantissas.is_empty() && !mantissas.is_empty() {
+            self.blocking -= 1;
+            self.unknown -= usize::from(queue.last.is_none());
+        }
         queue.mantissas.extend(mantissas);
         queue.delivered += mantissas.len() as u64;
         for &(scale, count) in scales {
@@ -108,7 +123,12 @@ impl Rounds {
 
     /// Records a stream's last item, after its values.
     pub fn end(&mut self, stream: usize, last: Last) {
-        self.queues[stream].last = Some(last);
+        let queue = &mut self.queues[stream];
+        queue.last = Some(last);
+        if queue.mantissas.is_empty() {
+            self.unknown -= 1;
+            self.blocking -= usize::from(fill(self.ending, queue).is_some());
+        }
     }
 
     /// Takes every round that can be merged, in order, and returns their sums; decides the
@@ -117,6 +137,12 @@ impl Rounds {
         self.sums.clear();
         self.scales.clear();
         while self.outcome.is_none() {
+            if self.blocking > 0 {
+                if self.unknown == 0 {
+                    self.outcome = self.decide();
+                }
+                break;
+            }
             match self.next() {
                 Next::Rounds { len, scale } => self.take(len, scale),
                 Next::Blocked => {
@@ -198,6 +224,10 @@ impl Rounds {
                 front.1 -= len;
                 if front.1 == 0 {
                     queue.scales.pop_front();
+                }
+                if queue.mantissas.is_empty() && fill(self.ending, queue).is_none() {
+                    self.blocking += 1;
+                    self.unknown += usize::from(queue.last.is_none());
                 }
             }
         }
@@ -331,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_round_waits_for_every_stream() {
-        let mut rounds = Rounds::new(3, Ending::Shortest);
+        let mut rounds = Rounds::new(3, Ending::Shortest, 0);
         push(&mut rounds, 0, &[1, 2]);
         push(&mut rounds, 1, &[10]);
         assert_eq!(sums(&mut rounds), []);
@@ -348,7 +378,7 @@ mod tests {
 
     #[test]
     fn rounds_pair_values_by_position_not_by_arrival() {
-        let mut rounds = Rounds::new(2, Ending::Shortest);
+        let mut rounds = Rounds::new(2, Ending::Shortest, 0);
         push(&mut rounds, 0, &[1, 2, 3]);
         push(&mut rounds, 1, &[10]);
         push(&mut rounds, 1, &[20, 30]);
@@ -357,7 +387,7 @@ mod tests {
 
     #[test]
     fn a_rounds_scale_is_its_finest_terms() {
-        let mut rounds = Rounds::new(2, Ending::Shortest);
+        let mut rounds = Rounds::new(2, Ending::Shortest, 0);
         // 1.50 + 2, 0.1 + 0.2, -1.5 + 1.50, 1000 + 0.025, 7 + 8
         rounds.push(0, &[150, 1, -15, 1000, 7], &[(2, 1), (1, 2), (0, 2)]);
         rounds.push(
@@ -371,7 +401,7 @@ mod tests {
 
     #[test]
     fn sums_are_exact_beyond_i64() {
-        let mut rounds = Rounds::new(3, Ending::Shortest);
+        let mut rounds = Rounds::new(3, Ending::Shortest, 0);
         for stream in 0..3 {
             push(&mut rounds, stream, &[i64::MAX - 1, i64::MIN]);
         }
@@ -383,7 +413,7 @@ mod tests {
     fn only_a_sum_outside_i128_overflows_not_a_partial_one() {
         // Stream 40 is at scale 18, so the others' terms are m·10^18, up to about 9.2e36.
         let big = i64::MAX;
-        let mut rounds = Rounds::new(41, Ending::Shortest);
+        let mut rounds = Rounds::new(41, Ending::Shortest, 0);
         for stream in 0..40 {
             // Round 1: 20 terms up then 20 down; partial sums pass i128::MAX, the sum is 0.
             // Round 2: 20 terms up, about 1.8e38: past i128::MAX, about 1.7e38.
@@ -398,7 +428,7 @@ mod tests {
 
     #[test]
     fn the_run_ends_with_the_shortest_once_every_next_item_is_known() {
-        let mut rounds = Rounds::new(3, Ending::Shortest);
+        let mut rounds = Rounds::new(3, Ending::Shortest, 0);
         push(&mut rounds, 0, &[1, 2]);
         rounds.end(0, Last::End);
         push(&mut rounds, 1, &[10, 20]);
@@ -416,7 +446,7 @@ mod tests {
 
     #[test]
     fn a_failure_past_the_shortest_stream_does_not_count() {
-        let mut rounds = Rounds::new(2, Ending::Shortest);
+        let mut rounds = Rounds::new(2, Ending::Shortest, 0);
         push(&mut rounds, 0, &[1]);
         rounds.end(0, Last::End);
         push(&mut rounds, 1, &[10, 20]);
@@ -429,7 +459,7 @@ mod tests {
     #[test]
     fn the_first_failure_on_the_command_line_is_the_one_told() {
         for order in [[0, 1, 2], [2, 1, 0]] {
-            let mut rounds = Rounds::new(3, Ending::Shortest);
+            let mut rounds = Rounds::new(3, Ending::Shortest, 0);
             for stream in order {
                 push(&mut rounds, stream, &[5]);
                 let last = if stream == 0 { Last::End } else { Last::Failed };
@@ -443,7 +473,7 @@ mod tests {
 
     #[test]
     fn strict_streams_must_end_together() {
-        let mut rounds = Rounds::new(3, Ending::Strict);
+        let mut rounds = Rounds::new(3, Ending::Strict, 0);
         for stream in 0..3 {
             push(&mut rounds, stream, &[1]);
         }
@@ -456,7 +486,7 @@ mod tests {
             longer: 1,
         };
         assert_eq!(rounds.outcome(), Some(uneven));
-        let mut even = Rounds::new(2, Ending::Strict);
+        let mut even = Rounds::new(2, Ending::Strict, 0);
         for stream in 0..2 {
             push(&mut even, stream, &[1]);
             even.end(stream, Last::End);
@@ -471,7 +501,7 @@ mod tests {
             mantissa: -5,
             scale: 1,
         };
-        let mut rounds = Rounds::new(2, Ending::Fill(fill));
+        let mut rounds = Rounds::new(2, Ending::Fill(fill), 0);
         push(&mut rounds, 0, &[1]);
         rounds.end(0, Last::End);
         push(&mut rounds, 1, &[10, 20]);
@@ -491,7 +521,7 @@ mod tests {
             mantissa: 0,
             scale: 0,
         };
-        let mut rounds = Rounds::new(2, Ending::Fill(fill));
+        let mut rounds = Rounds::new(2, Ending::Fill(fill), 0);
         push(&mut rounds, 0, &[1]);
         rounds.end(0, Last::Failed);
         push(&mut rounds, 1, &[10, 20]);

@@ -25,7 +25,11 @@ const SMALL: [([u8; 4], u8); 1000] = {
     let mut table = [([0; 4], 0); 1000];
     let mut v = 0;
     while v < 1000 {
-        let d = [b'0' + (v / 100) as u8, b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8];
+        let d = [
+            b'0' + (v / 100) as u8,
+            b'0' + (v / 10 % 10) as u8,
+            b'0' + (v % 10) as u8,
+        ];
         table[v] = match v {
             0..=9 => ([d[2], b'\n', 0, 0], 2),
             10..=99 => ([d[1], d[2], b'\n', 0], 3),
@@ -91,13 +95,6 @@ impl Text {
         if self.buf.len() < self.len + bytes + ROOM {
             self.buf.resize(2 * self.buf.len() + bytes + ROOM, 0);
         }
-    }
-
-    /// Appends bytes as they are: lines already in canonical form.
-    pub(crate) fn extend(&mut self, bytes: &[u8]) {
-        self.room(bytes.len());
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
     }
 
     /// Appends `prefix`, n·10^-scale in canonical form (no `+`, no leading zeros, `scale`

@@ -49,6 +49,14 @@ impl Window {
         (!state.stopped).then(|| limit(&state) - produced)
     }
 
+    /// How many more values a leaf that has produced `produced` may produce now, without
+    /// waiting: perhaps none. `None` once the root has stopped.
+    pub(crate) fn peek(&self, produced: u64) -> Option<u64> {
+        let state = self.state.lock().unwrap();
+        let limit = state.merged.saturating_add(self.size);
+        (!state.stopped).then(|| limit.saturating_sub(produced))
+    }
+
     /// The root has merged `merged` rounds. Leaves see it, and are woken, only once the
     /// merge has moved half a window since they last were: a woken leaf then has room for a
     /// long run of values, and the root does not pay for waking leaves on every message.

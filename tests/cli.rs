@@ -167,6 +167,33 @@ mod merging {
     }
 
     #[test]
+    fn many_streams_merge_as_two_do() {
+        let specs: Vec<String> = (0..100)
+            .map(|k| format!("--stream=s{k}=-{k}..{k}.5"))
+            .collect();
+        let mut args: Vec<&str> = specs.iter().map(String::as_str).collect();
+        args.extend(["-n", "3000", "--seed", "4"]);
+        let output = run(&args);
+        assert!(output.status.success(), "{output:?}");
+        let lines = text_lines(&output.stdout);
+        let names: Vec<String> = (0..100).map(|k| format!("s{k}")).collect();
+        let tenths = |v: &String| -> i64 { v.replace('.', "").parse().unwrap() };
+        let streams: Vec<Vec<i64>> = names
+            .iter()
+            .map(|n| of(&lines, n).iter().map(tenths).collect())
+            .collect();
+        let merges: Vec<i64> = of(&lines, "merge").iter().map(tenths).collect();
+        assert_eq!(merges.len(), 3000);
+        for (k, merge) in merges.iter().enumerate() {
+            assert_eq!(
+                *merge,
+                streams.iter().map(|s| s[k]).sum::<i64>(),
+                "merge {k}"
+            );
+        }
+    }
+
+    #[test]
     fn zero_messages_print_nothing() {
         assert!(lines(&["-n", "0"]).is_empty());
     }

@@ -159,3 +159,20 @@ fn a_closed_output_alone_is_a_broken_pipe() {
         "{result:?}"
     );
 }
+
+#[test]
+fn with_more_streams_than_leaves_a_panic_fails_only_its_own_stream() {
+    // Forty streams: leaves feed several each, so the failing one shares its leaf.
+    let mut streams: Vec<Stream> = (0..40)
+        .map(|k| stream(&format!("s{k}"), std::iter::repeat(1)))
+        .collect();
+    let failing = (0..).map(|i| if i < 300 { 1 } else { panic!("sensor lost") });
+    streams[17] = stream("s17", failing);
+    let mut out = Vec::new();
+    let result = merge(streams, Input::Stdin, MERGES_ONLY, &mut out);
+    assert!(
+        matches!(result, Err(Error::Panicked(ref name)) if name == "s17"),
+        "{result:?}"
+    );
+    assert_eq!(out, "merge 40\n".repeat(300).as_bytes());
+}
