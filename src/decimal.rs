@@ -118,6 +118,30 @@ pub fn parse(text: &[u8]) -> Result<Decimal, Bad> {
     })
 }
 
+/// `text` as an integer, if it is one in canonical form with at most 18 digits: the fast
+/// path for the common case, whose text is then its own canonical form. `None` does not
+/// mean it is not a value: `parse` tells.
+#[inline]
+pub(crate) fn plain(text: &[u8]) -> Option<i64> {
+    let (negative, digits) = match text {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, text),
+    };
+    match digits {
+        [b'1'..=b'9', ..] if digits.len() <= 18 => {}
+        [b'0'] if !negative => return Some(0),
+        _ => return None,
+    }
+    let mut n = 0i64;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(d - b'0');
+    }
+    Some(if negative { -n } else { n })
+}
+
 /// The leading ASCII digits of `text`, and the rest.
 fn digits(text: &[u8]) -> (&[u8], &[u8]) {
     text.split_at(text.iter().take_while(|b| b.is_ascii_digit()).count())
@@ -169,6 +193,35 @@ mod tests {
                 Ok(Decimal { mantissa, scale }),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn plain_integers_take_the_fast_path_and_agree_with_parse() {
+        for text in [
+            "0",
+            "7",
+            "-12",
+            "999999999999999999",
+            "-999999999999999999",
+            "100",
+        ] {
+            let value = parse(text.as_bytes()).unwrap();
+            assert_eq!(plain(text.as_bytes()), Some(value.mantissa), "{text}");
+        }
+        for text in [
+            "",
+            "-",
+            "-0",
+            "00",
+            "07",
+            "+7",
+            "1.5",
+            "1e3",
+            "1 ",
+            "1000000000000000000",
+        ] {
+            assert_eq!(plain(text.as_bytes()), None, "{text}");
         }
     }
 

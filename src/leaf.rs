@@ -113,6 +113,8 @@ pub(crate) struct Feed {
     /// Values produced, and how many the window allowed when last asked.
     produced: u64,
     allowed: u64,
+    /// How many values `add` may take before it asks `room` again.
+    ready: usize,
 }
 
 impl Feed {
@@ -133,6 +135,7 @@ impl Feed {
             window,
             produced: 0,
             allowed: 0,
+            ready: 0,
         }
     }
 
@@ -162,6 +165,21 @@ impl Feed {
             self.allowed = self.produced + self.window.peek(self.produced)?;
         }
         Some((self.allowed - self.produced).min(self.batch.room() as u64) as usize)
+    }
+
+    /// Appends a value, once there is room for it (see `room`); false once the root has
+    /// stopped. For a source that reads its values one at a time.
+    #[inline]
+    pub(crate) fn add(&mut self, value: Decimal) -> bool {
+        if self.ready == 0 {
+            let Some(room) = self.room() else {
+                return false;
+            };
+            self.ready = room;
+        }
+        self.ready -= 1;
+        self.push(value);
+        true
     }
 
     /// Appends a value: the caller has made room for it.

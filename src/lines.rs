@@ -58,7 +58,7 @@ impl<R: Read> Lines<R> {
     /// The next line, if a whole one is buffered or the input has ended.
     pub(crate) fn next(&mut self) -> Result<Next<'_>, Problem> {
         let held = &self.buf[self.start..self.end];
-        let line = match held.iter().position(|&b| b == b'\n') {
+        let line = match newline(held) {
             Some(at) => {
                 self.start += at + 1;
                 &held[..at]
@@ -93,6 +93,25 @@ impl<R: Read> Lines<R> {
             return Ok(());
         }
     }
+}
+
+/// Where the first newline of `bytes` is: eight bytes at a time, as SWAR. In a word whose
+/// newlines have become zeros, `(w - ONES) & !w & HIGH` marks every zero byte, and maybe
+/// bytes above one: its lowest mark is the first zero.
+fn newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    for (k, word) in words.by_ref().enumerate() {
+        let w = u64::from_le_bytes(word.try_into().unwrap()) ^ (ONES * u64::from(b'\n'));
+        let zeros = w.wrapping_sub(ONES) & !w & HIGH;
+        if zeros != 0 {
+            return Some(8 * k + zeros.trailing_zeros() as usize / 8);
+        }
+    }
+    let rest = words.remainder();
+    let at = bytes.len() - rest.len();
+    rest.iter().position(|&b| b == b'\n').map(|i| at + i)
 }
 
 /// A line's fields, separated by ASCII spaces and tabs, a CR before the newline dropped.
@@ -165,6 +184,23 @@ mod tests {
             }
         };
         assert_eq!(found, 1);
+    }
+
+    #[test]
+    fn newlines_are_found_wherever_they_are() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut bytes = vec![b'a'; len];
+                bytes[at] = b'\n';
+                bytes[len - 1] = b'\n';
+                assert_eq!(newline(&bytes), Some(at), "{len} {at}");
+                if at < len - 1 {
+                    bytes[at] = 0x0a ^ 0x80; // differs from '\n' in its top bit alone
+                    assert_eq!(newline(&bytes), Some(len - 1), "{len} {at}");
+                }
+            }
+            assert_eq!(newline(&vec![b'\x0b'; len]), None);
+        }
     }
 
     #[test]

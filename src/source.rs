@@ -11,7 +11,7 @@ use std::io::{self, ErrorKind, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use crate::decimal;
+use crate::decimal::{self, Decimal};
 use crate::error::Error;
 use crate::leaf::Feed;
 use crate::lines::{Fields, Lines, Next, Problem, fields};
@@ -102,6 +102,12 @@ pub(crate) fn read(input: Input, name: String, mut feed: Feed, limit: usize) {
     let how = loop {
         match lines.next() {
             Ok(Next::Line(number, line)) => {
+                if let Some(mantissa) = decimal::plain(line) {
+                    if feed.add(Decimal { mantissa, scale: 0 }) {
+                        continue;
+                    }
+                    return; // the root has stopped
+                }
                 let value = match fields(line) {
                     Fields::Skip => continue,
                     Fields::One(value) => value,
@@ -116,7 +122,7 @@ pub(crate) fn read(input: Input, name: String, mut feed: Feed, limit: usize) {
                     }
                 };
                 match decimal::parse(value) {
-                    Ok(value) if feed.room().is_some() => feed.push(value),
+                    Ok(value) if feed.add(value) => {}
                     Ok(_) => return, // the root has stopped
                     Err(bad) => {
                         break fail(format!("{place}:{number}"), decimal::refusal(value, bad));
