@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crate::decimal;
 use crate::error::Error;
 use crate::leaf::Feed;
-use crate::lines::{Fields, Lines, Next, fields};
+use crate::lines::{Fields, Lines, Newlines, Next, fields};
 use crate::quote::quote;
 use crate::source::{self, Input};
 use crate::window::Window;
@@ -34,6 +34,10 @@ pub(crate) enum Name {
 /// A stream on the shared input.
 pub(crate) struct Shared {
     pub(crate) name: String,
+    /// `NAME `: how its lines start.
+    start: Vec<u8>,
+    /// The same as a mask and a value over a line's first 8 bytes, if it is that short.
+    key: Option<(u64, u64)>,
     /// `None` once the stream has failed or ended.
     pub(crate) feed: Option<Feed>,
     /// Values read.
@@ -41,9 +45,33 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The value of `line` if it is one of this stream's, `NAME INTEGER` in canonical
+    /// form; `first` is the line's first 8 bytes, if the block has them, which are compared
+    /// with its start in one go.
+    #[inline]
+    fn value(&self, line: &[u8], first: Option<&[u8]>) -> Option<i64> {
+        let rest = match (self.key, first) {
+            (Some((mask, key)), Some(first)) => {
+                let word = u64::from_le_bytes(first.try_into().unwrap());
+                (word & mask == key).then(|| &line[self.start.len()..])
+            }
+            _ => line.strip_prefix(&self.start[..]),
+        };
+        rest.and_then(decimal::plain)
+    }
+
     pub(crate) fn new(name: String, feed: Feed) -> Self {
         let feed = Some(feed);
+        let start = format!("{name} ").into_bytes();
+        let key = (start.len() <= 8).then(|| {
+            let mut padded = [0; 8];
+            padded[..start.len()].copy_from_slice(&start);
+            let mask = u64::MAX >> (64 - 8 * start.len());
+            (mask, u64::from_le_bytes(padded))
+        });
         Shared {
+            key,
+            start,
             name,
             feed,
             count: 0,
@@ -58,6 +86,8 @@ struct Streams {
     /// many: kept as lines come, recounted only when the last of those moves on.
     min: u64,
     at_min: usize,
+    /// Values taken at a glance, not sent yet.
+    glanced: Vec<i64>,
 }
 
 impl Streams {
@@ -67,6 +97,7 @@ impl Streams {
             all,
             min: 0,
             at_min,
+            glanced: Vec::new(),
         }
     }
 
@@ -80,6 +111,73 @@ impl Streams {
                 self.at_min = live.filter(|s| s.count == self.min).count();
             }
         }
+    }
+
+    /// Takes the lines at the start of `block` that need no more than a glance, and says
+    /// how many bytes and lines they were: stream `k`'s values as the output prints them
+    /// (`NAME` and an integer in canonical form), whose lines are copied as they are, and
+    /// `merge` lines. Stops at any other line, and where the window (`allowed`) or the
+    /// lead bound need a closer look. `None` once the root has hung up.
+    fn glance(
+        &mut self,
+        k: usize,
+        block: &[u8],
+        allowed: u64,
+        limit: usize,
+    ) -> Option<(usize, u64)> {
+        let (mut at, mut lines, mut run) = (0, 0, 0); // `run`: where the glanced lines start
+        let mut room = self.all[k].feed.as_ref()?.batch_room();
+        // How many values k may take before the lead bound or the window needs a look: the
+        // fewest values on this input can only grow meanwhile.
+        let count = self.all[k].count;
+        let mut left = match count == self.min {
+            _ if self.min >= allowed => 0,
+            true => (allowed - count).min(LEAD),
+            false => LEAD + self.min - count,
+        };
+        for end in Newlines::new(block) {
+            let line = &block[at..end];
+            let value = self.all[k].value(line, block.get(at..at + 8));
+            match value {
+                _ if line.len() > limit => break,
+                Some(v) if left > 0 => {
+                    if self.glanced.len() == room {
+                        room = self.flush(k, &block[run..at])?;
+                        run = at;
+                    }
+                    self.glanced.push(v);
+                    left -= 1;
+                }
+                None if merge(line) => {
+                    if !self.glanced.is_empty() {
+                        room = self.flush(k, &block[run..at])?;
+                    }
+                    run = end + 1;
+                }
+                _ => break,
+            }
+            (at, lines) = (end + 1, lines + 1);
+        }
+        self.flush(k, &block[run..at])?;
+        Some((at, lines))
+    }
+
+    /// Puts the glanced values, whose lines are `text`, in stream `k`'s batch and, if that
+    /// is full, sends it. Returns the room the batch has now; `None` once the root has
+    /// hung up.
+    fn flush(&mut self, k: usize, text: &[u8]) -> Option<usize> {
+        let count = self.all[k].count;
+        self.all[k].count += self.glanced.len() as u64;
+        if !self.glanced.is_empty() {
+            self.left(count);
+        }
+        let feed = self.all[k].feed.as_mut()?;
+        feed.push_plain(&self.glanced, text);
+        self.glanced.clear();
+        if feed.is_full() && !feed.send() {
+            return None;
+        }
+        Some(feed.batch_room())
     }
 
     /// The first live stream with the fewest values.
@@ -113,6 +211,12 @@ impl Streams {
     }
 }
 
+/// Whether `line` is a `merge` line, as the output prints them.
+fn merge(line: &[u8]) -> bool {
+    line.strip_prefix(b"merge")
+        .is_some_and(|rest| rest.is_empty() || rest[0] == b' ')
+}
+
 /// Reads `input` to its end, sending each line's value to its stream in `streams`; `names`
 /// says what every name of the run stands for. Stops early once the root has stopped.
 pub(crate) fn read(
@@ -129,7 +233,14 @@ pub(crate) fn read(
         Err(e) => return streams.fail_all(&place, &format!("cannot open: {e}")),
     };
     let mut allowed = 0; // values of the slowest stream the window allowed when last asked
+    let mut last: Option<usize> = None; // the stream of the last value: its lines are taken at a glance
     loop {
+        if let Some(k) = last.filter(|&k| streams.all[k].feed.is_some()) {
+            match streams.glance(k, lines.whole(), allowed, limit) {
+                Some((bytes, taken)) => lines.consume(bytes, taken),
+                None => return,
+            }
+        }
         let (number, line) = match lines.next() {
             Ok(Next::Line(number, line)) => (number, line),
             Ok(Next::Empty) => {
@@ -223,6 +334,7 @@ pub(crate) fn read(
             }
         }
         streams.left(count);
+        last = Some(k);
     }
     if streams.send() {
         for feed in streams.all.into_iter().filter_map(|s| s.feed) {

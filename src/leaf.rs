@@ -196,6 +196,17 @@ impl Feed {
         filled
     }
 
+    /// Appends integers with their lines in canonical form, for a caller that does not
+    /// keep to the window and has asked `batch_room`.
+    pub(crate) fn push_plain(&mut self, mantissas: &[i64], lines: &[u8]) {
+        self.batch.push_plain(mantissas, lines);
+    }
+
+    /// How many more values the batch takes.
+    pub(crate) fn batch_room(&self) -> usize {
+        self.batch.room()
+    }
+
     /// Whether the batch is full, for a caller that does not keep to the window.
     pub(crate) fn is_full(&self) -> bool {
         self.batch.room() == 0

@@ -78,6 +78,19 @@ impl<R: Read> Lines<R> {
         Ok(Next::Line(self.number, line))
     }
 
+    /// The whole lines buffered, each with its newline, for a caller that takes many at a
+    /// glance; `consume` says how many it took.
+    pub(crate) fn whole(&self) -> &[u8] {
+        let held = &self.buf[self.start..self.end];
+        &held[..held.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)]
+    }
+
+    /// Takes the first `bytes` of `whole`, which are `lines` lines.
+    pub(crate) fn consume(&mut self, bytes: usize, lines: u64) {
+        self.start += bytes;
+        self.number += lines;
+    }
+
     /// Reads what the input has next, waiting for it if need be.
     pub(crate) fn read(&mut self) -> Result<(), Problem> {
         self.buf.copy_within(self.start..self.end, 0);
@@ -98,7 +111,7 @@ impl<R: Read> Lines<R> {
 /// Where the first newline of `bytes` is: eight bytes at a time, as SWAR. In a word whose
 /// newlines have become zeros, `(w - ONES) & !w & HIGH` marks every zero byte, and maybe
 /// bytes above one: its lowest mark is the first zero.
-fn newline(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn newline(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut words = bytes.chunks_exact(8);
@@ -112,6 +125,66 @@ fn newline(bytes: &[u8]) -> Option<usize> {
     let rest = words.remainder();
     let at = bytes.len() - rest.len();
     rest.iter().position(|&b| b == b'\n').map(|i| at + i)
+}
+
+/// Where the newlines of `block` are, in order: found 64 bytes at a time, as a mask of
+/// bits, so that a short line costs a few instructions.
+pub(crate) struct Newlines<'a> {
+    block: &'a [u8],
+    /// Where the bytes of `mask` start, and a bit for each newline among them not yet given.
+    base: usize,
+    mask: u64,
+}
+
+impl<'a> Newlines<'a> {
+    pub(crate) fn new(block: &'a [u8]) -> Self {
+        let mut newlines = Newlines {
+            block,
+            base: 0,
+            mask: 0,
+        };
+        newlines.mask = newlines.chunk(0);
+        newlines
+    }
+
+    /// A bit for each newline of the 64 bytes from `at`: SWAR, eight bytes a word. In a
+    /// word whose newlines have become zeros, `!(((w & !HIGH) + !HIGH) | w) & HIGH` marks
+    /// exactly the zero bytes; a multiplication gathers the marks into a byte.
+    #[inline]
+    fn chunk(&self, at: usize) -> u64 {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let Some(chunk) = self.block.get(at..at + 64) else {
+            let rest = self.block.get(at..).unwrap_or_default();
+            return (rest.iter().enumerate())
+                .filter(|&(_, &b)| b == b'\n')
+                .fold(0, |mask, (i, _)| mask | 1 << i);
+        };
+        (0..8).fold(0, |mask, k| {
+            let word = u64::from_le_bytes(chunk[8 * k..8 * k + 8].try_into().unwrap());
+            let w = word ^ (ONES * u64::from(b'\n'));
+            let zeros = !(((w & !HIGH) + !HIGH) | w) & HIGH;
+            mask | ((zeros >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k)
+        })
+    }
+}
+
+impl Iterator for Newlines<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            self.base += 64;
+            if self.base >= self.block.len() {
+                return None;
+            }
+            self.mask = self.chunk(self.base);
+        }
+        let at = self.base + self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(at)
+    }
 }
 
 /// A line's fields, separated by ASCII spaces and tabs, a CR before the newline dropped.
@@ -200,6 +273,19 @@ mod tests {
                 }
             }
             assert_eq!(newline(&vec![b'\x0b'; len]), None);
+        }
+    }
+
+    #[test]
+    fn every_newline_of_a_block_is_found_in_order() {
+        let mut block: Vec<u8> = (0..1000u32)
+            .map(|i| [b'a', b'\n', 0x8a, b'\x0b'][(i * i % 7 % 4) as usize])
+            .collect();
+        block.extend(b"\n\n");
+        for len in [0, 1, 63, 64, 65, 127, 128, 129, 1002] {
+            let block = &block[..len];
+            let expected: Vec<usize> = (0..len).filter(|&i| block[i] == b'\n').collect();
+            assert_eq!(Newlines::new(block).collect::<Vec<_>>(), expected, "{len}");
         }
     }
 

@@ -90,6 +90,18 @@ impl Batch {
         }
     }
 
+    /// Appends integers whose lines, already in canonical form, are `lines`.
+    pub(crate) fn push_plain(&mut self, mantissas: &[i64], lines: &[u8]) {
+        if mantissas.is_empty() {
+            return;
+        }
+        self.mantissas.extend_from_slice(mantissas);
+        self.count(0, mantissas.len());
+        if self.line > 0 {
+            self.lines.extend(lines);
+        }
+    }
+
     /// Counts `count` values just added at `scale`.
     #[inline]
     pub(crate) fn count(&mut self, scale: u8, count: usize) {

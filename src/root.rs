@@ -258,7 +258,7 @@ impl<'a> Root<'a> {
                 Ok(msg) => msg,
                 Err(_) => {
                     printer.flush()?; // about to wait: show what is merged so far
-                    let Ok(msg) = rx.recv() else { break };
+                    let Some(msg) = wait(rx) else { break };
                     msg
                 }
             };
@@ -281,6 +281,19 @@ impl<'a> Root<'a> {
         }
         Ok(())
     }
+}
+
+/// The next message. A busy leaf sends one soon: finding it after a few yields spares the
+/// root a sleep, and the leaf a wake-up call on every send; otherwise, sleeps until one
+/// comes. `None` once every leaf has gone.
+fn wait(rx: &Receiver<Msg>) -> Option<Msg> {
+    for _ in 0..64 {
+        thread::yield_now();
+        if let Ok(msg) = rx.try_recv() {
+            return Some(msg);
+        }
+    }
+    rx.recv().ok()
 }
 
 /// The root's output: `NAME VALUE` lines through one buffered writer.

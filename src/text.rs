@@ -97,6 +97,13 @@ impl Text {
         }
     }
 
+    /// Appends lines already in canonical form.
+    pub(crate) fn extend(&mut self, lines: &[u8]) {
+        self.room(lines.len());
+        self.buf[self.len..self.len + lines.len()].copy_from_slice(lines);
+        self.len += lines.len();
+    }
+
     /// Appends `prefix`, n·10^-scale in canonical form (no `+`, no leading zeros, `scale`
     /// digits after the point, a `0` before a leading point) and a newline.
     #[inline]
