@@ -551,6 +551,44 @@ mod shared_input {
     }
 
     #[test]
+    fn any_form_of_a_value_merges_as_its_canonical_form_does() {
+        // Runs of x, y and merge lines as the output prints them, taken at a glance, with
+        // other forms of the same values mixed in, across many blocks of input.
+        let (mut canonical, mut mixed) = (String::new(), String::new());
+        for k in 0..59_990i64 {
+            let (name, v) = (["x", "y"][(k / 7 % 2) as usize], k % 1000 - 500);
+            let sign = if v < 0 { "-" } else { "+" };
+            let odd = match k % 13 {
+                0 => format!("{name} {sign}{}", v.abs()),
+                1 => format!("{name}\t{v}.e0"),
+                2 => format!(" {name} {v} \r"),
+                3 => format!("{name} {sign}00{}", v.abs()),
+                _ => format!("{name} {v}"),
+            };
+            canonical += &format!("{name} {v}\n");
+            mixed += &format!("{odd}\n");
+            if k % 29 == 0 {
+                mixed += "merge 1\n";
+            }
+        }
+        let args = ["-s", "x", "-s", "y"];
+        let (expected, output) = (
+            run_with_input(&args, canonical),
+            run_with_input(&args, mixed),
+        );
+        assert!(
+            output.status.success() && output.stderr.is_empty(),
+            "{:?}",
+            output.status
+        );
+        let (expected, output) = (text_lines(&expected.stdout), text_lines(&output.stdout));
+        for name in ["x", "y", "merge"] {
+            assert!(of(&output, name) == of(&expected, name), "{name}");
+        }
+        assert_eq!(of(&output, "merge").len(), 29_995);
+    }
+
+    #[test]
     fn merges_appear_as_soon_as_the_line_that_completes_them_arrives() {
         let mut child = spawn(&["-s", "x", "-s", "y"]);
         let mut stdin = child.stdin.take().unwrap();
