@@ -198,8 +198,14 @@ impl Feed {
 
     /// Appends integers with their lines in canonical form, for a caller that does not
     /// keep to the window and has asked `batch_room`.
-    pub(crate) fn push_plain(&mut self, mantissas: &[i64], lines: &[u8]) {
+    pub(crate) fn push_lines(&mut self, mantissas: &[i64], lines: &[u8]) {
         self.batch.push_plain(mantissas, lines);
+    }
+
+    /// Appends integers, writing their lines: the caller has made room for them.
+    pub(crate) fn push_plain(&mut self, mantissas: &[i64]) {
+        self.batch.push_integers(mantissas, self.prefix.as_ref());
+        self.produced += mantissas.len() as u64;
     }
 
     /// How many more values the batch takes.

@@ -102,6 +102,20 @@ impl Batch {
         }
     }
 
+    /// Appends integers, and their lines if they are printed.
+    pub(crate) fn push_integers(&mut self, mantissas: &[i64], prefix: Option<&Prefix>) {
+        if mantissas.is_empty() {
+            return;
+        }
+        self.mantissas.extend_from_slice(mantissas);
+        self.count(0, mantissas.len());
+        if let Some(prefix) = prefix {
+            for &m in mantissas {
+                self.lines.line(prefix, m.into(), 0);
+            }
+        }
+    }
+
     /// Counts `count` values just added at `scale`.
     #[inline]
     pub(crate) fn count(&mut self, scale: u8, count: usize) {

@@ -11,10 +11,10 @@ use std::io::{self, ErrorKind, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use crate::decimal::{self, Decimal};
+use crate::decimal;
 use crate::error::Error;
 use crate::leaf::Feed;
-use crate::lines::{Fields, Lines, Next, Problem, fields};
+use crate::lines::{Fields, Lines, Newlines, Next, Problem, fields};
 use crate::quote::{escape, quote};
 
 /// Where lines come from.
@@ -99,15 +99,34 @@ pub(crate) fn read(input: Input, name: String, mut feed: Feed, limit: usize) {
         Ok(reader) => Lines::new(reader, limit),
         Err(e) => return feed.finish(fail(place, format!("cannot open: {e}"))),
     };
+    let mut glanced = Vec::new();
     let how = loop {
+        // The lines that are plain integers, the common case, at a glance, as many at a
+        // time as the window allows; then one line.
+        let block = lines.whole();
+        let (mut at, mut taken) = (0, 0);
+        let mut ends = Newlines::new(block).peekable();
+        while ends.peek().is_some() {
+            let Some(room) = feed.room() else {
+                return; // the root has stopped
+            };
+            glanced.clear();
+            while glanced.len() < room {
+                let Some(end) = ends.next() else { break };
+                let Some(m) = decimal::plain(&block[at..end]) else {
+                    break;
+                };
+                glanced.push(m);
+                (at, taken) = (end + 1, taken + 1);
+            }
+            feed.push_plain(&glanced);
+            if glanced.len() < room {
+                break; // a line that needs a closer look, or the end of the block
+            }
+        }
+        lines.consume(at, taken);
         match lines.next() {
             Ok(Next::Line(number, line)) => {
-                if let Some(mantissa) = decimal::plain(line) {
-                    if feed.add(Decimal { mantissa, scale: 0 }) {
-                        continue;
-                    }
-                    return; // the root has stopped
-                }
                 let value = match fields(line) {
                     Fields::Skip => continue,
                     Fields::One(value) => value,
