@@ -77,14 +77,14 @@ pub struct Tally {
     pub unmatched: usize,
 }
 
-/// How many spent batches may wait to go back to a stream's leaf; any more are freed. A
-/// leaf takes one back for each it sends, so a few are enough, and memory does not grow
-/// with the streams.
-const SPENT: usize = 2;
-
 /// How many leaf threads feed the generated streams at most: one per stream up to this
 /// many, then each feeds several.
 const LEAVES: usize = 16;
+
+/// How many batches a leaf may have sent and the root not printed yet.
+fn batches(window: u64) -> usize {
+    (window / batch(window) as u64 + 1) as usize
+}
 
 /// How many values go in a batch with a window of `window`: at most `BATCH`, and no more
 /// than half the window, so that a leaf woken by the window sends at least one.
@@ -108,8 +108,7 @@ pub fn merge(
     let window = Arc::new(Window::new(settings.window));
     // Room for every batch the windows let the leaves send, so that a leaf never waits
     // to send: with many streams, every leaf is a window ahead at once.
-    let batches = settings.window / batch(settings.window) as u64 + 1;
-    let (tx, rx) = mpsc::sync_channel(names.len().saturating_mul(batches as usize));
+    let (tx, rx) = mpsc::sync_channel(names.len().saturating_mul(batches(settings.window)));
     thread::scope(|scope| {
         let started = start(scope, streams, shared, settings.merges_only, &window, &tx);
         drop(tx); // from here on, the channel lives as long as the leaves' senders
@@ -156,7 +155,9 @@ fn start<'scope>(
     let mut on_shared = Vec::new();
     let mut returns = Vec::new();
     for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
-        let (back, spent) = mpsc::sync_channel(SPENT);
+        // Spent batches wait to go back to their leaf, as many as it may have sent; any
+        // more are freed.
+        let (back, spent) = mpsc::sync_channel(batches(window.size()));
         returns.push(back);
         let prefix = message::prefix(&name, merges_only);
         let channels = (tx.clone(), spent);
