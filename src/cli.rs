@@ -65,13 +65,13 @@ Usage: stream-merge [OPTIONS]
 
 Options:
   -n, --messages N           values per generated stream [default: 4]
-  -s, --stream NAME=LO..HI   a generated stream uniform in [LO, HI), in steps of the bounds'
-                             finest digit (0..10, 19.5..25.25); repeatable; replaces the
-                             default streams x=0..10 and y=100..110
+  -s, --stream NAME=LO..HI   a generated stream uniform in [LO, HI), in steps of the
+                             bounds' finest digit (0..10, 19.5..25.25); repeatable;
+                             replaces the default streams x=0..10 and y=100..110
   -s, --stream NAME          a stream read from the shared input, NAME VALUE a line
   -i, --input FILE           the shared input [default: - (stdin)]
-  -f, --file NAME=PATH       a stream read from a source of its own, a value a line
-                             (PATH may be a file, a named pipe, <(command), or - for stdin)
+  -f, --file NAME=PATH       a stream read from a source of its own, a value a line: a
+                             file, a named pipe, <(command), or - for stdin
       --strict               streams must end together: fail if one ends before another
       --fill VALUE           a stream that has ended counts as VALUE until every one has
       --seed S               the same seed gives the same values and merges [default: random]
