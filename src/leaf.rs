@@ -54,9 +54,9 @@ impl Values {
                     batch.count(range.scale, count);
                 }
                 if let Some(prefix) = prefix {
-                    for &m in &batch.mantissas[start..] {
-                        batch.lines.line(prefix, m.into(), range.scale);
-                    }
+                    batch
+                        .lines
+                        .lines(prefix, &batch.mantissas[start..], range.scale);
                 }
                 count
             }

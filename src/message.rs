@@ -110,9 +110,7 @@ impl Batch {
         self.mantissas.extend_from_slice(mantissas);
         self.count(0, mantissas.len());
         if let Some(prefix) = prefix {
-            for &m in mantissas {
-                self.lines.line(prefix, m.into(), 0);
-            }
+            self.lines.lines(prefix, mantissas, 0);
         }
     }
 

@@ -323,11 +323,11 @@ impl<W: Write> Printer<W> {
 
     fn merges(&mut self, merged: Merged) -> io::Result<()> {
         self.merges.clear();
-        let mut sums = merged.sums.iter();
+        let mut at = 0;
         for &(scale, count) in merged.scales {
-            for &sum in sums.by_ref().take(count) {
-                self.merges.line(&self.prefix, sum, scale);
-            }
+            self.merges
+                .lines(&self.prefix, &merged.sums[at..at + count], scale);
+            at += count;
         }
         self.out.write_all(self.merges.as_bytes())
     }
