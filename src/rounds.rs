@@ -292,24 +292,26 @@ fn terms<'a>(queues: &'a [Queue], ending: Ending, scale: u8, len: usize) -> Vec<
 /// Adds every term to `sums`, stream by stream: a tight loop over each queue. The sums
 /// cannot overflow.
 fn add(sums: &mut [i128], terms: &[(Terms, i128)]) {
-    for (term, factor) in terms {
-        match (term, *factor) {
-            (Terms::Queue(a, b), 1) => {
-                for (sum, &m) in sums.iter_mut().zip(a.iter().chain(*b)) {
-                    *sum += i128::from(m);
-                }
+    for &(ref term, factor) in terms {
+        match *term {
+            Terms::Queue(a, b) => {
+                let (first, second) = sums.split_at_mut(a.len());
+                add_slice(first, a, factor);
+                add_slice(second, b, factor);
             }
-            (Terms::Queue(a, b), factor) => {
-                for (sum, &m) in sums.iter_mut().zip(a.iter().chain(*b)) {
-                    *sum += i128::from(m) * factor;
-                }
-            }
-            (Terms::Fill(m), factor) => {
-                for sum in sums.iter_mut() {
-                    *sum += i128::from(*m) * factor;
-                }
-            }
+            Terms::Fill(m) => sums.iter_mut().for_each(|sum| *sum += i128::from(m) * factor),
         }
+    }
+}
+
+/// Adds `values`, times `factor`, to `sums`: a loop the compiler can unroll, with no
+/// multiplication when there is none to do.
+#[inline]
+fn add_slice(sums: &mut [i128], values: &[i64], factor: i128) {
+    if factor == 1 {
+        sums.iter_mut().zip(values).for_each(|(sum, &m)| *sum += i128::from(m));
+    } else {
+        sums.iter_mut().zip(values).for_each(|(sum, &m)| *sum += i128::from(m) * factor);
     }
 }
 
