@@ -308,7 +308,9 @@ struct Printer<W: Write> {
 
 impl<W: Write> Printer<W> {
     fn new(out: W) -> Self {
-        let out = BufWriter::with_capacity(1 << 16, out);
+        // Small: a batch's lines and a message's merges, several KiB each, then go straight
+        // to the output, with no copy into the buffer; it gathers only small writes.
+        let out = BufWriter::with_capacity(1 << 12, out);
         Printer {
             out,
             merges: Text::default(),
