@@ -172,7 +172,7 @@ impl<'a> Newlines<'a> {
 impl Iterator for Newlines<'_> {
     type Item = usize;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<usize> {
         while self.mask == 0 {
             self.base += 64;

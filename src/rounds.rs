@@ -299,7 +299,9 @@ fn add(sums: &mut [i128], terms: &[(Terms, i128)]) {
                 add_slice(first, a, factor);
                 add_slice(second, b, factor);
             }
-            Terms::Fill(m) => sums.iter_mut().for_each(|sum| *sum += i128::from(m) * factor),
+            Terms::Fill(m) => sums
+                .iter_mut()
+                .for_each(|sum| *sum += i128::from(m) * factor),
         }
     }
 }
@@ -309,9 +311,13 @@ fn add(sums: &mut [i128], terms: &[(Terms, i128)]) {
 #[inline]
 fn add_slice(sums: &mut [i128], values: &[i64], factor: i128) {
     if factor == 1 {
-        sums.iter_mut().zip(values).for_each(|(sum, &m)| *sum += i128::from(m));
+        sums.iter_mut()
+            .zip(values)
+            .for_each(|(sum, &m)| *sum += i128::from(m));
     } else {
-        sums.iter_mut().zip(values).for_each(|(sum, &m)| *sum += i128::from(m) * factor);
+        sums.iter_mut()
+            .zip(values)
+            .for_each(|(sum, &m)| *sum += i128::from(m) * factor);
     }
 }
 
