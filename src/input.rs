@@ -7,6 +7,8 @@
 //! then no stream on it may get more than `LEAD` values ahead of the slowest one on it.
 //! That bound is counted in the input's lines alone, so whether it is passed does not
 //! depend on timing. A line that names no stream on it is the next item of every one.
+//! Lines as the output prints them are taken a block at a time, at a glance, and any
+//! other line one at a time, with the same outcome.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,13 +35,13 @@ pub(crate) enum Name {
 
 /// A stream on the shared input.
 pub(crate) struct Shared {
-    pub(crate) name: String,
+    name: String,
     /// `NAME `: how its lines start.
     start: Vec<u8>,
     /// The same as a mask and a value over a line's first 8 bytes, if it is that short.
     key: Option<(u64, u64)>,
     /// `None` once the stream has failed or ended.
-    pub(crate) feed: Option<Feed>,
+    feed: Option<Feed>,
     /// Values read.
     count: u64,
 }

@@ -1,6 +1,7 @@
-//! The leaves: each one feeds one stream's values, in order, into the root's channel,
-//! within the window. `Feed` is what every leaf and reader sends through; `generate` is the
-//! leaf of a generated stream.
+//! The leaves: each one feeds its streams' values, each stream's in order, into the root's
+//! channel, within the window. `Feed` is what every leaf and reader sends through;
+//! `generate` is the leaf of generated streams: one per stream, or, with many streams,
+//! one per group of them.
 //!
 //! Invariant: a stream's last message is `End` or, if its source failed, `Failed`, sent
 //! after every value it produced; so the root learns how each stream ended and never

@@ -1,6 +1,7 @@
-//! The root: starts a leaf per generated stream, a reader per stream with a source of its
-//! own and one for the shared input, takes their messages from one channel, and prints
-//! each value and each merge through one buffered writer.
+//! The root: starts the leaves of the generated streams (one each, up to `LEAVES`), a
+//! reader per stream with a source of its own and one for the shared input, takes their
+//! messages from one channel, and prints each value and each merge through one buffered
+//! writer.
 //!
 //! Invariant: every line is whole; a stream's values are printed in the order the root
 //! received them, and each `merge` line comes after the lines of the values it sums.
