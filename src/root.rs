@@ -11,6 +11,7 @@ use std::io::{self, BufWriter, ErrorKind, Write};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::{self, Scope};
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::input::{self, Name, Shared};
@@ -286,10 +287,12 @@ impl<'a> Root<'a> {
 }
 
 /// The next message. A busy leaf sends one soon: finding it after a few yields spares the
-/// root a sleep, and the leaf a wake-up call on every send; otherwise, sleeps until one
+/// root a sleep, and the leaf a wake-up call on every send. Bounded in time, so that on a
+/// busy machine the root gives up its core at most once before it sleeps until a message
 /// comes. `None` once every leaf has gone.
 fn wait(rx: &Receiver<Msg>) -> Option<Msg> {
-    for _ in 0..64 {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_micros(50) {
         thread::yield_now();
         if let Ok(msg) = rx.try_recv() {
             return Some(msg);
