@@ -105,26 +105,37 @@ impl Text {
     }
 
     /// Appends a line for each of `values` at `scale`: for short names and small integers,
-    /// the common case, one 16-byte and one 4-byte store each, in one tight loop.
-    #[inline]
+    /// the common case, one 16-byte and one 4-byte store each, in one tight loop that
+    /// keeps the length in a register; anything else, a line at a time.
     pub(crate) fn lines<T: Copy + Into<i128>>(&mut self, prefix: &Prefix, values: &[T], scale: u8) {
         let Ok(head) = <[u8; 16]>::try_from(&prefix.padded[..]) else {
             return values
                 .iter()
                 .for_each(|&v| self.line(prefix, v.into(), scale));
         };
-        for &v in values {
-            let v: i128 = v.into();
-            match usize::try_from(v).ok().and_then(|i| SMALL.get(i)) {
-                Some(&(digits, len)) if scale == 0 => {
-                    self.room(16);
-                    let at = self.len;
-                    self.buf[at..at + 16].copy_from_slice(&head);
-                    let at = at + prefix.len;
-                    self.buf[at..at + 4].copy_from_slice(&digits);
-                    self.len = at + usize::from(len);
+        let mut i = 0;
+        while i < values.len() {
+            let end = values.len().min(i + 256);
+            self.room(20 * (end - i)); // a line here takes at most 16 + 4 bytes
+            let (buf, mut len) = (&mut self.buf[..], self.len);
+            while i < end {
+                let v: i128 = values[i].into();
+                let Some(&(digits, width)) = usize::try_from(v).ok().and_then(|v| SMALL.get(v))
+                else {
+                    break;
+                };
+                if scale != 0 {
+                    break;
                 }
-                _ => self.line(prefix, v, scale),
+                buf[len..len + 16].copy_from_slice(&head);
+                buf[len + prefix.len..len + prefix.len + 4].copy_from_slice(&digits);
+                len += prefix.len + usize::from(width);
+                i += 1;
+            }
+            self.len = len;
+            if i < end {
+                self.line(prefix, values[i].into(), scale);
+                i += 1;
             }
         }
     }
