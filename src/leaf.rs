@@ -49,8 +49,14 @@ impl Values {
                 let count = count.min(usize::try_from(*left).unwrap_or(usize::MAX));
                 *left -= count as u64;
                 let start = batch.mantissas.len();
-                let made = (0..count).map(|_| rng.random_range(range.low..range.high));
-                batch.mantissas.extend(made);
+                // Made by a copy of the generator, kept in registers: behind a reference,
+                // its state would be stored and loaded again for every value.
+                let (mut local, low, high) = (rng.clone(), range.low, range.high);
+                batch.mantissas.resize(start + count, 0);
+                for m in &mut batch.mantissas[start..] {
+                    *m = local.random_range(low..high);
+                }
+                *rng = local;
                 if count > 0 {
                     batch.count(range.scale, count);
                 }
@@ -155,16 +161,14 @@ impl Feed {
         Some((self.allowed - self.produced).min(self.batch.room() as u64) as usize)
     }
 
-    /// How many values it may take without waiting for the window: none if it is at the
-    /// edge. `None` once the root has stopped.
+    /// How many values it may take without waiting for the window, which allows `limit`
+    /// values now: none if it is at the edge. `None` once the root has hung up.
     #[inline]
-    fn room_now(&mut self) -> Option<usize> {
+    fn room_now(&mut self, limit: u64) -> Option<usize> {
         if self.batch.room() == 0 && !self.send() {
             return None;
         }
-        if self.produced == self.allowed {
-            self.allowed = self.produced + self.window.peek(self.produced)?;
-        }
+        self.allowed = self.allowed.max(limit);
         Some((self.allowed - self.produced).min(self.batch.room() as u64) as usize)
     }
 
@@ -256,11 +260,13 @@ pub(crate) struct Generated {
 /// that a thousand streams cost no thousand wake-ups each time the window moves.
 pub(crate) fn generate(mut group: Vec<Generated>, window: &Window) {
     while !group.is_empty() {
+        // What the window allows, asked once for every stream here.
+        let Some(limit) = window.limit() else { return };
         let mut made = false;
         let mut i = 0;
         while i < group.len() {
             let Generated { feed, values, .. } = &mut group[i];
-            let room = match feed.room_now() {
+            let room = match feed.room_now(limit) {
                 Some(0) => {
                     i += 1;
                     continue;

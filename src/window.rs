@@ -49,12 +49,11 @@ impl Window {
         (!state.stopped).then(|| limit(&state) - produced)
     }
 
-    /// How many more values a leaf that has produced `produced` may produce now, without
-    /// waiting: perhaps none. `None` once the root has stopped.
-    pub(crate) fn peek(&self, produced: u64) -> Option<u64> {
+    /// How many values a leaf may have produced now, without waiting. `None` once the
+    /// root has stopped.
+    pub(crate) fn limit(&self) -> Option<u64> {
         let state = self.state.lock().unwrap();
-        let limit = state.merged.saturating_add(self.size);
-        (!state.stopped).then(|| limit.saturating_sub(produced))
+        (!state.stopped).then(|| state.merged.saturating_add(self.size))
     }
 
     /// The root has merged `merged` rounds. Leaves see it, and are woken, only once the
