@@ -9,7 +9,7 @@
 const ROOM: usize = 64;
 
 /// "00" to "99".
-const PAIRS: [[u8; 2]; 100] = {
+static PAIRS: [[u8; 2]; 100] = {
     let mut pairs = [[0; 2]; 100];
     let mut n = 0;
     while n < 100 {
@@ -19,26 +19,54 @@ const PAIRS: [[u8; 2]; 100] = {
     pairs
 };
 
-/// `v\n` for every v below 1000, in 4 bytes, and its length: most values of most runs
-/// are small, and a lookup is the fastest way to write them.
-const SMALL: [([u8; 4], u8); 1000] = {
-    let mut table = [([0; 4], 0); 1000];
-    let mut v = 0;
-    while v < 1000 {
-        let d = [
-            b'0' + (v / 100) as u8,
-            b'0' + (v / 10 % 10) as u8,
-            b'0' + (v % 10) as u8,
-        ];
-        table[v] = match v {
-            0..=9 => ([d[2], b'\n', 0, 0], 2),
-            10..=99 => ([d[1], d[2], b'\n', 0], 3),
-            _ => ([d[0], d[1], d[2], b'\n'], 4),
-        };
-        v += 1;
+/// `v·10^-s\n` for every v below 1000 and s from 0 to 3, in 8 bytes, and its length: most
+/// values of most runs are small, and a lookup is the fastest way to write them.
+static TABLES: [[([u8; 8], u8); 1000]; 4] = {
+    let mut tables = [[([0; 8], 0); 1000]; 4];
+    let mut s = 0;
+    while s <= 3 {
+        let unit = [1, 10, 100, 1000][s];
+        let mut v = 0;
+        while v < 1000 {
+            let (mut text, mut len) = ([0u8; 8], 0);
+            let whole = v / unit;
+            let mut k = if whole >= 100 {
+                3
+            } else if whole >= 10 {
+                2
+            } else {
+                1
+            };
+            while k > 0 {
+                k -= 1;
+                text[len] = b'0' + (whole / [1, 10, 100][k] % 10) as u8;
+                len += 1;
+            }
+            if s > 0 {
+                text[len] = b'.';
+                len += 1;
+            }
+            let mut k = s;
+            while k > 0 {
+                k -= 1;
+                text[len] = b'0' + (v / [1, 10, 100][k] % 10) as u8;
+                len += 1;
+            }
+            text[len] = b'\n';
+            tables[s][v] = (text, len as u8 + 1);
+            v += 1;
+        }
+        s += 1;
     }
-    table
+    tables
 };
+
+/// `v` at `scale` with its newline, from `TABLES`, if it is small enough to be there.
+#[inline]
+fn small(v: i128, scale: u8) -> Option<([u8; 8], u8)> {
+    let v = usize::try_from(v).ok().filter(|&v| v < 1000)?;
+    TABLES.get(usize::from(scale)).map(|table| table[v])
+}
 
 /// A line's start, `NAME `, padded with zeros to a multiple of 16 bytes.
 #[derive(Clone, Debug)]
@@ -104,8 +132,8 @@ impl Text {
         self.len += lines.len();
     }
 
-    /// Appends a line for each of `values` at `scale`: for short names and small integers,
-    /// the common case, one 16-byte and one 4-byte store each, in one tight loop that
+    /// Appends a line for each of `values` at `scale`: for short names and small values,
+    /// the common case, one 16-byte and one 8-byte store each, in one tight loop that
     /// keeps the length in a register; anything else, a line at a time.
     pub(crate) fn lines<T: Copy + Into<i128>>(&mut self, prefix: &Prefix, values: &[T], scale: u8) {
         let Ok(head) = <[u8; 16]>::try_from(&prefix.padded[..]) else {
@@ -115,26 +143,22 @@ impl Text {
         };
         let mut i = 0;
         while i < values.len() {
-            let end = values.len().min(i + 256);
-            self.room(20 * (end - i)); // a line here takes at most 16 + 4 bytes
             let (buf, mut len) = (&mut self.buf[..], self.len);
-            while i < end {
-                let v: i128 = values[i].into();
-                let Some(&(digits, width)) = usize::try_from(v).ok().and_then(|v| SMALL.get(v))
+            while let Some(&v) = values.get(i) {
+                // A line here writes at most 16 + 8 bytes; past those, it is the room's turn.
+                let Some((text, width)) = small(v.into(), scale).filter(|_| len + 24 <= buf.len())
                 else {
                     break;
                 };
-                if scale != 0 {
-                    break;
-                }
                 buf[len..len + 16].copy_from_slice(&head);
-                buf[len + prefix.len..len + prefix.len + 4].copy_from_slice(&digits);
+                buf[len + prefix.len..len + prefix.len + 8].copy_from_slice(&text);
                 len += prefix.len + usize::from(width);
                 i += 1;
             }
             self.len = len;
-            if i < end {
-                self.line(prefix, values[i].into(), scale);
+            self.room(0); // the padding after the lines, as the invariant has it
+            if let Some(&v) = values.get(i) {
+                self.line(prefix, v.into(), scale);
                 i += 1;
             }
         }
@@ -155,19 +179,18 @@ impl Text {
         buf[0] = b'-';
         let mut at = usize::from(n < 0);
         let scale = usize::from(scale);
+        if let Some((text, len)) = small(n, scale as u8) {
+            buf[..8].copy_from_slice(&text);
+            self.len += prefix.len + usize::from(len);
+            return;
+        }
         match u64::try_from(n.unsigned_abs()) {
-            Ok(v) if scale == 0 && v < 1000 => {
-                let (digits, len) = SMALL[v as usize];
-                buf[at..at + 4].copy_from_slice(&digits);
-                self.len += prefix.len + at + usize::from(len);
-                return;
-            }
             Ok(v) if scale == 0 => at = digits(buf, at, v, width(v)),
             Ok(v) => {
                 let (whole, fraction) = split(v, scale);
-                at = match SMALL.get(whole as usize) {
-                    Some(&(digits, len)) => {
-                        buf[at..at + 4].copy_from_slice(&digits);
+                at = match small(whole.into(), 0) {
+                    Some((text, len)) => {
+                        buf[at..at + 8].copy_from_slice(&text);
                         at + usize::from(len) - 1
                     }
                     None => digits(buf, at, whole, width(whole)),
@@ -297,7 +320,7 @@ mod tests {
         let values: Vec<i64> = (-1100..1100).chain([i64::MIN, i64::MAX]).collect();
         for name in ["x ", "a_rather_long_stream_name "] {
             let prefix = Prefix::new(name.as_bytes());
-            for scale in [0, 2] {
+            for scale in [0, 1, 2, 3, 5] {
                 let (mut many, mut one) = (Text::default(), Text::default());
                 many.lines(&prefix, &values, scale);
                 values
