@@ -8,6 +8,7 @@
 //! waits on a leaf that is gone.
 
 use std::mem;
+use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender};
@@ -49,14 +50,8 @@ impl Values {
                 let count = count.min(usize::try_from(*left).unwrap_or(usize::MAX));
                 *left -= count as u64;
                 let start = batch.mantissas.len();
-                // Made by a copy of the generator, kept in registers: behind a reference,
-                // its state would be stored and loaded again for every value.
-                let (mut local, low, high) = (rng.clone(), range.low, range.high);
                 batch.mantissas.resize(start + count, 0);
-                for m in &mut batch.mantissas[start..] {
-                    *m = local.random_range(low..high);
-                }
-                *rng = local;
+                draw(rng, range.low..range.high, &mut batch.mantissas[start..]);
                 if count > 0 {
                     batch.count(range.scale, count);
                 }
@@ -72,6 +67,16 @@ impl Values {
                 values.map(|value| batch.push(value, prefix)).count()
             }
         }
+    }
+}
+
+/// Fills `out` with values uniform in `range`. A function of its own, out of line, so that
+/// the generator's state stays in registers: inlined where the batch is in reach, the
+/// compiler stored and loaded it again for every value (`limit` 2.1 against 1.95).
+#[inline(never)]
+fn draw(rng: &mut SmallRng, range: Range<i64>, out: &mut [i64]) {
+    for m in out {
+        *m = rng.random_range(range.clone());
     }
 }
 
