@@ -174,7 +174,7 @@ impl Streams {
             self.left(count);
         }
         let feed = self.all[k].feed.as_mut()?;
-        feed.push_lines(&self.glanced, text);
+        feed.push_copied(&self.glanced, text);
         self.glanced.clear();
         if feed.is_full() && !feed.send() {
             return None;

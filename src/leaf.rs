@@ -208,12 +208,12 @@ impl Feed {
 
     /// Appends integers with their lines in canonical form, for a caller that does not
     /// keep to the window and has asked `batch_room`.
-    pub(crate) fn push_lines(&mut self, mantissas: &[i64], lines: &[u8]) {
-        self.batch.push_plain(mantissas, lines);
+    pub(crate) fn push_copied(&mut self, mantissas: &[i64], lines: &[u8]) {
+        self.batch.push_copied(mantissas, lines);
     }
 
     /// Appends integers, writing their lines: the caller has made room for them.
-    pub(crate) fn push_plain(&mut self, mantissas: &[i64]) {
+    pub(crate) fn push_integers(&mut self, mantissas: &[i64]) {
         self.batch.push_integers(mantissas, self.prefix.as_ref());
         self.produced += mantissas.len() as u64;
     }

@@ -91,7 +91,7 @@ impl Batch {
     }
 
     /// Appends integers whose lines, already in canonical form, are `lines`.
-    pub(crate) fn push_plain(&mut self, mantissas: &[i64], lines: &[u8]) {
+    pub(crate) fn push_copied(&mut self, mantissas: &[i64], lines: &[u8]) {
         if mantissas.is_empty() {
             return;
         }

@@ -119,7 +119,7 @@ pub(crate) fn read(input: Input, name: String, mut feed: Feed, limit: usize) {
                 glanced.push(m);
                 (at, taken) = (end + 1, taken + 1);
             }
-            feed.push_plain(&glanced);
+            feed.push_integers(&glanced);
             if glanced.len() < room {
                 break; // a line that needs a closer look, or the end of the block
             }
