@@ -212,10 +212,12 @@ impl Feed {
         self.batch.push_copied(mantissas, lines);
     }
 
-    /// Appends integers, writing their lines: the caller has made room for them.
+    /// Appends integers, writing their lines: the caller has made room for them (see
+    /// `room`). They use up what `add` might have taken without asking.
     pub(crate) fn push_integers(&mut self, mantissas: &[i64]) {
         self.batch.push_integers(mantissas, self.prefix.as_ref());
         self.produced += mantissas.len() as u64;
+        self.ready = 0;
     }
 
     /// How many more values the batch takes.
@@ -338,6 +340,26 @@ mod tests {
             scale: 0,
         };
         assert_eq!(mantissas(1, "w", range, 10).len(), 10);
+    }
+
+    #[test]
+    fn values_added_one_at_a_time_or_many_keep_to_the_window_together() {
+        let d = |mantissa| Decimal { mantissa, scale: 0 };
+        let window = Arc::new(Window::new(3));
+        let (tx, _rx) = std::sync::mpsc::sync_channel(16);
+        let (_back, spent) = std::sync::mpsc::sync_channel(4);
+        let mut feed = Feed::new(0, None, 8, (tx, spent), Arc::clone(&window));
+        assert!(feed.add(d(1))); // the window allowed 3: two more need not ask
+        let room = feed.room().unwrap();
+        assert_eq!(room, 2);
+        feed.push_integers(&vec![0; room]); // the window is full now
+        std::thread::scope(|scope| {
+            let adding = scope.spawn(|| feed.add(d(2)));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(!adding.is_finished(), "a value went past the window");
+            window.advance(2);
+            assert!(adding.join().unwrap());
+        });
     }
 
     #[test]

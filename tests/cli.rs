@@ -841,6 +841,38 @@ mod sources {
     }
 
     #[test]
+    fn plain_and_other_lines_mixed_keep_to_a_small_window() {
+        // Plain integers are taken a block at a time, other forms one at a time: both
+        // count against the window.
+        let text: String = (0..3000)
+            .map(|k| match k % 5 {
+                0 => format!("x {k}\n"),
+                1 => format!("{k}.0\n"),
+                _ => format!("{k}\n"),
+            })
+            .collect();
+        let x = own("x", "mixed-x.txt", text);
+        let y = own("y", "mixed-y.txt", "0\n".repeat(3000));
+        let output = run(&["-f", &x, "-f", &y, "-m", "--window", "3"]);
+        assert!(
+            output.status.success() && output.stderr.is_empty(),
+            "{:?}",
+            output.status
+        );
+        let merges = of(&text_lines(&output.stdout), "merge");
+        let expected: Vec<String> = (0..3000)
+            .map(|k| {
+                if k % 5 == 1 {
+                    format!("{k}.0")
+                } else {
+                    k.to_string()
+                }
+            })
+            .collect();
+        assert_eq!(merges, expected);
+    }
+
+    #[test]
     fn stdin_can_be_a_streams_own_source() {
         let y = own("y", "stdin-y.txt", "10\n20\n");
         let output = run_with_input(&["-f", "x=-", "-f", &y, "-m"], "1\n2\n");
