@@ -125,8 +125,6 @@ pub(crate) struct Feed {
     /// Values produced, and how many the window allowed when last asked.
     produced: u64,
     allowed: u64,
-    /// How many values `add` may take before it asks `room` again.
-    ready: usize,
 }
 
 impl Feed {
@@ -147,7 +145,6 @@ impl Feed {
             window,
             produced: 0,
             allowed: 0,
-            ready: 0,
         }
     }
 
@@ -181,15 +178,11 @@ impl Feed {
     /// stopped. For a source that reads its values one at a time.
     #[inline]
     pub(crate) fn add(&mut self, value: Decimal) -> bool {
-        if self.ready == 0 {
-            let Some(room) = self.room() else {
-                return false;
-            };
-            self.ready = room;
+        let room = self.room().is_some();
+        if room {
+            self.push(value);
         }
-        self.ready -= 1;
-        self.push(value);
-        true
+        room
     }
 
     /// Appends a value: the caller has made room for it.
@@ -213,11 +206,10 @@ impl Feed {
     }
 
     /// Appends integers, writing their lines: the caller has made room for them (see
-    /// `room`). They use up what `add` might have taken without asking.
+    /// `room`).
     pub(crate) fn push_integers(&mut self, mantissas: &[i64]) {
         self.batch.push_integers(mantissas, self.prefix.as_ref());
         self.produced += mantissas.len() as u64;
-        self.ready = 0;
     }
 
     /// How many more values the batch takes.
