@@ -75,16 +75,6 @@ pub struct Merged<'a> {
     pub scales: &'a [(u8, usize)],
 }
 
-/// What the front of every queue allows next.
-enum Next {
-    /// `len` rounds at `scale`, over which every stream's scale is the same.
-    Rounds { len: usize, scale: u8 },
-    /// A stream has no value to give.
-    Blocked,
-    /// With a fill: every stream has ended.
-    Over,
-}
-
 impl Rounds {
     /// Queues for `streams` streams, numbered from 0, each with room for `room` values.
     pub fn new(streams: usize, ending: Ending, room: usize) -> Self {
@@ -139,17 +129,13 @@ impl Rounds {
         while self.outcome.is_none() {
             if self.blocking > 0 {
                 if self.unknown == 0 {
-                    self.outcome = self.decide();
+                    self.outcome = Some(self.decide());
                 }
                 break;
             }
             match self.next() {
-                Next::Rounds { len, scale } => self.take(len, scale),
-                Next::Blocked => {
-                    self.outcome = self.decide();
-                    break;
-                }
-                Next::Over => self.outcome = Some(Outcome::Done),
+                Some((len, scale)) => self.take(len, scale),
+                None => self.outcome = Some(Outcome::Done), // filled: every stream has ended
             }
         }
         Merged {
@@ -158,44 +144,38 @@ impl Rounds {
         }
     }
 
-    fn next(&self) -> Next {
+    /// With no stream holding up the next round: how many rounds follow over which every
+    /// stream keeps one scale, and their scale; `None` if every stream is filled.
+    fn next(&self) -> Option<(usize, u8)> {
         let (mut len, mut scale) = (usize::MAX, 0);
         for queue in &self.queues {
-            if let Some(&(s, n)) = queue.scales.front() {
-                (len, scale) = (len.min(n), scale.max(s));
-            } else if let Some(fill) = fill(self.ending, queue) {
-                scale = scale.max(fill.scale);
-            } else {
-                return Next::Blocked;
-            }
+            let (s, n) = match queue.scales.front() {
+                Some(&run) => run,
+                None => (
+                    fill(self.ending, queue).expect("not blocking").scale,
+                    usize::MAX,
+                ),
+            };
+            (len, scale) = (len.min(n), scale.max(s));
         }
-        match len {
-            usize::MAX => Next::Over,
-            len => Next::Rounds { len, scale },
-        }
+        (len != usize::MAX).then_some((len, scale))
     }
 
-    /// Once every stream's next item is known: how the run ends there.
-    fn decide(&self) -> Option<Outcome> {
+    /// Once every stream's next item is known and some are no value: how the run ends.
+    fn decide(&self) -> Outcome {
         let queues = &self.queues;
-        if queues
-            .iter()
-            .any(|q| q.mantissas.is_empty() && q.last.is_none())
-        {
-            return None; // a stream's next item is yet to come
-        }
         let ended = |last| {
             queues
                 .iter()
                 .position(|q| q.mantissas.is_empty() && q.last == Some(last))
         };
         if let Some(failed) = ended(Last::Failed) {
-            return Some(Outcome::Failed(failed));
+            return Outcome::Failed(failed);
         }
         let longer = queues.iter().position(|q| !q.mantissas.is_empty());
         match (self.ending, ended(Last::End), longer) {
-            (Ending::Strict, Some(ended), Some(longer)) => Some(Outcome::Uneven { ended, longer }),
-            _ => Some(Outcome::Done),
+            (Ending::Strict, Some(ended), Some(longer)) => Outcome::Uneven { ended, longer },
+            _ => Outcome::Done,
         }
     }
 
