@@ -103,6 +103,20 @@ impl Streams {
         }
     }
 
+    /// Stream `k` has read `n` more values.
+    fn took(&mut self, k: usize, n: u64) {
+        let count = self.all[k].count;
+        self.all[k].count += n;
+        if n > 0 {
+            self.left(count);
+        }
+    }
+
+    /// How many more values stream `k` may read before it passes the lead bound.
+    fn lead(&self, k: usize) -> u64 {
+        LEAD + self.min - self.all[k].count
+    }
+
     /// A stream that was at `count` values has moved on, or stopped.
     fn left(&mut self, count: u64) {
         if count == self.min {
@@ -131,11 +145,10 @@ impl Streams {
         let mut room = self.all[k].feed.as_ref()?.batch_room();
         // How many values k may take before the lead bound or the window needs a look: the
         // fewest values on this input can only grow meanwhile.
-        let count = self.all[k].count;
-        let mut left = match count == self.min {
+        let mut left = match self.all[k].count == self.min {
             _ if self.min >= allowed => 0,
-            true => (allowed - count).min(LEAD),
-            false => LEAD + self.min - count,
+            true => (allowed - self.min).min(LEAD),
+            false => self.lead(k),
         };
         for end in Newlines::new(block) {
             let line = &block[at..end];
@@ -168,11 +181,7 @@ impl Streams {
     /// is full, sends it. Returns the room the batch has now; `None` once the root has
     /// hung up.
     fn flush(&mut self, k: usize, text: &[u8]) -> Option<usize> {
-        let count = self.all[k].count;
-        self.all[k].count += self.glanced.len() as u64;
-        if !self.glanced.is_empty() {
-            self.left(count);
-        }
+        self.took(k, self.glanced.len() as u64);
         let feed = self.all[k].feed.as_mut()?;
         feed.push_copied(&self.glanced, text);
         self.glanced.clear();
@@ -307,8 +316,7 @@ pub(crate) fn read(
                 continue;
             }
         };
-        let count = streams.all[k].count;
-        if count + 1 - streams.min > LEAD {
+        if streams.lead(k) == 0 {
             let problem = format!(
                 "stream '{}' is {LEAD} values ahead of '{}' on this input, which holds no more; \
                  give it a source of its own with -f {0}=PATH",
@@ -327,15 +335,13 @@ pub(crate) fn read(
                 None => return,
             }
         }
-        let stream = &mut streams.all[k];
-        stream.count += 1;
-        if let Some(feed) = stream.feed.as_mut() {
+        streams.took(k, 1);
+        if let Some(feed) = streams.all[k].feed.as_mut() {
             feed.push(value);
             if feed.is_full() && !feed.send() {
                 return;
             }
         }
-        streams.left(count);
         last = Some(k);
     }
     if streams.send() {
