@@ -108,18 +108,23 @@ impl<R: Read> Lines<R> {
     }
 }
 
-/// Where the first newline of `bytes` is: eight bytes at a time, as SWAR. In a word whose
-/// newlines have become zeros, `(w - ONES) & !w & HIGH` marks every zero byte, and maybe
-/// bytes above one: its lowest mark is the first zero.
-pub(crate) fn newline(bytes: &[u8]) -> Option<usize> {
+/// The top bit of each byte of `word` that is a newline, and no other: SWAR. Once the
+/// newlines are zeros, `!(((w & !HIGH) + !HIGH) | w) & HIGH` marks exactly the zero bytes.
+#[inline]
+fn marks(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
+    let w = word ^ (ONES * u64::from(b'\n'));
+    !(((w & !HIGH) + !HIGH) | w) & HIGH
+}
+
+/// Where the first newline of `bytes` is, looking eight bytes at a time.
+fn newline(bytes: &[u8]) -> Option<usize> {
     let mut words = bytes.chunks_exact(8);
     for (k, word) in words.by_ref().enumerate() {
-        let w = u64::from_le_bytes(word.try_into().unwrap()) ^ (ONES * u64::from(b'\n'));
-        let zeros = w.wrapping_sub(ONES) & !w & HIGH;
-        if zeros != 0 {
-            return Some(8 * k + zeros.trailing_zeros() as usize / 8);
+        let marks = marks(u64::from_le_bytes(word.try_into().unwrap()));
+        if marks != 0 {
+            return Some(8 * k + marks.trailing_zeros() as usize / 8);
         }
     }
     let rest = words.remainder();
@@ -147,13 +152,10 @@ impl<'a> Newlines<'a> {
         newlines
     }
 
-    /// A bit for each newline of the 64 bytes from `at`: SWAR, eight bytes a word. In a
-    /// word whose newlines have become zeros, `!(((w & !HIGH) + !HIGH) | w) & HIGH` marks
-    /// exactly the zero bytes; a multiplication gathers the marks into a byte.
+    /// A bit for each newline of the 64 bytes from `at`, eight bytes a word: a
+    /// multiplication gathers each word's marks into a byte.
     #[inline]
     fn chunk(&self, at: usize) -> u64 {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
         let Some(chunk) = self.block.get(at..at + 64) else {
             let rest = self.block.get(at..).unwrap_or_default();
             return (rest.iter().enumerate())
@@ -161,10 +163,10 @@ impl<'a> Newlines<'a> {
                 .fold(0, |mask, (i, _)| mask | 1 << i);
         };
         (0..8).fold(0, |mask, k| {
-            let word = u64::from_le_bytes(chunk[8 * k..8 * k + 8].try_into().unwrap());
-            let w = word ^ (ONES * u64::from(b'\n'));
-            let zeros = !(((w & !HIGH) + !HIGH) | w) & HIGH;
-            mask | ((zeros >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k)
+            let marks = marks(u64::from_le_bytes(
+                chunk[8 * k..8 * k + 8].try_into().unwrap(),
+            ));
+            mask | ((marks >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k)
         })
     }
 }
