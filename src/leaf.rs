@@ -52,9 +52,7 @@ impl Values {
                 let start = batch.mantissas.len();
                 batch.mantissas.resize(start + count, 0);
                 draw(rng, range.low..range.high, &mut batch.mantissas[start..]);
-                if count > 0 {
-                    batch.count(range.scale, count);
-                }
+                batch.count(range.scale, count);
                 if let Some(prefix) = prefix {
                     batch
                         .lines

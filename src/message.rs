@@ -92,11 +92,7 @@ impl Batch {
 
     /// Appends integers whose lines, already in canonical form, are `lines`.
     pub(crate) fn push_copied(&mut self, mantissas: &[i64], lines: &[u8]) {
-        if mantissas.is_empty() {
-            return;
-        }
-        self.mantissas.extend_from_slice(mantissas);
-        self.count(0, mantissas.len());
+        self.extend(mantissas, 0);
         if self.line > 0 {
             self.lines.extend(lines);
         }
@@ -104,14 +100,16 @@ impl Batch {
 
     /// Appends integers, and their lines if they are printed.
     pub(crate) fn push_integers(&mut self, mantissas: &[i64], prefix: Option<&Prefix>) {
-        if mantissas.is_empty() {
-            return;
-        }
-        self.mantissas.extend_from_slice(mantissas);
-        self.count(0, mantissas.len());
+        self.extend(mantissas, 0);
         if let Some(prefix) = prefix {
             self.lines.lines(prefix, mantissas, 0);
         }
+    }
+
+    /// Appends `mantissas`, all at `scale`, without their lines.
+    fn extend(&mut self, mantissas: &[i64], scale: u8) {
+        self.mantissas.extend_from_slice(mantissas);
+        self.count(scale, mantissas.len());
     }
 
     /// Counts `count` values just added at `scale`.
@@ -119,6 +117,7 @@ impl Batch {
     pub(crate) fn count(&mut self, scale: u8, count: usize) {
         match self.scales.last_mut() {
             Some((last, n)) if *last == scale => *n += count,
+            _ if count == 0 => {}
             _ => self.scales.push((scale, count)),
         }
     }

@@ -153,7 +153,7 @@ fn start<'scope>(
         .filter(|s| !matches!(s.source, Source::Values(_)))
         .map(|s| s.name.len() + 64)
         .fold(LINE, usize::max);
-    let batch = batch(window.size());
+    let (batch, batches) = (batch(window.size()), batches(window.size()));
     let mut names = HashMap::new();
     let leaves = leaves();
     // The leaves' groups of streams, and how many generated streams there are.
@@ -163,7 +163,7 @@ fn start<'scope>(
     for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
         // Spent batches wait to go back to their leaf, as many as it may have sent; any
         // more are freed.
-        let (back, spent) = mpsc::sync_channel(batches(window.size()));
+        let (back, spent) = mpsc::sync_channel(batches);
         returns.push(back);
         let prefix = message::prefix(&name, merges_only);
         let channels = (tx.clone(), spent);

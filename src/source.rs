@@ -76,13 +76,11 @@ impl Input {
 
 /// What went wrong with a line, for a message.
 pub(crate) fn problem(place: &str, problem: Problem, limit: usize) -> (String, String) {
-    match problem {
-        Problem::Long(line) => (
-            format!("{place}:{line}"),
-            format!("a line longer than {limit} bytes"),
-        ),
-        Problem::Unreadable(line, e) => (format!("{place}:{line}"), format!("cannot read: {e}")),
-    }
+    let (line, what) = match problem {
+        Problem::Long(line) => (line, format!("a line longer than {limit} bytes")),
+        Problem::Unreadable(line, e) => (line, format!("cannot read: {e}")),
+    };
+    (format!("{place}:{line}"), what)
 }
 
 /// Reads stream `name`'s values from `input`, one a line: `VALUE`, or `NAME VALUE` with

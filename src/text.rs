@@ -176,14 +176,14 @@ impl Text {
         }
         at = self.len + prefix.len;
         let buf = &mut self.buf[at..at + ROOM];
-        buf[0] = b'-';
-        let mut at = usize::from(n < 0);
-        let scale = usize::from(scale);
-        if let Some((text, len)) = small(n, scale as u8) {
+        if let Some((text, len)) = small(n, scale) {
             buf[..8].copy_from_slice(&text);
             self.len += prefix.len + usize::from(len);
             return;
         }
+        buf[0] = b'-';
+        let mut at = usize::from(n < 0);
+        let scale = usize::from(scale);
         match u64::try_from(n.unsigned_abs()) {
             Ok(v) if scale == 0 => at = digits(buf, at, v, width(v)),
             Ok(v) => {

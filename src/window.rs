@@ -21,10 +21,6 @@ struct State {
 }
 
 impl Window {
-    pub(crate) fn size(&self) -> u64 {
-        self.size
-    }
-
     pub(crate) fn new(size: u64) -> Self {
         let state = Mutex::new(State {
             merged: 0,
@@ -37,23 +33,33 @@ impl Window {
         }
     }
 
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// How many values a leaf may have produced, as the window stands.
+    fn edge(&self, state: &State) -> u64 {
+        state.merged.saturating_add(self.size)
+    }
+
     /// How many more values a leaf that has produced `produced` may produce: waits until
     /// that is at least one. `None` once the root has stopped.
     pub(crate) fn room(&self, produced: u64) -> Option<u64> {
-        let limit = |state: &State| state.merged.saturating_add(self.size);
         let state = self.state.lock().unwrap();
         let state = self
             .moved
-            .wait_while(state, |state| !state.stopped && produced >= limit(state))
+            .wait_while(state, |state| {
+                !state.stopped && produced >= self.edge(state)
+            })
             .unwrap();
-        (!state.stopped).then(|| limit(&state) - produced)
+        (!state.stopped).then(|| self.edge(&state) - produced)
     }
 
     /// How many values a leaf may have produced now, without waiting. `None` once the
     /// root has stopped.
     pub(crate) fn limit(&self) -> Option<u64> {
         let state = self.state.lock().unwrap();
-        (!state.stopped).then(|| state.merged.saturating_add(self.size))
+        (!state.stopped).then(|| self.edge(&state))
     }
 
     /// The root has merged `merged` rounds. Leaves see it, and are woken, only once the
