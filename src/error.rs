@@ -24,6 +24,10 @@ pub enum Error {
     Write(io::Error),
     /// A thread could not be started, as when the system's limit is reached.
     Spawn(io::Error),
+    /// The inputs need `needed` file descriptors at once, and only `free` are free.
+    Descriptors { needed: usize, free: u64 },
+    /// The arguments ask for what cannot be done, as a usage error does.
+    Usage(String),
 }
 
 impl fmt::Display for Error {
@@ -45,6 +49,12 @@ impl fmt::Display for Error {
             ),
             Error::Write(e) => write!(f, "cannot write output: {e}"),
             Error::Spawn(e) => write!(f, "cannot start a thread: {e}"),
+            Error::Descriptors { needed, free } => write!(
+                f,
+                "cannot open {needed} inputs at once: only {free} more files can be open \
+                 (ulimit -n)"
+            ),
+            Error::Usage(problem) => write!(f, "{problem}"),
         }
     }
 }

@@ -11,7 +11,6 @@
 //! other line one at a time, with the same outcome.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use crate::decimal;
 use crate::error::Error;
@@ -21,7 +20,8 @@ use crate::quote::quote;
 use crate::source::{self, Input};
 use crate::window::Window;
 
-/// How many values a stream on the shared input may run ahead of the slowest one on it.
+/// How many values the streams on the shared input may run ahead of the slowest one on
+/// it, all together: a budget they share, so that memory does not grow with the streams.
 pub const LEAD: u64 = 1_000_000;
 
 /// What a name stands for, as the shared input sees it.
@@ -88,6 +88,9 @@ struct Streams {
     /// many: kept as lines come, recounted only when the last of those moves on.
     min: u64,
     at_min: usize,
+    /// How many streams are live, and the values they have read, all together.
+    live: u64,
+    total: u64,
     /// Values taken at a glance, not sent yet.
     glanced: Vec<i64>,
 }
@@ -96,9 +99,11 @@ impl Streams {
     fn new(all: Vec<Shared>) -> Self {
         let at_min = all.len();
         Streams {
+            live: all.len() as u64,
             all,
             min: 0,
             at_min,
+            total: 0,
             glanced: Vec::new(),
         }
     }
@@ -107,14 +112,23 @@ impl Streams {
     fn took(&mut self, k: usize, n: u64) {
         let count = self.all[k].count;
         self.all[k].count += n;
+        self.total += n;
         if n > 0 {
             self.left(count);
         }
     }
 
-    /// How many more values stream `k` may read before it passes the lead bound.
-    fn lead(&self, k: usize) -> u64 {
-        LEAD + self.min - self.all[k].count
+    /// How many values the live streams are ahead of the slowest, all together: at most
+    /// `LEAD`.
+    fn lead(&self) -> u64 {
+        self.total - self.live * self.min
+    }
+
+    /// Whether one more value of stream `k` would pass the lead bound: it adds one to the
+    /// lead, unless `k` is the only slowest stream, which it can only lessen.
+    fn passes(&self, k: usize) -> bool {
+        let alone = self.all[k].count == self.min && self.at_min == 1;
+        !alone && self.lead() >= LEAD
     }
 
     /// A stream that was at `count` values has moved on, or stopped.
@@ -143,12 +157,15 @@ impl Streams {
     ) -> Option<(usize, u64)> {
         let (mut at, mut lines, mut run) = (0, 0, 0); // `run`: where the glanced lines start
         let mut room = self.all[k].feed.as_ref()?.batch_room();
-        // How many values k may take before the lead bound or the window needs a look: the
-        // fewest values on this input can only grow meanwhile.
-        let mut left = match self.all[k].count == self.min {
-            _ if self.min >= allowed => 0,
-            true => (allowed - self.min).min(LEAD),
-            false => self.lead(k),
+        // How many values k may take before the lead bound or the window needs a look: each
+        // adds one to the lead at most, and the fewest values on this input can only grow.
+        let budget = LEAD - self.lead();
+        let mut left = if self.min >= allowed {
+            0
+        } else if self.all[k].count == self.min {
+            (allowed - self.min).min(budget)
+        } else {
+            budget
         };
         for end in Newlines::new(block) {
             let line = &block[at..end];
@@ -209,6 +226,7 @@ impl Streams {
             let problem = format!("stream '{}': {problem}", stream.name);
             feed.finish(Err(Error::Input { place, problem }));
             let count = stream.count;
+            (self.live, self.total) = (self.live - 1, self.total - count);
             self.left(count);
         }
     }
@@ -234,13 +252,13 @@ pub(crate) fn read(
     input: Input,
     streams: Vec<Shared>,
     names: HashMap<Vec<u8>, Name>,
-    window: Arc<Window>,
+    window: &Window,
     limit: usize,
 ) {
     let place = input.place();
     let mut streams = Streams::new(streams);
     let mut lines = match input.open() {
-        Ok(reader) => Lines::new(reader, limit),
+        Ok(reader) => Lines::new(reader, limit, usize::MAX),
         Err(e) => return streams.fail_all(&place, &format!("cannot open: {e}")),
     };
     let mut allowed = 0; // values of the slowest stream the window allowed when last asked
@@ -316,12 +334,12 @@ pub(crate) fn read(
                 continue;
             }
         };
-        if streams.lead(k) == 0 {
+        if streams.passes(k) {
             let problem = format!(
-                "stream '{}' is {LEAD} values ahead of '{}' on this input, which holds no more; \
-                 give it a source of its own with -f {0}=PATH",
-                streams.all[k].name,
+                "the streams on this input are {LEAD} values ahead of '{}' in all, as many as \
+                 it holds; give '{}' a source of its own with -f {1}=PATH",
                 streams.slowest(),
+                streams.all[k].name,
             );
             return streams.fail_all(&at(), &problem);
         }

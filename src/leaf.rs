@@ -164,23 +164,12 @@ impl Feed {
     /// How many values it may take without waiting for the window, which allows `limit`
     /// values now: none if it is at the edge. `None` once the root has hung up.
     #[inline]
-    fn room_now(&mut self, limit: u64) -> Option<usize> {
+    pub(crate) fn room_now(&mut self, limit: u64) -> Option<usize> {
         if self.batch.room() == 0 && !self.send() {
             return None;
         }
         self.allowed = self.allowed.max(limit);
         Some((self.allowed - self.produced).min(self.batch.room() as u64) as usize)
-    }
-
-    /// Appends a value, once there is room for it (see `room`); false once the root has
-    /// stopped. For a source that reads its values one at a time.
-    #[inline]
-    pub(crate) fn add(&mut self, value: Decimal) -> bool {
-        let room = self.room().is_some();
-        if room {
-            self.push(value);
-        }
-        room
     }
 
     /// Appends a value: the caller has made room for it.
@@ -191,7 +180,7 @@ impl Feed {
     }
 
     /// Appends up to `room` of `values`; returns how many.
-    fn fill(&mut self, values: &mut Values, room: usize) -> usize {
+    pub(crate) fn fill(&mut self, values: &mut Values, room: usize) -> usize {
         let filled = values.fill(&mut self.batch, room, self.prefix.as_ref());
         self.produced += filled as u64;
         filled
@@ -250,20 +239,57 @@ pub(crate) struct Generated {
     pub(crate) values: Values,
 }
 
+/// A stream that a leaf feeds in turns, with others: a generated stream, or one read
+/// from a regular file.
+pub(crate) trait Turns {
+    fn feed(&mut self) -> &mut Feed;
+    /// Takes up to `room` values, at least one being allowed.
+    fn take(&mut self, room: usize) -> Turn;
+    fn into_feed(self) -> Feed;
+}
+
+/// What a turn did.
+pub(crate) enum Turn {
+    /// Took what it could; there may be more.
+    Took,
+    /// The stream has no more: it ended, or failed.
+    Ended(Result<(), Error>),
+    /// The root has stopped.
+    Stopped,
+}
+
+impl Turns for Generated {
+    fn feed(&mut self) -> &mut Feed {
+        &mut self.feed
+    }
+
+    /// A source that panics fails its own stream, after the values it gave.
+    fn take(&mut self, room: usize) -> Turn {
+        let Generated { feed, values, .. } = self;
+        match panic::catch_unwind(AssertUnwindSafe(|| feed.fill(values, room))) {
+            Ok(filled) if filled == room => Turn::Took,
+            Ok(_) => Turn::Ended(Ok(())),
+            Err(_) => Turn::Ended(Err(Error::Panicked(self.name.clone()))),
+        }
+    }
+
+    fn into_feed(self) -> Feed {
+        self.feed
+    }
+}
+
 /// A leaf: feeds each stream of `group` as far as the window allows, in turn, then waits
-/// until it allows more; ends each stream once its values have run out. Stops, quietly,
-/// once the root has stopped. A source that panics fails its own stream, after the values
-/// it gave, and the others go on. One thread feeds many streams when there are many, so
-/// that a thousand streams cost no thousand wake-ups each time the window moves.
-pub(crate) fn generate(mut group: Vec<Generated>, window: &Window) {
+/// until it allows more; ends each stream once it has no more, and the others go on.
+/// Stops, quietly, once the root has stopped. One thread feeds many streams when there are
+/// many, so that a thousand streams cost no thousand wake-ups each time the window moves.
+pub(crate) fn feed(mut group: Vec<impl Turns>, window: &Window) {
     while !group.is_empty() {
         // What the window allows, asked once for every stream here.
         let Some(limit) = window.limit() else { return };
-        let mut made = false;
+        let mut took = false;
         let mut i = 0;
         while i < group.len() {
-            let Generated { feed, values, .. } = &mut group[i];
-            let room = match feed.room_now(limit) {
+            let room = match group[i].feed().room_now(limit) {
                 Some(0) => {
                     i += 1;
                     continue;
@@ -271,21 +297,19 @@ pub(crate) fn generate(mut group: Vec<Generated>, window: &Window) {
                 Some(room) => room,
                 None => return,
             };
-            made = true;
-            match panic::catch_unwind(AssertUnwindSafe(|| feed.fill(values, room))) {
-                Ok(filled) if filled == room => i += 1,
-                ended => {
-                    let Generated { feed, name, .. } = group.swap_remove(i);
-                    feed.finish(ended.map(drop).map_err(|_| Error::Panicked(name)));
-                }
+            took = true;
+            match group[i].take(room) {
+                Turn::Took => i += 1,
+                Turn::Ended(how) => group.swap_remove(i).into_feed().finish(how),
+                Turn::Stopped => return,
             }
         }
-        if !made {
+        if !took {
             // Every stream here is at the edge of the window: send, then wait for room.
-            if !group.iter_mut().all(|g| g.feed.send()) {
+            if !group.iter_mut().all(|g| g.feed().send()) {
                 return;
             }
-            let slowest = group.iter().map(|g| g.feed.produced).min();
+            let slowest = group.iter_mut().map(|g| g.feed().produced).min();
             if slowest.is_some_and(|produced| window.room(produced).is_none()) {
                 return;
             }
@@ -339,16 +363,17 @@ mod tests {
         let (tx, _rx) = std::sync::mpsc::sync_channel(16);
         let (_back, spent) = std::sync::mpsc::sync_channel(4);
         let mut feed = Feed::new(0, None, 8, (tx, spent), Arc::clone(&window));
-        assert!(feed.add(d(1))); // the window allowed 3: two more need not ask
+        assert_eq!(feed.room(), Some(3));
+        feed.push(d(1)); // the window allowed 3: two more need not ask
         let room = feed.room().unwrap();
         assert_eq!(room, 2);
         feed.push_integers(&vec![0; room]); // the window is full now
         std::thread::scope(|scope| {
-            let adding = scope.spawn(|| feed.add(d(2)));
+            let asking = scope.spawn(|| feed.room());
             std::thread::sleep(std::time::Duration::from_millis(50));
-            assert!(!adding.is_finished(), "a value went past the window");
+            assert!(!asking.is_finished(), "a value went past the window");
             window.advance(2);
-            assert!(adding.join().unwrap());
+            assert_eq!(asking.join().unwrap(), Some(2));
         });
     }
 

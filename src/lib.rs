@@ -22,6 +22,7 @@ mod source;
 mod text;
 mod window;
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::time::Instant;
 
@@ -34,26 +35,15 @@ pub use root::{BUDGET, Settings, Source, Stream, Summary, Tally, WINDOW, merge, 
 pub use rounds::Ending;
 pub use source::Input;
 
+/// How many streams may read sources that may wait (pipes, FIFOs, terminals) at most: each
+/// has a thread of its own. Regular files share a few threads, and have no such bound.
+pub const WAITING: usize = 4096;
+
 /// Runs `config`, printing the merge to `out`, and to `notes` the values no merge used
-/// and, with `--stats`, a summary. Every input is checked before anything is printed.
+/// and, with `--stats`, a summary, failed or not. Every input is checked before anything
+/// is printed.
 pub fn run(config: Config, out: impl Write, mut notes: impl Write) -> Result<(), Error> {
-    let check = |input: &Input, what: String| {
-        input.check().map_err(|e| Error::Input {
-            place: input.place(),
-            problem: format!("{what}cannot read: {e}"),
-        })
-    };
-    let mut shared = false;
-    for spec in &config.streams {
-        match &spec.kind {
-            Kind::Own(input) => check(input, format!("stream '{}': ", spec.name))?,
-            Kind::Shared => shared = true,
-            Kind::Generated(_) => {}
-        }
-    }
-    if shared {
-        check(&config.input, String::new())?;
-    }
+    check(&config)?;
     let seed = config.seed.unwrap_or_else(rand::random);
     let streams = config.streams.into_iter().map(|spec| Stream {
         source: match spec.kind {
@@ -66,11 +56,13 @@ pub fn run(config: Config, out: impl Write, mut notes: impl Write) -> Result<(),
         name: spec.name,
     });
     let start = Instant::now();
-    let summary = merge(streams.collect(), config.input, config.settings, out)?;
-    for tally in summary.streams.iter().filter(|t| t.unmatched > 0) {
-        let _ = writeln!(notes, "{}: {} unmatched", tally.name, tally.unmatched);
+    let (summary, result) = merge(streams.collect(), config.input, config.settings, out);
+    if result.is_ok() {
+        for tally in summary.streams.iter().filter(|t| t.unmatched > 0) {
+            let _ = writeln!(notes, "{}: {} unmatched", tally.name, tally.unmatched);
+        }
     }
-    if config.stats {
+    if config.stats && !matches!(result, Err(Error::Spawn(_))) {
         let seconds = start.elapsed().as_secs_f64();
         let values = (summary.streams.iter())
             .map(|t| format!("{} {}", t.name, t.delivered))
@@ -83,5 +75,55 @@ pub fn run(config: Config, out: impl Write, mut notes: impl Write) -> Result<(),
             summary.merged as f64 / seconds,
         );
     }
-    Ok(())
+    result
+}
+
+/// Checks every input before anything is printed: each can be read as a stream, no pipe,
+/// FIFO or terminal is read by two streams, and the process may open them all at once.
+fn check(config: &Config) -> Result<(), Error> {
+    let shared = (config.streams.iter()).any(|spec| spec.kind == Kind::Shared);
+    let own = (config.streams.iter()).filter_map(|spec| match &spec.kind {
+        Kind::Own(input) => Some((format!("stream '{}': ", spec.name), input)),
+        _ => None,
+    });
+    let inputs: Vec<(String, &Input)> = own
+        .chain(shared.then(|| (String::new(), &config.input)))
+        .collect();
+    let mut seen = HashMap::new();
+    let mut waiting = 0;
+    for (what, input) in &inputs {
+        let checked = input.check().map_err(|e| Error::Input {
+            place: input.place(),
+            problem: format!("{what}cannot read: {e}"),
+        })?;
+        let Some(identity) = checked.waits else {
+            continue;
+        };
+        waiting += 1;
+        if let Some(first) = seen.insert(identity, what) {
+            let name = |what: &str| match what {
+                "" => "the shared input".to_string(),
+                stream => stream.trim_end_matches(": ").to_string(),
+            };
+            return Err(Error::Usage(format!(
+                "{} reads the same pipe, FIFO or terminal as {}: give each stream an input of \
+                 its own",
+                name(what),
+                name(first)
+            )));
+        }
+    }
+    if waiting > WAITING {
+        return Err(Error::Usage(format!(
+            "{waiting} streams read pipes, FIFOs or terminals, and at most {WAITING} can, \
+             a thread each (regular files have no such limit)"
+        )));
+    }
+    match source::free_descriptors() {
+        Some(free) if (inputs.len() as u64) > free => Err(Error::Descriptors {
+            needed: inputs.len(),
+            free,
+        }),
+        _ => Ok(()),
+    }
 }

@@ -10,6 +10,15 @@ use std::io::{self, ErrorKind, Read};
 /// The shortest line limit: `max(LINE, longest name + 64)` bytes.
 pub(crate) const LINE: usize = 4096;
 
+/// The line limit of an input that holds lines of stream `name`: as long as a short line
+/// of that name, and no shorter than `LINE`.
+pub(crate) fn limit(name: &str) -> usize {
+    LINE.max(name.len() + 64)
+}
+
+/// The size of a line buffer, unless the caller asks for less: large reads cost less.
+const BUFFER: usize = 1 << 16;
+
 /// Reads lines of at most `limit` bytes, newline not counted.
 pub(crate) struct Lines<R> {
     input: R,
@@ -42,8 +51,10 @@ pub(crate) enum Problem {
 }
 
 impl<R: Read> Lines<R> {
-    pub(crate) fn new(input: R, limit: usize) -> Self {
-        let size = (2 * limit + 2).max(1 << 16);
+    /// Lines of at most `limit` bytes, in a buffer of `BUFFER` bytes or `most`, if that is
+    /// less, and never less than two such lines take.
+    pub(crate) fn new(input: R, limit: usize, most: usize) -> Self {
+        let size = (2 * limit + 2).max(BUFFER.min(most));
         Lines {
             input,
             buf: vec![0; size].into_boxed_slice(),
@@ -76,6 +87,10 @@ impl<R: Read> Lines<R> {
             return Err(Problem::Long(self.number));
         }
         Ok(Next::Line(self.number, line))
+    }
+
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
     }
 
     /// The whole lines buffered, each with its newline, for a caller that takes many at a
@@ -218,7 +233,7 @@ mod tests {
 
     /// Every line of `input`, or the first problem's line number.
     fn all(input: &[u8], limit: usize) -> Result<Vec<(u64, String)>, u64> {
-        let mut lines = Lines::new(input, limit);
+        let mut lines = Lines::new(input, limit, usize::MAX);
         let mut taken = Vec::new();
         loop {
             match lines.next() {
@@ -250,7 +265,7 @@ mod tests {
         assert_eq!(all(b"12345\n123456", 5), Err(2));
         // Endless: found with no more than the buffer read.
         let endless = io::repeat(b'0');
-        let mut lines = Lines::new(endless, LINE);
+        let mut lines = Lines::new(endless, LINE, usize::MAX);
         let found = loop {
             match lines.next() {
                 Ok(Next::Empty) => assert!(lines.read().is_ok()),

@@ -23,6 +23,10 @@ fn main() -> ExitCode {
     match stream_merge::run(config, io::stdout().lock(), io::stderr()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Write(e)) => write_failed(e),
+        Err(Error::Usage(problem)) => {
+            let _ = writeln!(io::stderr(), "stream-merge: {problem} (see --help)");
+            ExitCode::from(2)
+        }
         Err(e) => {
             let _ = writeln!(io::stderr(), "stream-merge: {e}");
             ExitCode::FAILURE

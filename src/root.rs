@@ -3,10 +3,12 @@
 //! messages from one channel, and prints each value and each merge through one buffered
 //! writer.
 //!
-//! Invariant: every line is whole; a stream's values are printed in the order the root
-//! received them, and each `merge` line comes after the lines of the values it sums.
+//! Invariant: every line is whole; a value's line is printed once its round is decided
+//! (merged, or the round at which the run ends as it should), never before and never for
+//! a value past it, so each stream's lines are the same every run; each `merge` line comes
+//! after the lines of the values it sums.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, BufWriter, ErrorKind, Write};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender};
@@ -16,10 +18,10 @@ use std::time::{Duration, Instant};
 use crate::error::Error;
 use crate::input::{self, Name, Shared};
 use crate::leaf::{self, Feed, Generated, Values};
-use crate::lines::LINE;
+use crate::lines::{self, LINE, Newlines};
 use crate::message::{self, BATCH, Batch, Msg};
 use crate::rounds::{Ending, Last, Merged, Outcome, Rounds};
-use crate::source::{self, Input};
+use crate::source::{self, Input, Unopened};
 use crate::text::{Prefix, Text};
 use crate::window::Window;
 
@@ -69,19 +71,20 @@ pub struct Summary {
     pub streams: Vec<Tally>,
 }
 
-/// One stream's count of values.
+/// One stream's count of values, decided by the streams' items alone.
 #[derive(Debug, PartialEq)]
 pub struct Tally {
     pub name: String,
-    /// Values the root received.
+    /// Values up to the round at which the run ended: those merged, and the unmatched.
     pub delivered: u64,
-    /// Values the root received that no round used.
-    pub unmatched: usize,
+    /// Values of the round at which the run ended as it should, which no merge used.
+    pub unmatched: u64,
 }
 
-/// How many leaf threads feed the generated streams at most: one per stream up to two per
-/// core, then each feeds several. More threads than that only add switches between them:
-/// with 2 cores, 1000 streams ran 15% slower on 8 leaves and 25% slower on 16 than on 4.
+/// How many threads feed the generated streams, and how many read the regular files, at
+/// most: one per stream up to two per core, then each feeds several. More threads than that
+/// only add switches between them: with 2 cores, 1000 streams ran 15% slower on 8 leaves
+/// and 25% slower on 16 than on 4.
 fn leaves() -> usize {
     thread::available_parallelism().map_or(4, |cores| 2 * cores.get())
 }
@@ -97,9 +100,17 @@ fn batch(window: u64) -> usize {
     (window / 2).clamp(1, BATCH as u64) as usize
 }
 
+/// How many messages of a stream the channel holds, and how many spent batches wait to go
+/// back to its leaf: as many as the default window lets a leaf send, so that a leaf rarely
+/// waits to send; no more with a larger window, so that no window reserves memory.
+fn slots(window: u64) -> usize {
+    batches(window.min(WINDOW))
+}
+
 /// Merges `streams` and prints to `out`; streams on the shared input read it from `shared`,
 /// which is not touched when there are none. The calling thread is the root; it returns as
-/// soon as the outcome is decided (see `Rounds`), having printed every merge before it.
+/// soon as the outcome is decided (see `Rounds`), having printed every merge before it,
+/// with how far the run got, failed or not.
 ///
 /// Readers are not joined: one may be blocked reading an input that has not ended, and
 /// must not hold up the end of the run.
@@ -108,38 +119,33 @@ pub fn merge(
     shared: Input,
     settings: Settings,
     out: impl Write,
-) -> Result<Summary, Error> {
+) -> (Summary, Result<(), Error>) {
     let names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
     let window = Arc::new(Window::new(settings.window));
-    // Room for every batch the windows let the leaves send, so that a leaf never waits
-    // to send: with many streams, every leaf is a window ahead at once.
-    let (tx, rx) = mpsc::sync_channel(names.len().saturating_mul(batches(settings.window)));
+    let slots = slots(settings.window);
+    let (tx, rx) = mpsc::sync_channel(names.len().saturating_mul(slots));
     thread::scope(|scope| {
         let started = start(scope, streams, shared, settings.merges_only, &window, &tx);
         drop(tx); // from here on, the channel lives as long as the leaves' senders
-        let room = (window.size() as usize).saturating_add(batch(window.size()));
-        let rounds = Rounds::new(names.len(), settings.ending, room);
-        let rounds = match started {
-            Ok(returns) => Root::new(rounds, &names, returns).run(rx, &window, out),
+        let reserve = (settings.window.min(WINDOW) as usize) + batch(settings.window);
+        let mut root = Root::new(Rounds::new(names.len(), settings.ending, reserve), &names);
+        let result = match started {
+            Ok(returns) => {
+                window.open();
+                root.run(returns, rx, &window, out)
+            }
             Err(e) => Err(Error::Spawn(e)),
         };
         window.stop(); // wakes the leaves waiting for room; the others find `rx` gone
-        let rounds = rounds?;
-        let tally = |(s, name): (usize, &String)| Tally {
-            name: name.clone(),
-            delivered: rounds.delivered(s),
-            unmatched: rounds.waiting(s),
-        };
-        Ok(Summary {
-            merged: rounds.merged(),
-            streams: names.iter().enumerate().map(tally).collect(),
-        })
+        (root.summary(), result)
     })
 }
 
-/// Starts a leaf per generated stream, a reader per stream with a source of its own and,
-/// if there are streams on it, the shared input's reader. Returns, per stream, where the
-/// root sends its spent batches back to.
+/// Starts a leaf per group of generated streams, a reader per group of streams read from
+/// regular files, a reader per stream whose source may wait (a pipe, a FIFO, a terminal)
+/// and, if there are streams on it, the shared input's reader. Each waits at the window's
+/// gate until all have started. Returns, per stream, where the root sends its spent batches
+/// back to.
 fn start<'scope>(
     scope: &'scope Scope<'scope, '_>,
     streams: Vec<Stream>,
@@ -148,22 +154,22 @@ fn start<'scope>(
     window: &Arc<Window>,
     tx: &SyncSender<Msg>,
 ) -> io::Result<Vec<SyncSender<Batch>>> {
-    // A line may be as long as a short one with the longest name read from an input.
-    let limit = (streams.iter())
-        .filter(|s| !matches!(s.source, Source::Values(_)))
-        .map(|s| s.name.len() + 64)
-        .fold(LINE, usize::max);
-    let (batch, batches) = (batch(window.size()), batches(window.size()));
+    let (batch, slots) = (batch(window.size()), slots(window.size()));
+    let files = (streams.iter())
+        .filter(|s| matches!(&s.source, Source::Own(input) if input.is_file()))
+        .count();
     let mut names = HashMap::new();
     let leaves = leaves();
-    // The leaves' groups of streams, and how many generated streams there are.
-    let (mut generated, mut count): (Vec<Vec<Generated>>, usize) = (Vec::new(), 0);
+    let (mut generated, mut read) = (Groups::new(leaves), Groups::new(leaves));
     let mut on_shared = Vec::new();
+    // The shared input's lines may be as long as a short one with its longest name.
+    let mut limit = LINE;
     let mut returns = Vec::new();
+    let mut waiting = Vec::new();
     for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
         // Spent batches wait to go back to their leaf, as many as it may have sent; any
         // more are freed.
-        let (back, spent) = mpsc::sync_channel(batches);
+        let (back, spent) = mpsc::sync_channel(slots);
         returns.push(back);
         let prefix = message::prefix(&name, merges_only);
         let channels = (tx.clone(), spent);
@@ -172,90 +178,171 @@ fn start<'scope>(
         match source {
             Source::Values(values) => {
                 names.insert(key, Name::Generated);
-                let stream = Generated { feed, name, values };
-                match generated.len() {
-                    full if full == leaves => generated[count % leaves].push(stream),
-                    _ => generated.push(vec![stream]),
-                }
-                count += 1;
+                generated.add(Generated { feed, name, values });
+            }
+            Source::Own(input) if input.is_file() => {
+                names.insert(key, Name::Own);
+                read.add(Unopened::new(input, name, feed, files));
             }
             Source::Own(input) => {
                 names.insert(key, Name::Own);
-                thread::Builder::new().spawn(move || source::read(input, name, feed, limit))?;
+                waiting.push(Unopened::new(input, name, feed, 1));
             }
             Source::Shared => {
                 names.insert(key, Name::Shared(on_shared.len()));
+                limit = limit.max(lines::limit(&name));
                 on_shared.push(Shared::new(name, feed));
             }
         }
     }
-    for group in generated {
+    for group in generated.groups {
         let window = Arc::clone(window);
-        let leaf = move || leaf::generate(group, &window);
+        let leaf = move || {
+            if window.wait_open() {
+                leaf::feed(group, &window);
+            }
+        };
         thread::Builder::new().spawn_scoped(scope, leaf)?;
+    }
+    for group in read.groups {
+        let window = Arc::clone(window);
+        let reader = move || {
+            if window.wait_open() {
+                leaf::feed(source::open(group), &window);
+            }
+        };
+        thread::Builder::new().spawn(reader)?;
+    }
+    for reader in waiting {
+        let window = Arc::clone(window);
+        let reader = move || {
+            if window.wait_open() {
+                source::read(reader);
+            }
+        };
+        thread::Builder::new().stack_size(STACK).spawn(reader)?;
     }
     if !on_shared.is_empty() {
         let window = Arc::clone(window);
-        let reader = move || input::read(shared, on_shared, names, window, limit);
+        let reader = move || {
+            if window.wait_open() {
+                input::read(shared, on_shared, names, &window, limit);
+            }
+        };
         thread::Builder::new().spawn(reader)?;
     }
     Ok(returns)
 }
 
-/// The root's state: the rounds, and what it must tell when the run ends.
+/// The stack of a reader of a source that may wait: it needs little, and there may be
+/// thousands of them.
+const STACK: usize = 256 << 10;
+
+/// Streams dealt in turn to at most `most` groups, a thread each.
+struct Groups<T> {
+    groups: Vec<Vec<T>>,
+    most: usize,
+    count: usize,
+}
+
+impl<T> Groups<T> {
+    fn new(most: usize) -> Self {
+        Groups {
+            groups: Vec::new(),
+            most,
+            count: 0,
+        }
+    }
+
+    fn add(&mut self, stream: T) {
+        if self.groups.len() == self.most {
+            self.groups[self.count % self.most].push(stream);
+        } else {
+            self.groups.push(vec![stream]);
+        }
+        self.count += 1;
+    }
+}
+
+/// The root's state: the rounds, the lines it holds until their rounds are decided, and
+/// what it must tell when the run ends.
 struct Root<'a> {
     rounds: Rounds,
     names: &'a [String],
-    returns: Vec<SyncSender<Batch>>,
+    held: Vec<Held>,
     /// Each stream's failure, once received.
     failures: Vec<Option<Error>>,
 }
 
+/// A stream's batches whose lines are not all printed yet, oldest first.
+#[derive(Default)]
+struct Held {
+    batches: VecDeque<Batch>,
+    /// Of the oldest batch: where its lines not yet printed start, and how many values
+    /// they are.
+    at: usize,
+    left: usize,
+    /// Values whose lines are printed, or would be if lines were printed.
+    printed: u64,
+}
+
 impl<'a> Root<'a> {
-    fn new(rounds: Rounds, names: &'a [String], returns: Vec<SyncSender<Batch>>) -> Self {
-        let failures = names.iter().map(|_| None).collect();
+    fn new(rounds: Rounds, names: &'a [String]) -> Self {
         Root {
             rounds,
             names,
-            returns,
-            failures,
+            held: names.iter().map(|_| Held::default()).collect(),
+            failures: names.iter().map(|_| None).collect(),
         }
     }
 
-    /// Takes messages until the outcome is decided. Returning drops `rx`, which tells
-    /// every leaf still sending to stop.
-    fn run(mut self, rx: Receiver<Msg>, window: &Window, out: impl Write) -> Result<Rounds, Error> {
+    /// Takes messages until the outcome is decided, and tells it. Returning drops `rx`,
+    /// which tells every leaf still sending to stop.
+    fn run(
+        &mut self,
+        returns: Vec<SyncSender<Batch>>,
+        rx: Receiver<Msg>,
+        window: &Window,
+        out: impl Write,
+    ) -> Result<(), Error> {
         let mut printer = Printer::new(out);
-        let printed = self
-            .take(&rx, window, &mut printer)
-            .and_then(|()| printer.flush());
-        match (printed, self.rounds.outcome()) {
-            // A failure already sent is not hidden by a reader that has gone since.
-            (Err(e), _) if e.kind() == ErrorKind::BrokenPipe => {
+        let printed =
+            (self.take(&returns, &rx, window, &mut printer)).and_then(|()| printer.flush());
+        match printed {
+            // The reader has gone: the outcome is told only if what was received already
+            // decides it, so that a closed output never reports what the run would not.
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => {
                 for msg in rx.try_iter() {
-                    if let Msg::Failed(stream, e) = msg {
-                        self.failures[stream].get_or_insert(e);
-                    }
+                    self.receive(msg, &returns, false);
+                    self.rounds.merge();
                 }
-                let first = self.failures.into_iter().flatten().next();
-                Err(first.unwrap_or(Error::Write(e)))
+                match self.outcome() {
+                    Some(Err(failure)) => Err(failure),
+                    _ => Err(Error::Write(e)),
+                }
             }
-            (Err(e), _) => Err(Error::Write(e)),
-            (Ok(()), Some(Outcome::Done) | None) => Ok(self.rounds),
-            (Ok(()), Some(Outcome::Failed(s))) => {
-                Err(self.failures[s].take().expect("a failed stream's failure"))
-            }
-            (Ok(()), Some(Outcome::Uneven { ended, longer })) => Err(Error::Uneven {
+            Err(e) => Err(Error::Write(e)),
+            Ok(()) => self.outcome().unwrap_or(Ok(())),
+        }
+    }
+
+    /// The outcome, once decided.
+    fn outcome(&mut self) -> Option<Result<(), Error>> {
+        Some(match self.rounds.outcome()? {
+            Outcome::Done => Ok(()),
+            Outcome::Failed(s) => Err(self.failures[s].take().expect("a failed stream's failure")),
+            Outcome::Uneven { ended, longer } => Err(Error::Uneven {
                 ended: self.names[ended].clone(),
                 after: self.rounds.merged(),
                 longer: self.names[longer].clone(),
             }),
-            (Ok(()), Some(Outcome::Overflow(round))) => Err(Error::Overflow(round)),
-        }
+            Outcome::Overflow(round) => Err(Error::Overflow(round)),
+        })
     }
 
     fn take(
         &mut self,
+        returns: &[SyncSender<Batch>],
         rx: &Receiver<Msg>,
         window: &Window,
         printer: &mut Printer<impl Write>,
@@ -269,22 +356,108 @@ impl<'a> Root<'a> {
                     msg
                 }
             };
-            match msg {
-                Msg::Values(mut batch) => {
-                    printer.lines(batch.lines.as_bytes())?;
-                    self.rounds
-                        .push(batch.stream, &batch.mantissas, &batch.scales);
+            self.receive(msg, returns, true);
+            if self.rounds.merge() > 0 {
+                self.print_used(returns, printer)?;
+                printer.merges(self.rounds.merges())?;
+                window.advance(self.rounds.merged());
+            }
+        }
+        if self.rounds.outcome() == Some(Outcome::Done) {
+            self.print_used(returns, printer)?; // and the unmatched values of the last round
+        }
+        Ok(())
+    }
+
+    /// Hands a message to the rounds, holding a batch's lines if `hold` and they are
+    /// printed; a spent batch goes back to its leaf.
+    fn receive(&mut self, msg: Msg, returns: &[SyncSender<Batch>], hold: bool) {
+        match msg {
+            Msg::Values(mut batch) => {
+                let stream = batch.stream;
+                self.rounds.push(stream, &batch.mantissas, &batch.scales);
+                if hold && batch.lines.len() > 0 {
+                    self.held[stream].hold(batch);
+                } else {
                     batch.clear();
-                    let _ = self.returns[batch.stream].try_send(batch); // or it is freed
-                }
-                Msg::End(stream) => self.rounds.end(stream, Last::End),
-                Msg::Failed(stream, e) => {
-                    self.failures[stream] = Some(e);
-                    self.rounds.end(stream, Last::Failed);
+                    let _ = returns[stream].try_send(batch); // or it is freed
                 }
             }
-            printer.merges(self.rounds.merge())?;
-            window.advance(self.rounds.merged());
+            Msg::End(stream) => self.rounds.end(stream, Last::End),
+            Msg::Failed(stream, e) => {
+                self.failures[stream] = Some(e);
+                self.rounds.end(stream, Last::Failed);
+            }
+        }
+    }
+
+    /// Prints each stream's lines up to the values the rounds have used and, once the run
+    /// is done, those of the round that ended it, which no merge used.
+    fn print_used(
+        &mut self,
+        returns: &[SyncSender<Batch>],
+        printer: &mut Printer<impl Write>,
+    ) -> io::Result<()> {
+        for (s, held) in self.held.iter_mut().enumerate() {
+            let decided = self.rounds.used(s) + self.rounds.unmatched(s);
+            held.print(decided, &returns[s], printer)?;
+        }
+        Ok(())
+    }
+
+    /// How far each stream got: the same every run.
+    fn summary(&self) -> Summary {
+        let tally = |(s, name): (usize, &String)| Tally {
+            name: name.clone(),
+            delivered: self.rounds.used(s) + self.rounds.unmatched(s),
+            unmatched: self.rounds.unmatched(s),
+        };
+        Summary {
+            merged: self.rounds.merged(),
+            streams: self.names.iter().enumerate().map(tally).collect(),
+        }
+    }
+}
+
+impl Held {
+    fn hold(&mut self, batch: Batch) {
+        if self.batches.is_empty() {
+            (self.at, self.left) = (0, batch.mantissas.len());
+        }
+        self.batches.push_back(batch);
+    }
+
+    /// Prints the lines of the stream's values up to the `decided`-th, if not printed yet;
+    /// a batch whose lines are all printed goes back to its leaf.
+    fn print(
+        &mut self,
+        decided: u64,
+        back: &SyncSender<Batch>,
+        printer: &mut Printer<impl Write>,
+    ) -> io::Result<()> {
+        let mut count = (decided - self.printed) as usize;
+        self.printed = decided;
+        while count > 0 {
+            let Some(batch) = self.batches.front_mut() else {
+                return Ok(()); // only merges are printed
+            };
+            let lines = &batch.lines.as_bytes()[self.at..];
+            if count < self.left {
+                let end = Newlines::new(lines)
+                    .nth(count - 1)
+                    .expect("a line per value")
+                    + 1;
+                printer.lines(&lines[..end])?;
+                (self.at, self.left, count) = (self.at + end, self.left - count, 0);
+            } else {
+                printer.lines(lines)?;
+                count -= self.left;
+                let mut spent = self.batches.pop_front().expect("the oldest batch");
+                spent.clear();
+                let _ = back.try_send(spent); // or it is freed
+                let next = self.batches.front().map_or(0, |b| b.mantissas.len());
+                (self.at, self.left) = (0, next);
+            }
         }
         Ok(())
     }

@@ -76,10 +76,11 @@ pub struct Merged<'a> {
 }
 
 impl Rounds {
-    /// Queues for `streams` streams, numbered from 0, each with room for `room` values.
-    pub fn new(streams: usize, ending: Ending, room: usize) -> Self {
+    /// Queues for `streams` streams, numbered from 0, each reserving `reserve` values:
+    /// what it holds past that grows as values come, so memory follows the values held.
+    pub fn new(streams: usize, ending: Ending, reserve: usize) -> Self {
         let queue = Queue {
-            mantissas: VecDeque::with_capacity(room),
+            mantissas: VecDeque::with_capacity(reserve),
             ..Queue::default()
         };
         Rounds {
@@ -121,9 +122,9 @@ impl Rounds {
         }
     }
 
-    /// Takes every round that can be merged, in order, and returns their sums; decides the
-    /// outcome once no further round can be.
-    pub fn merge(&mut self) -> Merged<'_> {
+    /// Takes every round that can be merged, in order, and returns how many it took (their
+    /// sums are `merges`); decides the outcome once no further round can be.
+    pub fn merge(&mut self) -> usize {
         self.sums.clear();
         self.scales.clear();
         while self.outcome.is_none() {
@@ -138,6 +139,11 @@ impl Rounds {
                 None => self.outcome = Some(Outcome::Done), // filled: every stream has ended
             }
         }
+        self.sums.len()
+    }
+
+    /// The sums of the rounds the last `merge` took, oldest first, and their scales.
+    pub fn merges(&self) -> Merged<'_> {
         Merged {
             sums: &self.sums,
             scales: &self.scales,
@@ -233,9 +239,20 @@ impl Rounds {
         self.queues[stream].mantissas.len()
     }
 
-    /// How many values a stream has delivered.
-    pub fn delivered(&self, stream: usize) -> u64 {
-        self.queues[stream].delivered
+    /// How many values of a stream the merged rounds used.
+    pub fn used(&self, stream: usize) -> u64 {
+        let queue = &self.queues[stream];
+        queue.delivered - queue.mantissas.len() as u64
+    }
+
+    /// How many values of a stream no round used, once the run is over: its value in the
+    /// round at which the run ended as it should, which was decided but not merged. Depends
+    /// on the streams' items alone, never on how far a stream had run ahead.
+    pub fn unmatched(&self, stream: usize) -> u64 {
+        match self.outcome {
+            Some(Outcome::Done) => u64::from(self.waiting(stream) > 0),
+            _ => 0,
+        }
     }
 }
 
@@ -335,7 +352,8 @@ mod tests {
 
     /// Merges and returns the sums, at their scales, as (sum, scale).
     fn merged(rounds: &mut Rounds) -> Vec<(i128, u8)> {
-        let merged = rounds.merge();
+        rounds.merge();
+        let merged = rounds.merges();
         let scales = merged
             .scales
             .iter()
@@ -360,7 +378,7 @@ mod tests {
         assert_eq!(waiting, (1, 0, 1));
         push(&mut rounds, 1, &[20]);
         assert_eq!(sums(&mut rounds), [222]);
-        assert_eq!((rounds.merged(), rounds.delivered(0)), (2, 2));
+        assert_eq!((rounds.merged(), rounds.used(0)), (2, 2));
         assert_eq!(rounds.outcome(), None);
     }
 

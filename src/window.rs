@@ -4,7 +4,9 @@
 //! produced at most `merged + size` values, `merged` being the rounds the root had merged
 //! when it last moved the window (never more than it has merged now); so its queue at the
 //! root never holds more than `size` values, whatever the relative speed of the streams.
-//! The shared input's reader keeps to it by its slowest stream (see `input`).
+//! The shared input's reader keeps to it by its slowest stream (see `input`). It is also
+//! the run's starting gate: no thread does any work before every thread has started, so
+//! that how many run at once never depends on how fast the first ones finish.
 
 use std::sync::{Condvar, Mutex};
 
@@ -17,6 +19,8 @@ pub(crate) struct Window {
 
 struct State {
     merged: u64,
+    /// Every thread of the run has started.
+    open: bool,
     stopped: bool,
 }
 
@@ -24,6 +28,7 @@ impl Window {
     pub(crate) fn new(size: u64) -> Self {
         let state = Mutex::new(State {
             merged: 0,
+            open: false,
             stopped: false,
         });
         Window {
@@ -62,6 +67,22 @@ impl Window {
         (!state.stopped).then(|| self.edge(&state))
     }
 
+    /// Every thread of the run has started: they may begin.
+    pub(crate) fn open(&self) {
+        self.state.lock().unwrap().open = true;
+        self.moved.notify_all();
+    }
+
+    /// Waits until every thread of the run has started: true, or false if the run stopped
+    /// first (a thread could not be started).
+    pub(crate) fn wait_open(&self) -> bool {
+        let state = self.state.lock().unwrap();
+        let state = (self.moved)
+            .wait_while(state, |state| !state.open && !state.stopped)
+            .unwrap();
+        !state.stopped
+    }
+
     /// The root has merged `merged` rounds. Leaves see it, and are woken, only once the
     /// merge has moved half a window since they last were: a woken leaf then has room for a
     /// long run of values, and the root does not pay for waking leaves on every message.
@@ -95,6 +116,21 @@ mod tests {
         assert_eq!(window.room(4), Some(10));
         window.stop();
         assert_eq!(window.room(0), None);
+    }
+
+    #[test]
+    fn threads_wait_at_the_gate_until_it_opens_or_the_run_stops() {
+        let window = Window::new(2);
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| window.wait_open());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(!waiting.is_finished());
+            window.open();
+            assert!(waiting.join().unwrap());
+        });
+        let stopped = Window::new(2);
+        stopped.stop();
+        assert!(!stopped.wait_open());
     }
 
     #[test]
