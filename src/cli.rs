@@ -477,6 +477,31 @@ mod tests {
     }
 
     #[test]
+    fn names_that_print_as_nothing_are_refused() {
+        for invisible in [
+            "\u{3164}",
+            "\u{115F}",
+            "\u{1160}",
+            "\u{FFA0}",
+            "\u{2800}",
+            "\u{FE0F}",
+            "\u{034F}",
+            "\u{E0100}",
+        ] {
+            for name in [invisible.to_string(), format!("a{invisible}b")] {
+                let error = run(&["-s", &name]).unwrap_err();
+                let code = invisible.chars().next().unwrap() as u32;
+                let shown = format!("\\u{{{code:04X}}}");
+                assert!(error.starts_with("invalid stream name '"), "{error}");
+                assert!(error.contains(&shown), "{error}");
+            }
+        }
+        for visible in ["a\u{3165}", "\u{2801}", "\u{FE10}", "\u{1161}b"] {
+            assert!(run(&["-s", visible]).is_ok(), "{visible}");
+        }
+    }
+
+    #[test]
     fn usage_errors_name_the_problem() {
         for (args, problem) in [
             (&["-n"][..], "--messages needs a value"),

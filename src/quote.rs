@@ -67,10 +67,10 @@ fn escape_into(out: &mut String, text: &[u8], most: usize) -> bool {
 }
 
 /// Whether `c` shows as itself: not a control character (C0, DEL, C1), not white space
-/// other than the ASCII space, and not a format character (Unicode's Cf: zero-width and
-/// direction marks, and the like).
+/// other than the ASCII space, not a format character (Unicode's Cf: zero-width and
+/// direction marks, and the like), and not invisible (see `invisible`).
 pub fn printable(c: char) -> bool {
-    c == ' ' || !(c.is_control() || c.is_whitespace() || format(c))
+    c == ' ' || !(c.is_control() || c.is_whitespace() || format(c) || invisible(c))
 }
 
 /// Unicode's format characters (general category Cf).
@@ -98,8 +98,39 @@ fn format(c: char) -> bool {
         (0xE0001, 0xE0001),
         (0xE0020, 0xE007F),
     ];
+    within(&CF, c)
+}
+
+/// Characters that print as nothing: Unicode's Default_Ignorable_Code_Point set (variation
+/// selectors, the Hangul fillers, tags, and the like), and the blank braille pattern.
+fn invisible(c: char) -> bool {
+    const IGNORABLE: [(u32, u32); 17] = [
+        (0x00AD, 0x00AD),
+        (0x034F, 0x034F),
+        (0x061C, 0x061C),
+        (0x115F, 0x1160),
+        (0x17B4, 0x17B5),
+        (0x180B, 0x180F),
+        (0x200B, 0x200F),
+        (0x202A, 0x202E),
+        (0x2060, 0x206F),
+        (0x3164, 0x3164),
+        (0xFE00, 0xFE0F),
+        (0xFEFF, 0xFEFF),
+        (0xFFA0, 0xFFA0),
+        (0xFFF0, 0xFFF8),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0000, 0xE0FFF),
+    ];
+    const BLANK: char = '\u{2800}'; // BRAILLE PATTERN BLANK
+    c == BLANK || within(&IGNORABLE, c)
+}
+
+/// Whether `c` is in one of `ranges`, each inclusive.
+fn within(ranges: &[(u32, u32)], c: char) -> bool {
     let c = c as u32;
-    CF.iter().any(|&(low, high)| (low..=high).contains(&c))
+    ranges.iter().any(|&(low, high)| (low..=high).contains(&c))
 }
 
 #[cfg(test)]
@@ -129,6 +160,72 @@ mod tests {
             quote("a\u{200B}b\u{202E}c\u{A0}d\u{85}e\u{FEFF}".as_bytes()),
             "'a\\u{200B}b\\u{202E}c\\u{00A0}d\\u{0085}e\\u{FEFF}'"
         );
+    }
+
+    /// Unicode's Default_Ignorable_Code_Point set and the blank braille pattern, as listed
+    /// in the issue, independently of the tables above.
+    const INVISIBLE: [(u32, u32); 18] = [
+        (0x00AD, 0x00AD),
+        (0x034F, 0x034F),
+        (0x061C, 0x061C),
+        (0x115F, 0x1160),
+        (0x17B4, 0x17B5),
+        (0x180B, 0x180F),
+        (0x200B, 0x200F),
+        (0x202A, 0x202E),
+        (0x2060, 0x206F),
+        (0x2800, 0x2800),
+        (0x3164, 0x3164),
+        (0xFE00, 0xFE0F),
+        (0xFEFF, 0xFEFF),
+        (0xFFA0, 0xFFA0),
+        (0xFFF0, 0xFFF8),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0000, 0xE0FFF),
+    ];
+
+    #[test]
+    fn every_default_ignorable_and_blank_character_is_escaped() {
+        for &(low, high) in &INVISIBLE {
+            for code in low..=high {
+                let c = char::from_u32(code).unwrap();
+                assert!(!printable(c), "U+{code:04X}");
+                let text = format!("a{c}b");
+                assert_eq!(quote(text.as_bytes()), format!("'a\\u{{{code:04X}}}b'"));
+            }
+        }
+    }
+
+    #[test]
+    fn the_neighbours_of_invisible_characters_show_as_themselves() {
+        for c in [
+            '\u{00AC}',  // NOT SIGN
+            '\u{00AE}',  // REGISTERED SIGN
+            '\u{034E}',  // COMBINING UPWARDS ARROW BELOW
+            '\u{0350}',  // COMBINING RIGHT ARROWHEAD ABOVE
+            '\u{115E}',  // HANGUL CHOSEONG KIYEOK-RIEUL
+            '\u{1161}',  // HANGUL JUNGSEONG A
+            '\u{17B3}',  // KHMER INDEPENDENT VOWEL QAU
+            '\u{17B6}',  // KHMER VOWEL SIGN AA
+            '\u{180A}',  // MONGOLIAN NIRUGU
+            '\u{1810}',  // MONGOLIAN DIGIT ZERO
+            '\u{27FF}',  // LONG RIGHTWARDS SQUIGGLE ARROW
+            '\u{2801}',  // BRAILLE PATTERN DOTS-1
+            '\u{3163}',  // HANGUL LETTER I
+            '\u{3165}',  // HANGUL LETTER SSANGNIEUN
+            '\u{FE10}',  // PRESENTATION FORM FOR VERTICAL COMMA
+            '\u{FF9F}',  // HALFWIDTH KATAKANA SEMI-VOICED SOUND MARK
+            '\u{FFA1}',  // HALFWIDTH HANGUL LETTER KIYEOK
+            '\u{FFFC}',  // OBJECT REPLACEMENT CHARACTER
+            '\u{1BC9F}', // DUPLOYAN PUNCTUATION CHINOOK FULL STOP
+            '\u{1D172}', // MUSICAL SYMBOL COMBINING FLAG-5
+            '\u{1D17B}', // MUSICAL SYMBOL COMBINING ACCENT
+        ] {
+            assert!(printable(c), "U+{:04X}", c as u32);
+            let text = format!("a{c}b");
+            assert_eq!(quote(text.as_bytes()), format!("'{text}'"));
+        }
     }
 
     #[test]
