@@ -263,20 +263,22 @@ fn whole(value: &OsString, option: &str) -> Result<u64, String> {
     })
 }
 
-/// A stream's name: UTF-8, not empty, not `merge`, with no space, control or other
-/// invisible character, since it is printed as it is.
+/// A stream's name: UTF-8, not empty, not `merge`, not starting with `#` (which marks a
+/// comment line in an input), with no space, control or invisible character, since it is
+/// printed as it is.
 fn name(name: &[u8]) -> Result<String, String> {
     match std::str::from_utf8(name) {
         Ok(text)
             if !text.is_empty()
                 && text != "merge"
+                && !text.starts_with('#')
                 && text.chars().all(|c| c != ' ' && printable(c)) =>
         {
             Ok(text.to_string())
         }
         _ => Err(format!(
-            "invalid stream name {}: a name is not empty, is not 'merge', and has no spaces or \
-             control characters",
+            "invalid stream name {}: a name is not empty, is not 'merge', does not start with \
+             '#', and has no spaces, control or invisible characters",
             quote(name)
         )),
     }
@@ -496,7 +498,7 @@ mod tests {
                 assert!(error.contains(&shown), "{error}");
             }
         }
-        for visible in ["a\u{3165}", "\u{2801}", "\u{FE10}", "\u{1161}b"] {
+        for visible in ["a\u{3165}", "\u{2801}", "\u{FE10}", "\u{1161}b", "a#"] {
             assert!(run(&["-s", visible]).is_ok(), "{visible}");
         }
     }
@@ -530,6 +532,8 @@ mod tests {
             (&["-s", "=0..1"], "invalid stream name ''"),
             (&["-s", "a b=0..1"], "invalid stream name"),
             (&["-s", "merge=0..1"], "invalid stream name"),
+            (&["-s", "#a"], "invalid stream name '#a'"),
+            (&["-f", "#a=p"], "invalid stream name '#a'"),
             (
                 &["-s", "a\x1b]0;x\x07"],
                 "invalid stream name 'a\\x1B]0;x\\x07'",

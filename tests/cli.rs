@@ -1233,3 +1233,46 @@ mod write_errors {
         }
     }
 }
+
+mod messages {
+    use super::*;
+
+    /// A usage error's whole stderr, for `problem`.
+    fn usage(problem: &str) -> String {
+        format!("stream-merge: {problem} (see --help)\n")
+    }
+
+    /// Asserts that `args` are a usage error whose whole stderr is `problem`'s line.
+    fn assert_usage(args: &[&str], problem: &str) {
+        let output = run(args);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(2), ""), "{args:?}");
+        assert_eq!(stderr, usage(problem), "{args:?}");
+    }
+
+    /// The name rule's message for a name that `quoted` shows.
+    fn invalid_name(quoted: &str) -> String {
+        format!(
+            "invalid stream name {quoted}: a name is not empty, is not 'merge', does not start \
+             with '#', and has no spaces, control or invisible characters"
+        )
+    }
+
+    #[test]
+    fn a_name_may_not_start_with_a_hash_or_hold_an_invisible_character() {
+        for (name, quoted) in [
+            ("#a", "'#a'"),
+            ("#", "'#'"),
+            ("a\u{200B}b", "'a\\u{200B}b'"),
+            ("\u{3164}", "'\\u{3164}'"),
+            ("a\u{E0100}", "'a\\u{E0100}'"),
+            ("a b", "'a b'"),
+            ("", "''"),
+        ] {
+            assert_usage(&["-s", name], &invalid_name(quoted));
+            assert_usage(&["-f", &format!("{name}=p")], &invalid_name(quoted));
+        }
+        let output = run_with_input(&["-s", "a#b", "-m"], "a#b 1\n");
+        assert_eq!(output.stdout, b"merge 1\n", "{output:?}");
+    }
+}
