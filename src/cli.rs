@@ -94,8 +94,9 @@ ends with the shortest stream (values that no merge used are counted on stderr),
 
 Input: the shared input has the output's format, NAME VALUE a line; a source of its own
 (-f) has a value a line, or NAME VALUE with its own name. Blank lines and merge lines are
-skipped, so the output of one run can be the input of another. A bad line ends its stream
-with an error naming PATH:LINE (stdin is <stdin>), after the merges before it.
+skipped, so the output of one run can be the input of another, and so are comments: lines
+that start with # (after any blanks). A bad line ends its stream with an error naming
+PATH:LINE (stdin is <stdin>), after the merges before it.
 
 Examples:
   stream-merge -n 3 --seed 7 -s a=0..10 -s t=19.5..25.25

@@ -84,7 +84,7 @@ pub(crate) fn problem(place: &str, problem: Problem, limit: usize) -> (String, S
 }
 
 /// Reads stream `name`'s values from `input`, one a line: `VALUE`, or `NAME VALUE` with
-/// this stream's name; blank and `merge` lines are skipped. Ends the stream at the end of
+/// this stream's name; blank, `merge` and `#` lines are skipped. Ends the stream at the end of
 /// the input, or fails it at the first line that is not so. Before every read that may
 /// wait, sends what it holds.
 pub(crate) fn read(input: Input, name: String, mut feed: Feed, limit: usize) {

@@ -1275,4 +1275,65 @@ mod messages {
         let output = run_with_input(&["-s", "a#b", "-m"], "a#b 1\n");
         assert_eq!(output.stdout, b"merge 1\n", "{output:?}");
     }
+
+    #[test]
+    fn comment_lines_are_skipped_in_either_format() {
+        let input = "# sensor A, Celsius\nx 1\n  \t# x 7\ny 2\r\n#y 8\nx 3\ny 4\n#\n";
+        let output = run_with_input(&["-s", "x", "-s", "y"], input);
+        assert!(output.status.success(), "{output:?}");
+        assert!(output.stderr.is_empty(), "{output:?}");
+        let lines = parse(&output.stdout);
+        assert_eq!(
+            split(&lines, &["x", "y"]),
+            (vec![vec![1, 3], vec![2, 4]], vec![3, 7])
+        );
+        let x = own("x", "comment-x.txt", "# load, %\n1\n\t#2\nx 3\n# x 4\n");
+        let output = run(&["-f", &x, "-s", "g=5..6", "-m"]);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, b"merge 6\nmerge 8\n");
+    }
+
+    /// `lines` with a comment put before every line whose index is in `at`.
+    fn with_comments(lines: &[String], at: &[usize]) -> String {
+        let mut text = String::new();
+        for (k, line) in lines.iter().enumerate() {
+            if at.contains(&k) {
+                text += ["# a comment\n", "  #x 1\n", "\t#\n"][k % 3];
+            }
+            text += line;
+        }
+        text
+    }
+
+    #[test]
+    fn comments_among_long_runs_of_plain_lines_are_skipped() {
+        // Past the first 64 KiB, where plain lines are taken a block at a time.
+        let at = [0, 9_000, 20_001, 20_002, 29_999];
+        let shared: Vec<String> = (0..30_000)
+            .map(|k| format!("{} {}\n", ["x", "y"][k / 100 % 2], k % 977))
+            .collect();
+        let args = ["-s", "x", "-s", "y"];
+        let plain = run_with_input(&args, shared.concat());
+        let commented = run_with_input(&args, with_comments(&shared, &at));
+        assert!(commented.status.success(), "{:?}", commented.status);
+        assert!(commented.stderr.is_empty());
+        let (plain, commented) = (text_lines(&plain.stdout), text_lines(&commented.stdout));
+        for name in ["x", "y", "merge"] {
+            assert!(of(&plain, name) == of(&commented, name), "{name}");
+        }
+        assert_eq!(of(&commented, "merge").len(), 15_000);
+        let own_lines: Vec<String> = (0..30_000).map(|k| format!("{}\n", k % 977)).collect();
+        let plain = own("x", "plain-run-x.txt", own_lines.concat());
+        let commented = own("x", "commented-run-x.txt", with_comments(&own_lines, &at));
+        let y = own("y", "plain-run-y.txt", "1\n".repeat(30_000));
+        let plain = run(&["-f", &plain, "-f", &y, "-m"]);
+        let commented = run(&["-f", &commented, "-f", &y, "-m"]);
+        assert!(commented.status.success(), "{:?}", commented.status);
+        assert!(commented.stderr.is_empty());
+        assert_eq!(text_lines(&commented.stdout).len(), 30_000);
+        assert!(
+            plain.stdout == commented.stdout,
+            "a source of its own differs"
+        );
+    }
 }
