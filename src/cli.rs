@@ -5,6 +5,7 @@
 //! `--input` comes only with a stream on the shared input. Arguments are read as given,
 //! not as UTF-8, and quoted in messages.
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
@@ -120,6 +121,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         input: Input::Stdin,
     };
     let (mut input, mut strict, mut fill, mut window) = (None, false, None, None);
+    let mut names = HashSet::new(); // the names of `config.streams`
     // The rest of a group of short flags, such as `-V` left over from `-mV`.
     let mut pending: Option<OsString> = None;
     while let Some(arg) = pending.take().or_else(|| args.next()) {
@@ -165,8 +167,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                     format!("--fill: {}", decimal::refusal(text.as_bytes(), bad))
                 })?);
             }
-            b"-s" | b"--stream" => add(&mut config.streams, stream(&value("--stream")?)?)?,
-            b"-f" | b"--file" => add(&mut config.streams, file(value("--file")?)?)?,
+            b"-s" | b"--stream" => {
+                let spec = stream(&value("--stream")?)?;
+                add(&mut config.streams, &mut names, spec)?;
+            }
+            b"-f" | b"--file" => {
+                let spec = file(value("--file")?)?;
+                add(&mut config.streams, &mut names, spec)?;
+            }
             b"-m" | b"--merges-only" | b"--stats" | b"--strict" | b"-h" | b"--help" | b"-V"
             | b"--version" => {
                 match inline.take() {
@@ -243,9 +251,14 @@ fn unexpected(arg: &OsString) -> String {
     format!("unexpected argument {}", quote(arg.as_bytes()))
 }
 
-/// Adds a stream whose name is not taken yet.
-fn add(streams: &mut Vec<StreamSpec>, spec: StreamSpec) -> Result<(), String> {
-    if streams.iter().any(|s| s.name == spec.name) {
+/// Adds a stream whose name is not taken yet; `names` holds the names taken, so that
+/// many streams cost a look-up each, not a look at every other.
+fn add(
+    streams: &mut Vec<StreamSpec>,
+    names: &mut HashSet<String>,
+    spec: StreamSpec,
+) -> Result<(), String> {
+    if !names.insert(spec.name.clone()) {
         return Err(format!("stream '{}' is given twice", spec.name));
     }
     streams.push(spec);

@@ -1336,4 +1336,17 @@ mod messages {
             "a source of its own differs"
         );
     }
+
+    #[test]
+    fn a_name_given_twice_among_many_streams_is_found_at_once() {
+        // 100,000 streams, a short argument each: argv must fit in the 2 MiB that exec
+        // allows with the usual 8 MiB stack, pointers included.
+        let mut args: Vec<String> = (0..100_000).map(|k| format!("-ss{k}")).collect();
+        args.push("-ss5=0..1".to_string());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = finish(spawn(&args));
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(2), ""));
+        assert_eq!(stderr, usage("stream 's5' is given twice"));
+    }
 }
