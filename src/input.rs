@@ -228,6 +228,23 @@ fn merge(line: &[u8]) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest[0] == b' ')
 }
 
+/// Why a line naming `name` is refused: `what` says what the name stands for, which is
+/// no stream on this input. A name that is no stream's is quoted as the bytes it is.
+fn not_here(name: &[u8], what: Option<&Name>) -> String {
+    if let Some(Name::Generated) = what {
+        let name = String::from_utf8_lossy(name); // a stream's name, UTF-8
+        format!("stream '{name}' is generated (-s {name}=LO..HI), not read from the input")
+    } else if let Some(Name::Own) = what {
+        let name = String::from_utf8_lossy(name);
+        format!("stream '{name}' has a source of its own (-f), not this input")
+    } else {
+        format!(
+            "no stream is named {}: declare it with -s NAME",
+            quote(name)
+        )
+    }
+}
+
 /// Reads `input` to its end, sending each line's value to its stream in `streams`; `names`
 /// says what every name of the run stands for. Stops early once the root has stopped.
 pub(crate) fn read(
@@ -284,22 +301,7 @@ pub(crate) fn read(
         };
         let k = match names.get(name) {
             Some(&Name::Shared(k)) => k,
-            other => {
-                let name = String::from_utf8_lossy(name);
-                let problem = match other {
-                    Some(Name::Generated) => format!(
-                        "stream '{name}' is generated (-s {name}=LO..HI), not read from the input"
-                    ),
-                    Some(Name::Own) => {
-                        format!("stream '{name}' has a source of its own (-f), not this input")
-                    }
-                    _ => format!(
-                        "no stream is named {}: declare it with -s NAME",
-                        quote(name.as_bytes())
-                    ),
-                };
-                return streams.fail_all(&at(), &problem);
-            }
+            other => return streams.fail_all(&at(), &not_here(name, other)),
         };
         if streams.all[k].feed.is_none() {
             continue; // past the stream's end: nothing of it counts

@@ -1349,4 +1349,23 @@ mod messages {
         assert_eq!((code, stdout.as_str()), (Some(2), ""));
         assert_eq!(stderr, usage("stream 's5' is given twice"));
     }
+
+    #[test]
+    fn an_unknown_name_is_quoted_as_its_bytes() {
+        let output = run_with_input(&["-s", "b"], b"a\xff 0\n");
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        let expected =
+            "stream-merge: <stdin>:1: no stream is named 'a\\xFF': declare it with -s NAME\n";
+        assert_eq!(stderr, expected);
+        let output = run_with_input(&["-s", "b"], [&[0xff; 100][..], b" 0\n"].concat());
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        let expected = format!(
+            "stream-merge: <stdin>:1: no stream is named '{}'... (100 bytes): declare it with \
+             -s NAME\n",
+            "\\xFF".repeat(40)
+        );
+        assert_eq!(stderr, expected);
+    }
 }
