@@ -259,7 +259,10 @@ fn add(
     spec: StreamSpec,
 ) -> Result<(), String> {
     if !names.insert(spec.name.clone()) {
-        return Err(format!("stream '{}' is given twice", spec.name));
+        return Err(format!(
+            "stream {} is given twice",
+            quote(spec.name.as_bytes())
+        ));
     }
     streams.push(spec);
     Ok(())

@@ -17,7 +17,7 @@ use crate::decimal;
 use crate::error::Error;
 use crate::leaf::Feed;
 use crate::lines::{Fields, Lines, Newlines, Next, fields};
-use crate::quote::quote;
+use crate::quote::{hint, quote};
 use crate::source::{self, Input};
 use crate::window::Window;
 
@@ -206,7 +206,7 @@ impl Streams {
     fn fail(&mut self, k: usize, place: String, problem: &str) {
         let stream = &mut self.all[k];
         if let Some(feed) = stream.feed.take() {
-            let problem = format!("stream '{}': {problem}", stream.name);
+            let problem = format!("stream {}: {problem}", quote(stream.name.as_bytes()));
             feed.finish(Err(Error::Input { place, problem }));
             let count = stream.count;
             self.left(count);
@@ -231,17 +231,14 @@ fn merge(line: &[u8]) -> bool {
 /// Why a line naming `name` is refused: `what` says what the name stands for, which is
 /// no stream on this input. A name that is no stream's is quoted as the bytes it is.
 fn not_here(name: &[u8], what: Option<&Name>) -> String {
+    let quoted = quote(name);
     if let Some(Name::Generated) = what {
-        let name = String::from_utf8_lossy(name); // a stream's name, UTF-8
-        format!("stream '{name}' is generated (-s {name}=LO..HI), not read from the input")
+        let hint = hint(name);
+        format!("stream {quoted} is generated (-s {hint}=LO..HI), not read from the input")
     } else if let Some(Name::Own) = what {
-        let name = String::from_utf8_lossy(name);
-        format!("stream '{name}' has a source of its own (-f), not this input")
+        format!("stream {quoted} has a source of its own (-f), not this input")
     } else {
-        format!(
-            "no stream is named {}: declare it with -s NAME",
-            quote(name)
-        )
+        format!("no stream is named {quoted}: declare it with -s NAME")
     }
 }
 
@@ -320,10 +317,11 @@ pub(crate) fn read(
         };
         if streams.lead(k) == 0 {
             let problem = format!(
-                "stream '{}' is {LEAD} values ahead of '{}' on this input, which holds no more; \
-                 give it a source of its own with -f {0}=PATH",
-                streams.all[k].name,
-                streams.slowest(),
+                "stream {} is {LEAD} values ahead of {} on this input, which holds no more; \
+                 give it a source of its own with -f {}=PATH",
+                quote(streams.all[k].name.as_bytes()),
+                quote(streams.slowest().as_bytes()),
+                hint(streams.all[k].name.as_bytes()),
             );
             return streams.fail_all(&at(), &problem);
         }

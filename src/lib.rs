@@ -46,7 +46,10 @@ pub fn run(config: Config, out: impl Write, mut notes: impl Write) -> Result<(),
     let mut shared = false;
     for spec in &config.streams {
         match &spec.kind {
-            Kind::Own(input) => check(input, format!("stream '{}': ", spec.name))?,
+            Kind::Own(input) => {
+                let name = quote::quote(spec.name.as_bytes());
+                check(input, format!("stream {name}: "))?
+            }
             Kind::Shared => shared = true,
             Kind::Generated(_) => {}
         }

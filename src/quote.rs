@@ -21,6 +21,16 @@ pub fn quote(token: &[u8]) -> String {
     text
 }
 
+/// A stream's name as a hint shows it, for the user to type: as it is if `quote` would
+/// show it whole, else `NAME`. Names from the command line are printable, so it is safe
+/// as it is; anything else is `NAME`.
+pub fn hint(name: &[u8]) -> &str {
+    match std::str::from_utf8(name) {
+        Ok(text) if text.chars().count() <= SHOWN && text.chars().all(printable) => text,
+        _ => "NAME",
+    }
+}
+
 /// `text` escaped, whole: for paths, which the user gave and the system bounds.
 pub fn escape(text: &[u8]) -> String {
     let mut escaped = String::new();
@@ -242,6 +252,15 @@ mod tests {
             quote(&invalid),
             format!("'{}'... (41 bytes)", "\\xFF".repeat(40))
         );
+    }
+
+    #[test]
+    fn a_hint_shows_a_name_as_it_is_unless_it_would_be_cut() {
+        assert_eq!(hint(b"x"), "x");
+        assert_eq!(hint("é".repeat(SHOWN).as_bytes()), "é".repeat(SHOWN));
+        assert_eq!(hint("é".repeat(SHOWN + 1).as_bytes()), "NAME");
+        assert_eq!(hint(b"a\x1b"), "NAME");
+        assert_eq!(hint(b"a\xff"), "NAME");
     }
 
     #[test]

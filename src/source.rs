@@ -90,7 +90,7 @@ pub(crate) fn problem(place: &str, problem: Problem, limit: usize) -> (String, S
 pub(crate) fn read(input: Input, name: String, mut feed: Feed, limit: usize) {
     let place = input.place();
     let fail = |place: String, problem: String| {
-        let problem = format!("stream '{name}': {problem}");
+        let problem = format!("stream {}: {problem}", quote(name.as_bytes()));
         Err(Error::Input { place, problem })
     };
     let mut lines = match input.open() {

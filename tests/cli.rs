@@ -1368,4 +1368,82 @@ mod messages {
         );
         assert_eq!(stderr, expected);
     }
+
+    /// A name of 100 KB, and how messages show it.
+    fn long_name() -> (String, String) {
+        let name = "n".repeat(100_000);
+        let shown = format!("'{}'... (100000 bytes)", "n".repeat(40));
+        (name, shown)
+    }
+
+    const NOT_A_VALUE: &str =
+        "is not a value: a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3";
+
+    #[test]
+    fn a_long_name_is_cut_in_messages_about_its_source() {
+        let (name, shown) = long_name();
+        let path = file("long-name-bad.txt", "1\nbad\n");
+        let output = run(&["-f", &format!("{name}={path}"), "-m"]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), "merge 1\n"));
+        let expected = format!("stream-merge: {path}:2: stream {shown}: 'bad' {NOT_A_VALUE}\n");
+        assert_eq!(stderr, expected);
+        let output = run(&["-f", &format!("{name}=/no/such/file")]);
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        let expected = format!(
+            "stream-merge: /no/such/file: stream {shown}: cannot read: No such file or \
+             directory (os error 2)\n"
+        );
+        assert_eq!(stderr, expected);
+    }
+
+    #[test]
+    fn a_long_name_is_cut_in_messages_of_the_command_line_and_of_the_run() {
+        let (name, shown) = long_name();
+        let problem = format!("stream {shown} is given twice");
+        assert_usage(&["-s", &name, "-s", &format!("{name}=0..1")], &problem);
+        let long = own(&name, "long-name-strict.txt", "1\n");
+        let y = own("y", "long-name-strict-y.txt", "1\n2\n");
+        let output = run(&["--strict", "-m", "-f", &long, "-f", &y]);
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        let expected = format!(
+            "stream-merge: stream {shown} ended after 1 values, but 'y' has more (--strict)\n"
+        );
+        assert_eq!(stderr, expected);
+    }
+
+    #[test]
+    fn a_long_name_is_cut_in_messages_of_the_shared_input() {
+        let (name, shown) = long_name();
+        let output = run_with_input(&["-s", &name, "-m"], format!("{name} bad\n"));
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        assert_eq!(
+            stderr,
+            format!("stream-merge: <stdin>:1: stream {shown}: 'bad' {NOT_A_VALUE}\n")
+        );
+        let generated = format!("{name}=0..1");
+        // A long name on the input, so that its lines may be as long.
+        let other = "o".repeat(100_000);
+        let output = run_with_input(&["-s", &generated, "-s", &other], format!("{name} 1\n"));
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        let expected = format!(
+            "stream-merge: <stdin>:1: stream {shown} is generated (-s NAME=LO..HI), not read \
+             from the input\n"
+        );
+        assert_eq!(stderr, expected);
+    }
+
+    #[test]
+    fn a_short_name_is_shown_whole_in_a_hint() {
+        let output = run_with_input(&["-s", "g=0..1", "-s", "x"], "g 1\n");
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        let expected = "stream-merge: <stdin>:1: stream 'g' is generated (-s g=LO..HI), not read \
+                        from the input\n";
+        assert_eq!(stderr, expected);
+    }
 }
