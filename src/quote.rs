@@ -2,12 +2,16 @@
 //!
 //! Invariant: what these functions return holds no control character and no invisible
 //! one, whatever the bytes given, so input can never reach the terminal raw; a quoted
-//! token is at most `SHOWN` characters of the original, so its size is bounded too.
+//! token is at most `SHOWN` characters of the original, and an escaped path at most
+//! `PATH_SHOWN`, so their size is bounded too.
 
 use std::fmt::Write;
 
 /// How many characters of a token a message shows.
 pub const SHOWN: usize = 40;
+
+/// How many characters of a path a message shows.
+pub const PATH_SHOWN: usize = 120;
 
 /// `token` in single quotes, escaped, cut after `SHOWN` characters (an invalid byte counts
 /// as one) with its full size in bytes: `'abc…'... (100000 bytes)`.
@@ -31,10 +35,13 @@ pub fn hint(name: &[u8]) -> &str {
     }
 }
 
-/// `text` escaped, whole: for paths, which the user gave and the system bounds.
+/// `text` escaped, without quotes, cut after `PATH_SHOWN` characters (an invalid byte
+/// counts as one) with its full size in bytes: for paths, `abc…... (5000 bytes)`.
 pub fn escape(text: &[u8]) -> String {
     let mut escaped = String::new();
-    escape_into(&mut escaped, text, usize::MAX);
+    if !escape_into(&mut escaped, text, PATH_SHOWN) {
+        let _ = write!(escaped, "... ({} bytes)", text.len());
+    }
     escaped
 }
 
@@ -264,9 +271,22 @@ mod tests {
     }
 
     #[test]
+    fn long_paths_are_cut_and_sized() {
+        let long = "a/".repeat(2500);
+        let expected = format!("{}... (5000 bytes)", &long[..PATH_SHOWN]);
+        assert_eq!(escape(long.as_bytes()), expected);
+        let exact = "é".repeat(PATH_SHOWN);
+        assert_eq!(escape(exact.as_bytes()), exact);
+        let over = format!("{exact}\n");
+        assert_eq!(escape(over.as_bytes()), format!("{exact}... (241 bytes)"));
+        assert_eq!(escape(b"/tmp/\x1b[2J"), "/tmp/\\x1B[2J");
+    }
+
+    #[test]
     fn escaped_text_holds_no_control_character() {
         let all: Vec<u8> = (0..=255).collect();
-        let text = escape(&all) + &escape("\u{9b}\u{2028}\u{E0041}".as_bytes());
+        let all: String = all.chunks(PATH_SHOWN).map(escape).collect();
+        let text = all + &escape("\u{9b}\u{2028}\u{E0041}".as_bytes());
         assert!(text.chars().all(printable), "{text}");
     }
 }

@@ -1446,4 +1446,22 @@ mod messages {
                         from the input\n";
         assert_eq!(stderr, expected);
     }
+
+    #[test]
+    fn a_long_path_is_cut_in_messages() {
+        let path = "a/".repeat(2500);
+        let shown = format!("{}... (5000 bytes)", "a/".repeat(60));
+        let too_long = "cannot read: File name too long (os error 36)";
+        let output = run(&["-s", "x", "-i", &path]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        assert_eq!(stderr, format!("stream-merge: {shown}: {too_long}\n"));
+        let output = run(&["-f", &format!("x={path}")]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        assert_eq!(
+            stderr,
+            format!("stream-merge: {shown}: stream 'x': {too_long}\n")
+        );
+    }
 }
