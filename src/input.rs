@@ -291,10 +291,7 @@ pub(crate) fn read(
             Fields::Skip => continue,
             Fields::One(name) => (name, Err("has no value".to_string())),
             Fields::Two(name, value) => (name, Ok(value)),
-            Fields::More(name, extra) => (
-                name,
-                Err(format!("unexpected {} after the value", quote(extra))),
-            ),
+            Fields::More(name, value, extra) => (name, Err(source::crowded(value, extra))),
         };
         let k = match names.get(name) {
             Some(&Name::Shared(k)) => k,

@@ -195,8 +195,8 @@ pub(crate) enum Fields<'a> {
     Skip,
     One(&'a [u8]),
     Two(&'a [u8], &'a [u8]),
-    /// More than two: the first and the third.
-    More(&'a [u8], &'a [u8]),
+    /// More than two: the first three.
+    More(&'a [u8], &'a [u8], &'a [u8]),
 }
 
 pub(crate) fn fields(line: &[u8]) -> Fields<'_> {
@@ -209,7 +209,7 @@ pub(crate) fn fields(line: &[u8]) -> Fields<'_> {
         (Some(one), ..) if one.starts_with(b"#") => Fields::Skip,
         (Some(one), None, _) => Fields::One(one),
         (Some(one), Some(two), None) => Fields::Two(one, two),
-        (Some(one), Some(_), Some(three)) => Fields::More(one, three),
+        (Some(one), Some(two), Some(three)) => Fields::More(one, two, three),
     }
 }
 
@@ -298,7 +298,7 @@ mod tests {
         assert!(matches!(fields(b"merge 12"), Fields::Skip));
         assert!(matches!(fields(b"7\r"), Fields::One(b"7")));
         assert!(matches!(fields(b"\tx  7 "), Fields::Two(b"x", b"7")));
-        assert!(matches!(fields(b"x 7 8 9"), Fields::More(b"x", b"8")));
+        assert!(matches!(fields(b"x 7 8 9"), Fields::More(b"x", b"7", b"8")));
         assert!(matches!(fields(b"x\x0c7"), Fields::One(b"x\x0c7")));
         assert!(matches!(fields(b"x\xc2\xa07"), Fields::One(_)));
     }

@@ -83,6 +83,20 @@ pub(crate) fn problem(place: &str, problem: Problem, limit: usize) -> (String, S
     (format!("{place}:{line}"), what)
 }
 
+/// Why a line of more fields than `NAME VALUE` is refused: for its value field, `value`,
+/// if that is not a value; else for `extra`, the field after it.
+pub(crate) fn crowded(value: &[u8], extra: &[u8]) -> String {
+    match decimal::parse(value) {
+        Err(bad) => decimal::refusal(value, bad),
+        Ok(_) => unexpected(extra),
+    }
+}
+
+/// Why a line is refused for `extra`, a field after its value.
+fn unexpected(extra: &[u8]) -> String {
+    format!("unexpected {} after the value", quote(extra))
+}
+
 /// Reads stream `name`'s values from `input`, one a line: `VALUE`, or `NAME VALUE` with
 /// this stream's name; blank, `merge` and `#` lines are skipped. Ends the stream at the end of
 /// the input, or fails it at the first line that is not so. Before every read that may
@@ -133,8 +147,12 @@ pub(crate) fn read(input: Input, name: String, mut feed: Feed, limit: usize) {
                         let problem = format!("{} is not this stream's name", quote(other));
                         break fail(format!("{place}:{number}"), problem);
                     }
-                    Fields::More(_, extra) => {
-                        let problem = format!("unexpected {} after the value", quote(extra));
+                    Fields::More(own, value, extra) => {
+                        let problem = if own == name.as_bytes() {
+                            crowded(value, extra)
+                        } else {
+                            unexpected(extra)
+                        };
                         break fail(format!("{place}:{number}"), problem);
                     }
                 };

@@ -1464,4 +1464,37 @@ mod messages {
             format!("stream-merge: {shown}: stream 'x': {too_long}\n")
         );
     }
+
+    #[test]
+    fn a_line_of_three_fields_blames_its_value_first() {
+        let out_of_range = "is out of range: a value is m·10^-s with m a 64-bit integer and at \
+                            most 18 digits after the point";
+        for (line, problem) in [
+            ("a x 2", format!("'x' {NOT_A_VALUE}")),
+            ("a 1e30 2 3", format!("'1e30' {out_of_range}")),
+            ("a 1 2", "unexpected '2' after the value".to_string()),
+        ] {
+            let output = run_with_input(&["-s", "a"], format!("{line}\n"));
+            let (code, _, stderr) = failure(&output);
+            assert_eq!(code, Some(1), "{line}");
+            assert_eq!(
+                stderr,
+                format!("stream-merge: <stdin>:1: stream 'a': {problem}\n")
+            );
+        }
+        let path = temp("crowded-x.txt");
+        for (line, problem) in [
+            ("x x 2", format!("'x' {NOT_A_VALUE}")),
+            ("x 1 2", "unexpected '2' after the value".to_string()),
+            ("y x 2", "unexpected '2' after the value".to_string()),
+            ("3 4 5", "unexpected '5' after the value".to_string()),
+        ] {
+            std::fs::write(&path, format!("1\n{line}\n")).unwrap();
+            let output = run(&["-f", &format!("x={path}"), "-m"]);
+            let (code, stdout, stderr) = failure(&output);
+            assert_eq!((code, stdout.as_str()), (Some(1), "merge 1\n"), "{line}");
+            let expected = format!("stream-merge: {path}:2: stream 'x': {problem}\n");
+            assert_eq!(stderr, expected);
+        }
+    }
 }
