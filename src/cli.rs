@@ -155,10 +155,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         match option {
             b"-n" | b"--messages" => config.messages = whole(&value("--messages")?, "--messages")?,
             b"--seed" => config.seed = Some(whole(&value("--seed")?, "--seed")?),
-            b"--window" => match whole(&value("--window")?, "--window")? {
-                0 => return Err("--window must be at least 1".to_string()),
-                size => window = Some(size),
-            },
+            b"--window" => window = Some(at_least(&value("--window")?, "--window", 1)?),
             b"-i" | b"--input" => input = Some(Input::new(value("--input")?.into())),
             b"--fill" => {
                 let text = value("--fill")?;
@@ -270,11 +267,16 @@ fn add(
 
 /// A whole number from 0 to `u64::MAX`.
 fn whole(value: &OsString, option: &str) -> Result<u64, String> {
-    let text = value.to_str().and_then(|text| text.parse().ok());
-    text.ok_or_else(|| {
+    at_least(value, option, 0)
+}
+
+/// A whole number from `least` to `u64::MAX`: one message for any other value.
+fn at_least(value: &OsString, option: &str, least: u64) -> Result<u64, String> {
+    let number = value.to_str().and_then(|text| text.parse::<u64>().ok());
+    number.filter(|&number| number >= least).ok_or_else(|| {
         let value = quote(value.as_bytes());
         format!(
-            "{option} takes a whole number from 0 to {}, got {value}",
+            "{option} takes a whole number from {least} to {}, got {value}",
             u64::MAX
         )
     })
@@ -527,7 +529,14 @@ mod tests {
             (&["-n", "-1"], "whole number"),
             (&["-n", "18446744073709551616"], "whole number"),
             (&["--seed", "x"], "whole number"),
-            (&["--window", "0"], "--window must be at least 1"),
+            (
+                &["--window", "0"],
+                "--window takes a whole number from 1 to 18446744073709551615, got '0'",
+            ),
+            (
+                &["-n", "x"],
+                "--messages takes a whole number from 0 to 18446744073709551615, got 'x'",
+            ),
             (&["--window=-3"], "whole number"),
             (&["--stats=1"], "--stats takes no value"),
             (&["--strict=1"], "--strict takes no value"),

@@ -346,7 +346,10 @@ mod usage {
                 "--messages takes a whole number",
             ),
             (&["--seed", "-1"], "--seed takes a whole number"),
-            (&["--window", "0"], "--window must be at least 1"),
+            (
+                &["--window", "0"],
+                "--window takes a whole number from 1 to",
+            ),
             (&["--window"], "--window needs a value"),
             (&["--frobnicate"], "unknown option '--frobnicate'"),
             (&["extra"], "unexpected argument 'extra'"),
@@ -1496,5 +1499,28 @@ mod messages {
             let expected = format!("stream-merge: {path}:2: stream 'x': {problem}\n");
             assert_eq!(stderr, expected);
         }
+    }
+
+    #[test]
+    fn the_window_takes_a_whole_number_from_1_and_says_so() {
+        for (args, got) in [
+            (&["--window", "0"][..], "'0'"),
+            (&["--window=00"], "'00'"),
+            (&["--window", "-1"], "'-1'"),
+            (&["--window", "x"], "'x'"),
+            (
+                &["--window", "18446744073709551616"],
+                "'18446744073709551616'",
+            ),
+        ] {
+            let problem =
+                format!("--window takes a whole number from 1 to 18446744073709551615, got {got}");
+            assert_usage(args, &problem);
+        }
+        assert_usage(
+            &["--seed", "x"],
+            "--seed takes a whole number from 0 to 18446744073709551615, got 'x'",
+        );
+        assert!(run(&["--window", "1", "-n", "1"]).status.success());
     }
 }
