@@ -1,9 +1,9 @@
 //! The command line: turns arguments into a `Config`, or into a one-line usage error.
 //!
 //! Invariant: a `Config` that parsing returns can be run as it is: every stream has a valid,
-//! unique name, every generated stream a non-empty range, no two inputs are stdin, and
-//! `--input` comes only with a stream on the shared input. Arguments are read as given,
-//! not as UTF-8, and quoted in messages.
+//! unique name, every generated stream a non-empty range, no path is empty, no two inputs
+//! are stdin, and `--input` comes only with a stream on the shared input. Arguments are
+//! read as given, not as UTF-8, and quoted in messages.
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -156,7 +156,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             b"-n" | b"--messages" => config.messages = whole(&value("--messages")?, "--messages")?,
             b"--seed" => config.seed = Some(whole(&value("--seed")?, "--seed")?),
             b"--window" => window = Some(at_least(&value("--window")?, "--window", 1)?),
-            b"-i" | b"--input" => input = Some(Input::new(value("--input")?.into())),
+            b"-i" | b"--input" => {
+                let path = value("--input")?;
+                if path.is_empty() {
+                    return Err("--input: the path is empty".to_string());
+                }
+                input = Some(Input::new(path.into()));
+            }
             b"--fill" => {
                 let text = value("--fill")?;
                 let parsed = decimal::parse(text.as_bytes());
@@ -573,6 +579,8 @@ mod tests {
             (&["-f", "x"], "expected NAME=PATH"),
             (&["-f", "x="], "the path is empty"),
             (&["-i", "f"], "--input needs a stream on the shared input"),
+            (&["-s", "x", "-i", ""], "--input: the path is empty"),
+            (&["-s", "x", "--input="], "--input: the path is empty"),
             (
                 &["-f", "x=p", "-i", "f"],
                 "--input needs a stream on the shared input",

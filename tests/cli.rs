@@ -1523,4 +1523,11 @@ mod messages {
         );
         assert!(run(&["--window", "1", "-n", "1"]).status.success());
     }
+
+    #[test]
+    fn an_empty_input_path_is_a_usage_error() {
+        assert_usage(&["-s", "x", "-i", ""], "--input: the path is empty");
+        assert_usage(&["-s", "x", "--input="], "--input: the path is empty");
+        assert_usage(&["-f", "a="], "invalid file stream 'a=': the path is empty");
+    }
 }
