@@ -1,10 +1,11 @@
 //! The command line: turns arguments into a `Config`, or into a one-line usage error.
 //!
 //! Invariant: a `Config` that parsing returns can be run as it is: every stream has a valid,
-//! unique name, every generated stream a non-empty range, no two inputs are stdin, and
-//! `--input` comes only with a stream on the shared input. Arguments are read as given,
-//! not as UTF-8, and quoted in messages.
+//! unique name, every generated stream a non-empty range, no path is empty, no two inputs
+//! are stdin, and `--input` comes only with a stream on the shared input. Arguments are
+//! read as given, not as UTF-8, and quoted in messages.
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
@@ -94,8 +95,9 @@ ends with the shortest stream (values that no merge used are counted on stderr),
 
 Input: the shared input has the output's format, NAME VALUE a line; a source of its own
 (-f) has a value a line, or NAME VALUE with its own name. Blank lines and merge lines are
-skipped, so the output of one run can be the input of another. A bad line ends its stream
-with an error naming PATH:LINE (stdin is <stdin>), after the merges before it.
+skipped, so the output of one run can be the input of another, and so are comments: lines
+that start with # (after any blanks). A bad line ends its stream with an error naming
+PATH:LINE (stdin is <stdin>), after the merges before it.
 
 Examples:
   stream-merge -n 3 --seed 7 -s a=0..10 -s t=19.5..25.25
@@ -119,6 +121,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         input: Input::Stdin,
     };
     let (mut input, mut strict, mut fill, mut window) = (None, false, None, None);
+    let mut names = HashSet::new(); // the names of `config.streams`
     // The rest of a group of short flags, such as `-V` left over from `-mV`.
     let mut pending: Option<OsString> = None;
     while let Some(arg) = pending.take().or_else(|| args.next()) {
@@ -152,11 +155,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         match option {
             b"-n" | b"--messages" => config.messages = whole(&value("--messages")?, "--messages")?,
             b"--seed" => config.seed = Some(whole(&value("--seed")?, "--seed")?),
-            b"--window" => match whole(&value("--window")?, "--window")? {
-                0 => return Err("--window must be at least 1".to_string()),
-                size => window = Some(size),
-            },
-            b"-i" | b"--input" => input = Some(Input::new(value("--input")?.into())),
+            b"--window" => window = Some(at_least(&value("--window")?, "--window", 1)?),
+            b"-i" | b"--input" => {
+                let path = value("--input")?;
+                if path.is_empty() {
+                    return Err("--input: the path is empty".to_string());
+                }
+                input = Some(Input::new(path.into()));
+            }
             b"--fill" => {
                 let text = value("--fill")?;
                 let parsed = decimal::parse(text.as_bytes());
@@ -164,8 +170,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                     format!("--fill: {}", decimal::refusal(text.as_bytes(), bad))
                 })?);
             }
-            b"-s" | b"--stream" => add(&mut config.streams, stream(&value("--stream")?)?)?,
-            b"-f" | b"--file" => add(&mut config.streams, file(value("--file")?)?)?,
+            b"-s" | b"--stream" => {
+                let spec = stream(&value("--stream")?)?;
+                add(&mut config.streams, &mut names, spec)?;
+            }
+            b"-f" | b"--file" => {
+                let spec = file(value("--file")?)?;
+                add(&mut config.streams, &mut names, spec)?;
+            }
             b"-m" | b"--merges-only" | b"--stats" | b"--strict" | b"-h" | b"--help" | b"-V"
             | b"--version" => {
                 match inline.take() {
@@ -242,10 +254,18 @@ fn unexpected(arg: &OsString) -> String {
     format!("unexpected argument {}", quote(arg.as_bytes()))
 }
 
-/// Adds a stream whose name is not taken yet.
-fn add(streams: &mut Vec<StreamSpec>, spec: StreamSpec) -> Result<(), String> {
-    if streams.iter().any(|s| s.name == spec.name) {
-        return Err(format!("stream '{}' is given twice", spec.name));
+/// Adds a stream whose name is not taken yet; `names` holds the names taken, so that
+/// many streams cost a look-up each, not a look at every other.
+fn add(
+    streams: &mut Vec<StreamSpec>,
+    names: &mut HashSet<String>,
+    spec: StreamSpec,
+) -> Result<(), String> {
+    if !names.insert(spec.name.clone()) {
+        return Err(format!(
+            "stream {} is given twice",
+            quote(spec.name.as_bytes())
+        ));
     }
     streams.push(spec);
     Ok(())
@@ -253,30 +273,37 @@ fn add(streams: &mut Vec<StreamSpec>, spec: StreamSpec) -> Result<(), String> {
 
 /// A whole number from 0 to `u64::MAX`.
 fn whole(value: &OsString, option: &str) -> Result<u64, String> {
-    let text = value.to_str().and_then(|text| text.parse().ok());
-    text.ok_or_else(|| {
+    at_least(value, option, 0)
+}
+
+/// A whole number from `least` to `u64::MAX`: one message for any other value.
+fn at_least(value: &OsString, option: &str, least: u64) -> Result<u64, String> {
+    let number = value.to_str().and_then(|text| text.parse::<u64>().ok());
+    number.filter(|&number| number >= least).ok_or_else(|| {
         let value = quote(value.as_bytes());
         format!(
-            "{option} takes a whole number from 0 to {}, got {value}",
+            "{option} takes a whole number from {least} to {}, got {value}",
             u64::MAX
         )
     })
 }
 
-/// A stream's name: UTF-8, not empty, not `merge`, with no space, control or other
-/// invisible character, since it is printed as it is.
+/// A stream's name: UTF-8, not empty, not `merge`, not starting with `#` (which marks a
+/// comment line in an input), with no space, control or invisible character, since it is
+/// printed as it is.
 fn name(name: &[u8]) -> Result<String, String> {
     match std::str::from_utf8(name) {
         Ok(text)
             if !text.is_empty()
                 && text != "merge"
+                && !text.starts_with('#')
                 && text.chars().all(|c| c != ' ' && printable(c)) =>
         {
             Ok(text.to_string())
         }
         _ => Err(format!(
-            "invalid stream name {}: a name is not empty, is not 'merge', and has no spaces or \
-             control characters",
+            "invalid stream name {}: a name is not empty, is not 'merge', does not start with \
+             '#', and has no spaces, control or invisible characters",
             quote(name)
         )),
     }
@@ -477,13 +504,45 @@ mod tests {
     }
 
     #[test]
+    fn names_that_print_as_nothing_are_refused() {
+        for invisible in [
+            "\u{3164}",
+            "\u{115F}",
+            "\u{1160}",
+            "\u{FFA0}",
+            "\u{2800}",
+            "\u{FE0F}",
+            "\u{034F}",
+            "\u{E0100}",
+        ] {
+            for name in [invisible.to_string(), format!("a{invisible}b")] {
+                let error = run(&["-s", &name]).unwrap_err();
+                let code = invisible.chars().next().unwrap() as u32;
+                let shown = format!("\\u{{{code:04X}}}");
+                assert!(error.starts_with("invalid stream name '"), "{error}");
+                assert!(error.contains(&shown), "{error}");
+            }
+        }
+        for visible in ["a\u{3165}", "\u{2801}", "\u{FE10}", "\u{1161}b", "a#"] {
+            assert!(run(&["-s", visible]).is_ok(), "{visible}");
+        }
+    }
+
+    #[test]
     fn usage_errors_name_the_problem() {
         for (args, problem) in [
             (&["-n"][..], "--messages needs a value"),
             (&["-n", "-1"], "whole number"),
             (&["-n", "18446744073709551616"], "whole number"),
             (&["--seed", "x"], "whole number"),
-            (&["--window", "0"], "--window must be at least 1"),
+            (
+                &["--window", "0"],
+                "--window takes a whole number from 1 to 18446744073709551615, got '0'",
+            ),
+            (
+                &["-n", "x"],
+                "--messages takes a whole number from 0 to 18446744073709551615, got 'x'",
+            ),
             (&["--window=-3"], "whole number"),
             (&["--stats=1"], "--stats takes no value"),
             (&["--strict=1"], "--strict takes no value"),
@@ -505,6 +564,8 @@ mod tests {
             (&["-s", "=0..1"], "invalid stream name ''"),
             (&["-s", "a b=0..1"], "invalid stream name"),
             (&["-s", "merge=0..1"], "invalid stream name"),
+            (&["-s", "#a"], "invalid stream name '#a'"),
+            (&["-f", "#a=p"], "invalid stream name '#a'"),
             (
                 &["-s", "a\x1b]0;x\x07"],
                 "invalid stream name 'a\\x1B]0;x\\x07'",
@@ -518,6 +579,8 @@ mod tests {
             (&["-f", "x"], "expected NAME=PATH"),
             (&["-f", "x="], "the path is empty"),
             (&["-i", "f"], "--input needs a stream on the shared input"),
+            (&["-s", "x", "-i", ""], "--input: the path is empty"),
+            (&["-s", "x", "--input="], "--input: the path is empty"),
             (
                 &["-f", "x=p", "-i", "f"],
                 "--input needs a stream on the shared input",

@@ -1,10 +1,13 @@
 //! Why a run failed.
 //!
 //! Invariant: every message is one line in which untrusted text (paths, input, names from
-//! input) has been quoted or escaped where it was made (see `quote`).
+//! input) has been quoted or escaped where it was made (see `quote`); the stream names a
+//! variant holds are quoted, and so cut, as the message is written.
 
 use std::fmt;
 use std::io;
+
+use crate::quote::quote;
 
 #[derive(Debug)]
 pub enum Error {
@@ -33,7 +36,7 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
-            Error::Panicked(name) => write!(f, "stream '{name}' failed"),
+            Error::Panicked(name) => write!(f, "stream {} failed", quote(name.as_bytes())),
             Error::Input { place, problem } => write!(f, "{place}: {problem}"),
             Error::Uneven {
                 ended,
@@ -41,7 +44,9 @@ impl fmt::Display for Error {
                 longer,
             } => write!(
                 f,
-                "stream '{ended}' ended after {after} values, but '{longer}' has more (--strict)"
+                "stream {} ended after {after} values, but {} has more (--strict)",
+                quote(ended.as_bytes()),
+                quote(longer.as_bytes()),
             ),
             Error::Overflow(round) => write!(
                 f,

@@ -16,7 +16,7 @@ use crate::decimal;
 use crate::error::Error;
 use crate::leaf::Feed;
 use crate::lines::{Fields, Lines, Newlines, Next, fields};
-use crate::quote::quote;
+use crate::quote::{hint, quote};
 use crate::source::{self, Input};
 use crate::window::Window;
 
@@ -223,7 +223,7 @@ impl Streams {
     fn fail(&mut self, k: usize, place: String, problem: &str) {
         let stream = &mut self.all[k];
         if let Some(feed) = stream.feed.take() {
-            let problem = format!("stream '{}': {problem}", stream.name);
+            let problem = format!("stream {}: {problem}", quote(stream.name.as_bytes()));
             feed.finish(Err(Error::Input { place, problem }));
             let count = stream.count;
             (self.live, self.total) = (self.live - 1, self.total - count);
@@ -244,6 +244,20 @@ impl Streams {
 fn merge(line: &[u8]) -> bool {
     line.strip_prefix(b"merge")
         .is_some_and(|rest| rest.is_empty() || rest[0] == b' ')
+}
+
+/// Why a line naming `name` is refused: `what` says what the name stands for, which is
+/// no stream on this input. A name that is no stream's is quoted as the bytes it is.
+fn not_here(name: &[u8], what: Option<&Name>) -> String {
+    let quoted = quote(name);
+    if let Some(Name::Generated) = what {
+        let hint = hint(name);
+        format!("stream {quoted} is generated (-s {hint}=LO..HI), not read from the input")
+    } else if let Some(Name::Own) = what {
+        format!("stream {quoted} has a source of its own (-f), not this input")
+    } else {
+        format!("no stream is named {quoted}: declare it with -s NAME")
+    }
 }
 
 /// Reads `input` to its end, sending each line's value to its stream in `streams`; `names`
@@ -295,29 +309,11 @@ pub(crate) fn read(
             Fields::Skip => continue,
             Fields::One(name) => (name, Err("has no value".to_string())),
             Fields::Two(name, value) => (name, Ok(value)),
-            Fields::More(name, extra) => (
-                name,
-                Err(format!("unexpected {} after the value", quote(extra))),
-            ),
+            Fields::More(name, value, extra) => (name, Err(source::crowded(value, extra))),
         };
         let k = match names.get(name) {
             Some(&Name::Shared(k)) => k,
-            other => {
-                let name = String::from_utf8_lossy(name);
-                let problem = match other {
-                    Some(Name::Generated) => format!(
-                        "stream '{name}' is generated (-s {name}=LO..HI), not read from the input"
-                    ),
-                    Some(Name::Own) => {
-                        format!("stream '{name}' has a source of its own (-f), not this input")
-                    }
-                    _ => format!(
-                        "no stream is named {}: declare it with -s NAME",
-                        quote(name.as_bytes())
-                    ),
-                };
-                return streams.fail_all(&at(), &problem);
-            }
+            other => return streams.fail_all(&at(), &not_here(name, other)),
         };
         if streams.all[k].feed.is_none() {
             continue; // past the stream's end: nothing of it counts
@@ -336,10 +332,11 @@ pub(crate) fn read(
         };
         if streams.passes(k) {
             let problem = format!(
-                "the streams on this input are {LEAD} values ahead of '{}' in all, as many as \
-                 it holds; give '{}' a source of its own with -f {1}=PATH",
-                streams.slowest(),
-                streams.all[k].name,
+                "the streams on this input are {LEAD} values ahead of {} in all, as many as it \
+                 holds; give {} a source of its own with -f {}=PATH",
+                quote(streams.slowest().as_bytes()),
+                quote(streams.all[k].name.as_bytes()),
+                hint(streams.all[k].name.as_bytes()),
             );
             return streams.fail_all(&at(), &problem);
         }

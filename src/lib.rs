@@ -26,6 +26,8 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::time::Instant;
 
+use quote::quote;
+
 pub use cli::{Config, Kind};
 pub use decimal::Decimal;
 pub use error::Error;
@@ -83,7 +85,7 @@ pub fn run(config: Config, out: impl Write, mut notes: impl Write) -> Result<(),
 fn check(config: &Config) -> Result<(), Error> {
     let shared = (config.streams.iter()).any(|spec| spec.kind == Kind::Shared);
     let own = (config.streams.iter()).filter_map(|spec| match &spec.kind {
-        Kind::Own(input) => Some((format!("stream '{}': ", spec.name), input)),
+        Kind::Own(input) => Some((format!("stream {}: ", quote(spec.name.as_bytes())), input)),
         _ => None,
     });
     let inputs: Vec<(String, &Input)> = own

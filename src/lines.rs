@@ -206,12 +206,12 @@ impl Iterator for Newlines<'_> {
 
 /// A line's fields, separated by ASCII spaces and tabs, a CR before the newline dropped.
 pub(crate) enum Fields<'a> {
-    /// A blank line or a `merge` line.
+    /// A blank line, a `merge` line, or a comment: a line whose first field starts with `#`.
     Skip,
     One(&'a [u8]),
     Two(&'a [u8], &'a [u8]),
-    /// More than two: the first and the third.
-    More(&'a [u8], &'a [u8]),
+    /// More than two: the first three.
+    More(&'a [u8], &'a [u8], &'a [u8]),
 }
 
 pub(crate) fn fields(line: &[u8]) -> Fields<'_> {
@@ -221,9 +221,10 @@ pub(crate) fn fields(line: &[u8]) -> Fields<'_> {
         .filter(|field| !field.is_empty());
     match (fields.next(), fields.next(), fields.next()) {
         (None, ..) | (Some(b"merge"), ..) => Fields::Skip,
+        (Some(one), ..) if one.starts_with(b"#") => Fields::Skip,
         (Some(one), None, _) => Fields::One(one),
         (Some(one), Some(two), None) => Fields::Two(one, two),
-        (Some(one), Some(_), Some(three)) => Fields::More(one, three),
+        (Some(one), Some(two), Some(three)) => Fields::More(one, two, three),
     }
 }
 
@@ -312,8 +313,17 @@ mod tests {
         assert!(matches!(fields(b"merge 12"), Fields::Skip));
         assert!(matches!(fields(b"7\r"), Fields::One(b"7")));
         assert!(matches!(fields(b"\tx  7 "), Fields::Two(b"x", b"7")));
-        assert!(matches!(fields(b"x 7 8 9"), Fields::More(b"x", b"8")));
+        assert!(matches!(fields(b"x 7 8 9"), Fields::More(b"x", b"7", b"8")));
         assert!(matches!(fields(b"x\x0c7"), Fields::One(b"x\x0c7")));
         assert!(matches!(fields(b"x\xc2\xa07"), Fields::One(_)));
+    }
+
+    #[test]
+    fn a_line_whose_first_field_starts_with_a_hash_is_a_comment() {
+        assert!(matches!(fields(b"# sensor A, Celsius"), Fields::Skip));
+        assert!(matches!(fields(b" \t#x 1\r"), Fields::Skip));
+        assert!(matches!(fields(b"#"), Fields::Skip));
+        assert!(matches!(fields(b"x #1"), Fields::Two(b"x", b"#1")));
+        assert!(matches!(fields(b"1#"), Fields::One(b"1#")));
     }
 }

@@ -2,12 +2,16 @@
 //!
 //! Invariant: what these functions return holds no control character and no invisible
 //! one, whatever the bytes given, so input can never reach the terminal raw; a quoted
-//! token is at most `SHOWN` characters of the original, so its size is bounded too.
+//! token is at most `SHOWN` characters of the original, and an escaped path at most
+//! `PATH_SHOWN`, so their size is bounded too.
 
 use std::fmt::Write;
 
 /// How many characters of a token a message shows.
 pub const SHOWN: usize = 40;
+
+/// How many characters of a path a message shows.
+pub const PATH_SHOWN: usize = 120;
 
 /// `token` in single quotes, escaped, cut after `SHOWN` characters (an invalid byte counts
 /// as one) with its full size in bytes: `'abc…'... (100000 bytes)`.
@@ -21,10 +25,23 @@ pub fn quote(token: &[u8]) -> String {
     text
 }
 
-/// `text` escaped, whole: for paths, which the user gave and the system bounds.
+/// A stream's name as a hint shows it, for the user to type: as it is if `quote` would
+/// show it whole, else `NAME`. Names from the command line are printable, so it is safe
+/// as it is; anything else is `NAME`.
+pub fn hint(name: &[u8]) -> &str {
+    match std::str::from_utf8(name) {
+        Ok(text) if text.chars().count() <= SHOWN && text.chars().all(printable) => text,
+        _ => "NAME",
+    }
+}
+
+/// `text` escaped, without quotes, cut after `PATH_SHOWN` characters (an invalid byte
+/// counts as one) with its full size in bytes: for paths, `abc…... (5000 bytes)`.
 pub fn escape(text: &[u8]) -> String {
     let mut escaped = String::new();
-    escape_into(&mut escaped, text, usize::MAX);
+    if !escape_into(&mut escaped, text, PATH_SHOWN) {
+        let _ = write!(escaped, "... ({} bytes)", text.len());
+    }
     escaped
 }
 
@@ -67,10 +84,10 @@ fn escape_into(out: &mut String, text: &[u8], most: usize) -> bool {
 }
 
 /// Whether `c` shows as itself: not a control character (C0, DEL, C1), not white space
-/// other than the ASCII space, and not a format character (Unicode's Cf: zero-width and
-/// direction marks, and the like).
+/// other than the ASCII space, not a format character (Unicode's Cf: zero-width and
+/// direction marks, and the like), and not invisible (see `invisible`).
 pub fn printable(c: char) -> bool {
-    c == ' ' || !(c.is_control() || c.is_whitespace() || format(c))
+    c == ' ' || !(c.is_control() || c.is_whitespace() || format(c) || invisible(c))
 }
 
 /// Unicode's format characters (general category Cf).
@@ -98,8 +115,39 @@ fn format(c: char) -> bool {
         (0xE0001, 0xE0001),
         (0xE0020, 0xE007F),
     ];
+    within(&CF, c)
+}
+
+/// Characters that print as nothing: Unicode's Default_Ignorable_Code_Point set (variation
+/// selectors, the Hangul fillers, tags, and the like), and the blank braille pattern.
+fn invisible(c: char) -> bool {
+    const IGNORABLE: [(u32, u32); 17] = [
+        (0x00AD, 0x00AD),
+        (0x034F, 0x034F),
+        (0x061C, 0x061C),
+        (0x115F, 0x1160),
+        (0x17B4, 0x17B5),
+        (0x180B, 0x180F),
+        (0x200B, 0x200F),
+        (0x202A, 0x202E),
+        (0x2060, 0x206F),
+        (0x3164, 0x3164),
+        (0xFE00, 0xFE0F),
+        (0xFEFF, 0xFEFF),
+        (0xFFA0, 0xFFA0),
+        (0xFFF0, 0xFFF8),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0000, 0xE0FFF),
+    ];
+    const BLANK: char = '\u{2800}'; // BRAILLE PATTERN BLANK
+    c == BLANK || within(&IGNORABLE, c)
+}
+
+/// Whether `c` is in one of `ranges`, each inclusive.
+fn within(ranges: &[(u32, u32)], c: char) -> bool {
     let c = c as u32;
-    CF.iter().any(|&(low, high)| (low..=high).contains(&c))
+    ranges.iter().any(|&(low, high)| (low..=high).contains(&c))
 }
 
 #[cfg(test)]
@@ -131,6 +179,72 @@ mod tests {
         );
     }
 
+    /// Unicode's Default_Ignorable_Code_Point set and the blank braille pattern, as listed
+    /// in the issue, independently of the tables above.
+    const INVISIBLE: [(u32, u32); 18] = [
+        (0x00AD, 0x00AD),
+        (0x034F, 0x034F),
+        (0x061C, 0x061C),
+        (0x115F, 0x1160),
+        (0x17B4, 0x17B5),
+        (0x180B, 0x180F),
+        (0x200B, 0x200F),
+        (0x202A, 0x202E),
+        (0x2060, 0x206F),
+        (0x2800, 0x2800),
+        (0x3164, 0x3164),
+        (0xFE00, 0xFE0F),
+        (0xFEFF, 0xFEFF),
+        (0xFFA0, 0xFFA0),
+        (0xFFF0, 0xFFF8),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0000, 0xE0FFF),
+    ];
+
+    #[test]
+    fn every_default_ignorable_and_blank_character_is_escaped() {
+        for &(low, high) in &INVISIBLE {
+            for code in low..=high {
+                let c = char::from_u32(code).unwrap();
+                assert!(!printable(c), "U+{code:04X}");
+                let text = format!("a{c}b");
+                assert_eq!(quote(text.as_bytes()), format!("'a\\u{{{code:04X}}}b'"));
+            }
+        }
+    }
+
+    #[test]
+    fn the_neighbours_of_invisible_characters_show_as_themselves() {
+        for c in [
+            '\u{00AC}',  // NOT SIGN
+            '\u{00AE}',  // REGISTERED SIGN
+            '\u{034E}',  // COMBINING UPWARDS ARROW BELOW
+            '\u{0350}',  // COMBINING RIGHT ARROWHEAD ABOVE
+            '\u{115E}',  // HANGUL CHOSEONG KIYEOK-RIEUL
+            '\u{1161}',  // HANGUL JUNGSEONG A
+            '\u{17B3}',  // KHMER INDEPENDENT VOWEL QAU
+            '\u{17B6}',  // KHMER VOWEL SIGN AA
+            '\u{180A}',  // MONGOLIAN NIRUGU
+            '\u{1810}',  // MONGOLIAN DIGIT ZERO
+            '\u{27FF}',  // LONG RIGHTWARDS SQUIGGLE ARROW
+            '\u{2801}',  // BRAILLE PATTERN DOTS-1
+            '\u{3163}',  // HANGUL LETTER I
+            '\u{3165}',  // HANGUL LETTER SSANGNIEUN
+            '\u{FE10}',  // PRESENTATION FORM FOR VERTICAL COMMA
+            '\u{FF9F}',  // HALFWIDTH KATAKANA SEMI-VOICED SOUND MARK
+            '\u{FFA1}',  // HALFWIDTH HANGUL LETTER KIYEOK
+            '\u{FFFC}',  // OBJECT REPLACEMENT CHARACTER
+            '\u{1BC9F}', // DUPLOYAN PUNCTUATION CHINOOK FULL STOP
+            '\u{1D172}', // MUSICAL SYMBOL COMBINING FLAG-5
+            '\u{1D17B}', // MUSICAL SYMBOL COMBINING ACCENT
+        ] {
+            assert!(printable(c), "U+{:04X}", c as u32);
+            let text = format!("a{c}b");
+            assert_eq!(quote(text.as_bytes()), format!("'{text}'"));
+        }
+    }
+
     #[test]
     fn long_tokens_are_cut_and_sized() {
         let long = "é".repeat(50);
@@ -148,9 +262,31 @@ mod tests {
     }
 
     #[test]
+    fn a_hint_shows_a_name_as_it_is_unless_it_would_be_cut() {
+        assert_eq!(hint(b"x"), "x");
+        assert_eq!(hint("é".repeat(SHOWN).as_bytes()), "é".repeat(SHOWN));
+        assert_eq!(hint("é".repeat(SHOWN + 1).as_bytes()), "NAME");
+        assert_eq!(hint(b"a\x1b"), "NAME");
+        assert_eq!(hint(b"a\xff"), "NAME");
+    }
+
+    #[test]
+    fn long_paths_are_cut_and_sized() {
+        let long = "a/".repeat(2500);
+        let expected = format!("{}... (5000 bytes)", &long[..PATH_SHOWN]);
+        assert_eq!(escape(long.as_bytes()), expected);
+        let exact = "é".repeat(PATH_SHOWN);
+        assert_eq!(escape(exact.as_bytes()), exact);
+        let over = format!("{exact}\n");
+        assert_eq!(escape(over.as_bytes()), format!("{exact}... (241 bytes)"));
+        assert_eq!(escape(b"/tmp/\x1b[2J"), "/tmp/\\x1B[2J");
+    }
+
+    #[test]
     fn escaped_text_holds_no_control_character() {
         let all: Vec<u8> = (0..=255).collect();
-        let text = escape(&all) + &escape("\u{9b}\u{2028}\u{E0041}".as_bytes());
+        let all: String = all.chunks(PATH_SHOWN).map(escape).collect();
+        let text = all + &escape("\u{9b}\u{2028}\u{E0041}".as_bytes());
         assert!(text.chars().all(printable), "{text}");
     }
 }

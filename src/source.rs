@@ -188,6 +188,20 @@ pub(crate) fn problem(place: &str, problem: Problem, limit: usize) -> (String, S
     (format!("{place}:{line}"), what)
 }
 
+/// Why a line of more fields than `NAME VALUE` is refused: for its value field, `value`,
+/// if that is not a value; else for `extra`, the field after it.
+pub(crate) fn crowded(value: &[u8], extra: &[u8]) -> String {
+    match decimal::parse(value) {
+        Err(bad) => decimal::refusal(value, bad),
+        Ok(_) => unexpected(extra),
+    }
+}
+
+/// Why a line is refused for `extra`, a field after its value.
+fn unexpected(extra: &[u8]) -> String {
+    format!("unexpected {} after the value", quote(extra))
+}
+
 /// How many bytes the line buffers of a run's regular files take at most together, when
 /// there are many: each gets a share, no less than its longest line needs.
 const BUFFERS: usize = 16 << 20;
@@ -228,7 +242,7 @@ impl Unopened {
                 glanced: Vec::new(),
             }),
             Err(e) => {
-                let problem = format!("stream '{}': cannot open: {e}", self.name);
+                let problem = format!("stream {}: cannot open: {e}", quote(self.name.as_bytes()));
                 let failure = Error::Input { place, problem };
                 self.feed.finish(Err(failure));
                 None
@@ -297,7 +311,7 @@ impl Reader {
 
     fn fail(&self, problem: Problem) -> Turn {
         let (place, problem) = self::problem(&self.place, problem, self.lines.limit());
-        let problem = format!("stream '{}': {problem}", self.name);
+        let problem = format!("stream {}: {problem}", quote(self.name.as_bytes()));
         Turn::Ended(Err(Error::Input { place, problem }))
     }
 }
@@ -307,7 +321,7 @@ impl Reader {
 fn value(place: &str, name: &str, number: u64, line: &[u8]) -> Result<Option<Decimal>, Error> {
     let fail = |problem: String| Error::Input {
         place: format!("{place}:{number}"),
-        problem: format!("stream '{name}': {problem}"),
+        problem: format!("stream {}: {problem}", quote(name.as_bytes())),
     };
     let value = match fields(line) {
         Fields::Skip => return Ok(None),
@@ -316,9 +330,10 @@ fn value(place: &str, name: &str, number: u64, line: &[u8]) -> Result<Option<Dec
         Fields::Two(other, _) => {
             return Err(fail(format!("{} is not this stream's name", quote(other))));
         }
-        Fields::More(_, extra) => {
-            return Err(fail(format!("unexpected {} after the value", quote(extra))));
+        Fields::More(own, value, extra) if own == name.as_bytes() => {
+            return Err(fail(crowded(value, extra)));
         }
+        Fields::More(_, _, extra) => return Err(fail(unexpected(extra))),
     };
     match decimal::parse(value) {
         Ok(value) => Ok(Some(value)),

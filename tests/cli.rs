@@ -346,7 +346,10 @@ mod usage {
                 "--messages takes a whole number",
             ),
             (&["--seed", "-1"], "--seed takes a whole number"),
-            (&["--window", "0"], "--window must be at least 1"),
+            (
+                &["--window", "0"],
+                "--window takes a whole number from 1 to",
+            ),
             (&["--window"], "--window needs a value"),
             (&["--frobnicate"], "unknown option '--frobnicate'"),
             (&["extra"], "unexpected argument 'extra'"),
@@ -1228,5 +1231,300 @@ mod write_errors {
                 "{stderr}"
             );
         }
+    }
+}
+
+mod messages {
+    use super::*;
+
+    /// A usage error's whole stderr, for `problem`.
+    fn usage(problem: &str) -> String {
+        format!("stream-merge: {problem} (see --help)\n")
+    }
+
+    /// Asserts that `args` are a usage error whose whole stderr is `problem`'s line.
+    fn assert_usage(args: &[&str], problem: &str) {
+        let output = run(args);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(2), ""), "{args:?}");
+        assert_eq!(stderr, usage(problem), "{args:?}");
+    }
+
+    /// The name rule's message for a name that `quoted` shows.
+    fn invalid_name(quoted: &str) -> String {
+        format!(
+            "invalid stream name {quoted}: a name is not empty, is not 'merge', does not start \
+             with '#', and has no spaces, control or invisible characters"
+        )
+    }
+
+    #[test]
+    fn a_name_may_not_start_with_a_hash_or_hold_an_invisible_character() {
+        for (name, quoted) in [
+            ("#a", "'#a'"),
+            ("#", "'#'"),
+            ("a\u{200B}b", "'a\\u{200B}b'"),
+            ("\u{3164}", "'\\u{3164}'"),
+            ("a\u{E0100}", "'a\\u{E0100}'"),
+            ("a b", "'a b'"),
+            ("", "''"),
+        ] {
+            assert_usage(&["-s", name], &invalid_name(quoted));
+            assert_usage(&["-f", &format!("{name}=p")], &invalid_name(quoted));
+        }
+        let output = run_with_input(&["-s", "a#b", "-m"], "a#b 1\n");
+        assert_eq!(output.stdout, b"merge 1\n", "{output:?}");
+    }
+
+    #[test]
+    fn comment_lines_are_skipped_in_either_format() {
+        let input = "# sensor A, Celsius\nx 1\n  \t# x 7\ny 2\r\n#y 8\nx 3\ny 4\n#\n";
+        let output = run_with_input(&["-s", "x", "-s", "y"], input);
+        assert!(output.status.success(), "{output:?}");
+        assert!(output.stderr.is_empty(), "{output:?}");
+        let lines = parse(&output.stdout);
+        assert_eq!(
+            split(&lines, &["x", "y"]),
+            (vec![vec![1, 3], vec![2, 4]], vec![3, 7])
+        );
+        let x = own("x", "comment-x.txt", "# load, %\n1\n\t#2\nx 3\n# x 4\n");
+        let output = run(&["-f", &x, "-s", "g=5..6", "-m"]);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, b"merge 6\nmerge 8\n");
+    }
+
+    /// `lines` with a comment put before every line whose index is in `at`.
+    fn with_comments(lines: &[String], at: &[usize]) -> String {
+        let mut text = String::new();
+        for (k, line) in lines.iter().enumerate() {
+            if at.contains(&k) {
+                text += ["# a comment\n", "  #x 1\n", "\t#\n"][k % 3];
+            }
+            text += line;
+        }
+        text
+    }
+
+    #[test]
+    fn comments_among_long_runs_of_plain_lines_are_skipped() {
+        // Past the first 64 KiB, where plain lines are taken a block at a time.
+        let at = [0, 9_000, 20_001, 20_002, 29_999];
+        let shared: Vec<String> = (0..30_000)
+            .map(|k| format!("{} {}\n", ["x", "y"][k / 100 % 2], k % 977))
+            .collect();
+        let args = ["-s", "x", "-s", "y"];
+        let plain = run_with_input(&args, shared.concat());
+        let commented = run_with_input(&args, with_comments(&shared, &at));
+        assert!(commented.status.success(), "{:?}", commented.status);
+        assert!(commented.stderr.is_empty());
+        let (plain, commented) = (text_lines(&plain.stdout), text_lines(&commented.stdout));
+        for name in ["x", "y", "merge"] {
+            assert!(of(&plain, name) == of(&commented, name), "{name}");
+        }
+        assert_eq!(of(&commented, "merge").len(), 15_000);
+        let own_lines: Vec<String> = (0..30_000).map(|k| format!("{}\n", k % 977)).collect();
+        let plain = own("x", "plain-run-x.txt", own_lines.concat());
+        let commented = own("x", "commented-run-x.txt", with_comments(&own_lines, &at));
+        let y = own("y", "plain-run-y.txt", "1\n".repeat(30_000));
+        let plain = run(&["-f", &plain, "-f", &y, "-m"]);
+        let commented = run(&["-f", &commented, "-f", &y, "-m"]);
+        assert!(commented.status.success(), "{:?}", commented.status);
+        assert!(commented.stderr.is_empty());
+        assert_eq!(text_lines(&commented.stdout).len(), 30_000);
+        assert!(
+            plain.stdout == commented.stdout,
+            "a source of its own differs"
+        );
+    }
+
+    #[test]
+    fn a_name_given_twice_among_many_streams_is_found_at_once() {
+        // 100,000 streams, a short argument each: argv must fit in the 2 MiB that exec
+        // allows with the usual 8 MiB stack, pointers included.
+        let mut args: Vec<String> = (0..100_000).map(|k| format!("-ss{k}")).collect();
+        args.push("-ss5=0..1".to_string());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = finish(spawn(&args));
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(2), ""));
+        assert_eq!(stderr, usage("stream 's5' is given twice"));
+    }
+
+    #[test]
+    fn an_unknown_name_is_quoted_as_its_bytes() {
+        let output = run_with_input(&["-s", "b"], b"a\xff 0\n");
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        let expected =
+            "stream-merge: <stdin>:1: no stream is named 'a\\xFF': declare it with -s NAME\n";
+        assert_eq!(stderr, expected);
+        let output = run_with_input(&["-s", "b"], [&[0xff; 100][..], b" 0\n"].concat());
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        let expected = format!(
+            "stream-merge: <stdin>:1: no stream is named '{}'... (100 bytes): declare it with \
+             -s NAME\n",
+            "\\xFF".repeat(40)
+        );
+        assert_eq!(stderr, expected);
+    }
+
+    /// A name of 100 KB, and how messages show it.
+    fn long_name() -> (String, String) {
+        let name = "n".repeat(100_000);
+        let shown = format!("'{}'... (100000 bytes)", "n".repeat(40));
+        (name, shown)
+    }
+
+    const NOT_A_VALUE: &str =
+        "is not a value: a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3";
+
+    #[test]
+    fn a_long_name_is_cut_in_messages_about_its_source() {
+        let (name, shown) = long_name();
+        let path = file("long-name-bad.txt", "1\nbad\n");
+        let output = run(&["-f", &format!("{name}={path}"), "-m"]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), "merge 1\n"));
+        let expected = format!("stream-merge: {path}:2: stream {shown}: 'bad' {NOT_A_VALUE}\n");
+        assert_eq!(stderr, expected);
+        let output = run(&["-f", &format!("{name}=/no/such/file")]);
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        let expected = format!(
+            "stream-merge: /no/such/file: stream {shown}: cannot read: No such file or \
+             directory (os error 2)\n"
+        );
+        assert_eq!(stderr, expected);
+    }
+
+    #[test]
+    fn a_long_name_is_cut_in_messages_of_the_command_line_and_of_the_run() {
+        let (name, shown) = long_name();
+        let problem = format!("stream {shown} is given twice");
+        assert_usage(&["-s", &name, "-s", &format!("{name}=0..1")], &problem);
+        let long = own(&name, "long-name-strict.txt", "1\n");
+        let y = own("y", "long-name-strict-y.txt", "1\n2\n");
+        let output = run(&["--strict", "-m", "-f", &long, "-f", &y]);
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        let expected = format!(
+            "stream-merge: stream {shown} ended after 1 values, but 'y' has more (--strict)\n"
+        );
+        assert_eq!(stderr, expected);
+    }
+
+    #[test]
+    fn a_long_name_is_cut_in_messages_of_the_shared_input() {
+        let (name, shown) = long_name();
+        let output = run_with_input(&["-s", &name, "-m"], format!("{name} bad\n"));
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        assert_eq!(
+            stderr,
+            format!("stream-merge: <stdin>:1: stream {shown}: 'bad' {NOT_A_VALUE}\n")
+        );
+        let generated = format!("{name}=0..1");
+        // A long name on the input, so that its lines may be as long.
+        let other = "o".repeat(100_000);
+        let output = run_with_input(&["-s", &generated, "-s", &other], format!("{name} 1\n"));
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        let expected = format!(
+            "stream-merge: <stdin>:1: stream {shown} is generated (-s NAME=LO..HI), not read \
+             from the input\n"
+        );
+        assert_eq!(stderr, expected);
+    }
+
+    #[test]
+    fn a_short_name_is_shown_whole_in_a_hint() {
+        let output = run_with_input(&["-s", "g=0..1", "-s", "x"], "g 1\n");
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        let expected = "stream-merge: <stdin>:1: stream 'g' is generated (-s g=LO..HI), not read \
+                        from the input\n";
+        assert_eq!(stderr, expected);
+    }
+
+    #[test]
+    fn a_long_path_is_cut_in_messages() {
+        let path = "a/".repeat(2500);
+        let shown = format!("{}... (5000 bytes)", "a/".repeat(60));
+        let too_long = "cannot read: File name too long (os error 36)";
+        let output = run(&["-s", "x", "-i", &path]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        assert_eq!(stderr, format!("stream-merge: {shown}: {too_long}\n"));
+        let output = run(&["-f", &format!("x={path}")]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        assert_eq!(
+            stderr,
+            format!("stream-merge: {shown}: stream 'x': {too_long}\n")
+        );
+    }
+
+    #[test]
+    fn a_line_of_three_fields_blames_its_value_first() {
+        let out_of_range = "is out of range: a value is m·10^-s with m a 64-bit integer and at \
+                            most 18 digits after the point";
+        for (line, problem) in [
+            ("a x 2", format!("'x' {NOT_A_VALUE}")),
+            ("a 1e30 2 3", format!("'1e30' {out_of_range}")),
+            ("a 1 2", "unexpected '2' after the value".to_string()),
+        ] {
+            let output = run_with_input(&["-s", "a"], format!("{line}\n"));
+            let (code, _, stderr) = failure(&output);
+            assert_eq!(code, Some(1), "{line}");
+            assert_eq!(
+                stderr,
+                format!("stream-merge: <stdin>:1: stream 'a': {problem}\n")
+            );
+        }
+        let path = temp("crowded-x.txt");
+        for (line, problem) in [
+            ("x x 2", format!("'x' {NOT_A_VALUE}")),
+            ("x 1 2", "unexpected '2' after the value".to_string()),
+            ("y x 2", "unexpected '2' after the value".to_string()),
+            ("3 4 5", "unexpected '5' after the value".to_string()),
+        ] {
+            std::fs::write(&path, format!("1\n{line}\n")).unwrap();
+            let output = run(&["-f", &format!("x={path}"), "-m"]);
+            let (code, stdout, stderr) = failure(&output);
+            assert_eq!((code, stdout.as_str()), (Some(1), "merge 1\n"), "{line}");
+            let expected = format!("stream-merge: {path}:2: stream 'x': {problem}\n");
+            assert_eq!(stderr, expected);
+        }
+    }
+
+    #[test]
+    fn the_window_takes_a_whole_number_from_1_and_says_so() {
+        for (args, got) in [
+            (&["--window", "0"][..], "'0'"),
+            (&["--window=00"], "'00'"),
+            (&["--window", "-1"], "'-1'"),
+            (&["--window", "x"], "'x'"),
+            (
+                &["--window", "18446744073709551616"],
+                "'18446744073709551616'",
+            ),
+        ] {
+            let problem =
+                format!("--window takes a whole number from 1 to 18446744073709551615, got {got}");
+            assert_usage(args, &problem);
+        }
+        assert_usage(
+            &["--seed", "x"],
+            "--seed takes a whole number from 0 to 18446744073709551615, got 'x'",
+        );
+        assert!(run(&["--window", "1", "-n", "1"]).status.success());
+    }
+
+    #[test]
+    fn an_empty_input_path_is_a_usage_error() {
+        assert_usage(&["-s", "x", "-i", ""], "--input: the path is empty");
+        assert_usage(&["-s", "x", "--input="], "--input: the path is empty");
+        assert_usage(&["-f", "a="], "invalid file stream 'a=': the path is empty");
     }
 }
