@@ -52,9 +52,9 @@ pub(crate) enum Problem {
 
 impl<R: Read> Lines<R> {
     /// Lines of at most `limit` bytes, in a buffer of `BUFFER` bytes or `most`, if that is
-    /// less, and never less than two such lines take.
+    /// less, and never less than such a line and more: a read then always has room.
     pub(crate) fn new(input: R, limit: usize, most: usize) -> Self {
-        let size = (2 * limit + 2).max(BUFFER.min(most));
+        let size = (limit + 2).max(BUFFER.min(most));
         Lines {
             input,
             buf: vec![0; size].into_boxed_slice(),
@@ -111,6 +111,10 @@ impl<R: Read> Lines<R> {
         self.buf.copy_within(self.start..self.end, 0);
         self.end -= self.start;
         self.start = 0;
+        debug_assert!(
+            self.end < self.buf.len(),
+            "a line within the limit leaves room"
+        );
         loop {
             match self.input.read(&mut self.buf[self.end..]) {
                 Ok(0) => self.ended = true,
@@ -234,7 +238,12 @@ mod tests {
 
     /// Every line of `input`, or the first problem's line number.
     fn all(input: &[u8], limit: usize) -> Result<Vec<(u64, String)>, u64> {
-        let mut lines = Lines::new(input, limit, usize::MAX);
+        all_in(input, limit, usize::MAX)
+    }
+
+    /// The same, with a line buffer of at most `most` bytes.
+    fn all_in(input: &[u8], limit: usize, most: usize) -> Result<Vec<(u64, String)>, u64> {
+        let mut lines = Lines::new(input, limit, most);
         let mut taken = Vec::new();
         loop {
             match lines.next() {
@@ -258,6 +267,17 @@ mod tests {
         let expected = [(1, "a 1"), (2, ""), (3, "b 2\r"), (4, "c")];
         assert_eq!(lines, expected.map(|(n, s)| (n, s.to_string())));
         assert_eq!(all(b"", 10), Ok(vec![]));
+    }
+
+    #[test]
+    fn the_smallest_buffer_still_takes_every_line_within_the_limit() {
+        let input = b"12345\n1\n\n1234\n12345";
+        let expected = all(input, 5).unwrap();
+        assert_eq!(expected.len(), 5);
+        for most in 0..16 {
+            assert_eq!(all_in(input, 5, most), Ok(expected.clone()), "{most}");
+            assert_eq!(all_in(b"1\n123456\n", 5, most), Err(2), "{most}");
+        }
     }
 
     #[test]
