@@ -11,11 +11,13 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
 use crate::decimal;
+use crate::format;
+use crate::input::Input;
 use crate::leaf::Uniform;
-use crate::quote::{printable, quote};
-use crate::root::{Settings, WINDOW, window_for};
+use crate::quote::quote;
+use crate::root::Settings;
 use crate::rounds::Ending;
-use crate::source::Input;
+use crate::window::{WINDOW, window_for};
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq)]
@@ -288,25 +290,9 @@ fn at_least(value: &OsString, option: &str, least: u64) -> Result<u64, String> {
     })
 }
 
-/// A stream's name: UTF-8, not empty, not `merge`, not starting with `#` (which marks a
-/// comment line in an input), with no space, control or invisible character, since it is
-/// printed as it is.
+/// A stream's name, as the line format has it (see `format::name`).
 fn name(name: &[u8]) -> Result<String, String> {
-    match std::str::from_utf8(name) {
-        Ok(text)
-            if !text.is_empty()
-                && text != "merge"
-                && !text.starts_with('#')
-                && text.chars().all(|c| c != ' ' && printable(c)) =>
-        {
-            Ok(text.to_string())
-        }
-        _ => Err(format!(
-            "invalid stream name {}: a name is not empty, is not 'merge', does not start with \
-             '#', and has no spaces, control or invisible characters",
-            quote(name)
-        )),
-    }
+    format::name(name).map(str::to_string)
 }
 
 /// `NAME=LO..HI`, or `NAME` for a stream on the shared input.
@@ -434,7 +420,7 @@ mod tests {
     fn help_states_the_default_window() {
         assert!(HELP.contains(&format!(
             "[default: {WINDOW}, or {} / streams",
-            crate::root::BUDGET
+            crate::window::BUDGET
         )));
         assert_eq!(run(&[]).unwrap().settings.window, WINDOW);
         let many: Vec<String> = (0..1000).map(|k| format!("--stream=s{k}=0..1")).collect();

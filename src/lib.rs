@@ -11,6 +11,7 @@
 pub mod cli;
 mod decimal;
 mod error;
+mod format;
 mod input;
 mod leaf;
 mod lines;
@@ -18,6 +19,7 @@ mod message;
 mod quote;
 mod root;
 mod rounds;
+mod shared;
 mod source;
 mod text;
 mod window;
@@ -31,11 +33,13 @@ use quote::quote;
 pub use cli::{Config, Kind};
 pub use decimal::Decimal;
 pub use error::Error;
-pub use input::LEAD;
+pub use input::Input;
 pub use leaf::{Uniform, Values, uniform};
-pub use root::{BUDGET, Settings, Source, Stream, Summary, Tally, WINDOW, merge, window_for};
+pub use root::{Settings, Summary, Tally, merge};
 pub use rounds::Ending;
-pub use source::Input;
+pub use shared::LEAD;
+pub use source::{Source, Stream};
+pub use window::{BUDGET, WINDOW, window_for};
 
 /// How many streams may read sources that may wait (pipes, FIFOs, terminals) at most: each
 /// has a thread of its own. Regular files share a few threads, and have no such bound.
@@ -121,7 +125,7 @@ fn check(config: &Config) -> Result<(), Error> {
              a thread each (regular files have no such limit)"
         )));
     }
-    match source::free_descriptors() {
+    match input::free_descriptors() {
         Some(free) if (inputs.len() as u64) > free => Err(Error::Descriptors {
             needed: inputs.len(),
             free,

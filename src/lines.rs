@@ -1,4 +1,5 @@
-//! Lines of an input, read in blocks into one buffer of fixed size, and split into fields.
+//! Lines of an input, read in blocks into one buffer of fixed size; their newlines found
+//! a block at a time.
 //!
 //! Invariant: memory does not grow with the input: a line longer than the limit is an
 //! error as soon as more than the limit is buffered without a newline, so an endless line
@@ -208,28 +209,13 @@ impl Iterator for Newlines<'_> {
     }
 }
 
-/// A line's fields, separated by ASCII spaces and tabs, a CR before the newline dropped.
-pub(crate) enum Fields<'a> {
-    /// A blank line, a `merge` line, or a comment: a line whose first field starts with `#`.
-    Skip,
-    One(&'a [u8]),
-    Two(&'a [u8], &'a [u8]),
-    /// More than two: the first three.
-    More(&'a [u8], &'a [u8], &'a [u8]),
-}
-
-pub(crate) fn fields(line: &[u8]) -> Fields<'_> {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let mut fields = line
-        .split(|&b| b == b' ' || b == b'\t')
-        .filter(|field| !field.is_empty());
-    match (fields.next(), fields.next(), fields.next()) {
-        (None, ..) | (Some(b"merge"), ..) => Fields::Skip,
-        (Some(one), ..) if one.starts_with(b"#") => Fields::Skip,
-        (Some(one), None, _) => Fields::One(one),
-        (Some(one), Some(two), None) => Fields::Two(one, two),
-        (Some(one), Some(two), Some(three)) => Fields::More(one, two, three),
-    }
+/// What went wrong with a line, for a message.
+pub(crate) fn problem(place: &str, problem: Problem, limit: usize) -> (String, String) {
+    let (line, what) = match problem {
+        Problem::Long(line) => (line, format!("a line longer than {limit} bytes")),
+        Problem::Unreadable(line, e) => (line, format!("cannot read: {e}")),
+    };
+    (format!("{place}:{line}"), what)
 }
 
 #[cfg(test)]
@@ -325,25 +311,5 @@ mod tests {
             let expected: Vec<usize> = (0..len).filter(|&i| block[i] == b'\n').collect();
             assert_eq!(Newlines::new(block).collect::<Vec<_>>(), expected, "{len}");
         }
-    }
-
-    #[test]
-    fn fields_split_on_spaces_and_tabs_only() {
-        assert!(matches!(fields(b" \t \r"), Fields::Skip));
-        assert!(matches!(fields(b"merge 12"), Fields::Skip));
-        assert!(matches!(fields(b"7\r"), Fields::One(b"7")));
-        assert!(matches!(fields(b"\tx  7 "), Fields::Two(b"x", b"7")));
-        assert!(matches!(fields(b"x 7 8 9"), Fields::More(b"x", b"7", b"8")));
-        assert!(matches!(fields(b"x\x0c7"), Fields::One(b"x\x0c7")));
-        assert!(matches!(fields(b"x\xc2\xa07"), Fields::One(_)));
-    }
-
-    #[test]
-    fn a_line_whose_first_field_starts_with_a_hash_is_a_comment() {
-        assert!(matches!(fields(b"# sensor A, Celsius"), Fields::Skip));
-        assert!(matches!(fields(b" \t#x 1\r"), Fields::Skip));
-        assert!(matches!(fields(b"#"), Fields::Skip));
-        assert!(matches!(fields(b"x #1"), Fields::Two(b"x", b"#1")));
-        assert!(matches!(fields(b"1#"), Fields::One(b"1#")));
     }
 }

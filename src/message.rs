@@ -10,6 +10,7 @@
 
 use crate::decimal::Decimal;
 use crate::error::Error;
+use crate::format;
 use crate::text::{Prefix, Text};
 
 /// At most this many values go in one message, as IoTPy's `extend` sends several at once:
@@ -125,5 +126,5 @@ impl Batch {
 
 /// What starts each line of stream `name`, `NAME `, or `None` when only merges are printed.
 pub(crate) fn prefix(name: &str, merges_only: bool) -> Option<Prefix> {
-    (!merges_only).then(|| Prefix::new(format!("{name} ").as_bytes()))
+    (!merges_only).then(|| Prefix::new(&format::start(name)))
 }

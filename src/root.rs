@@ -16,43 +16,16 @@ use std::thread::{self, Scope};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::input::{self, Name, Shared};
-use crate::leaf::{self, Feed, Generated, Values};
+use crate::format::{self, MERGE};
+use crate::input::Input;
+use crate::leaf::{self, Feed, Generated};
 use crate::lines::{self, LINE, Newlines};
-use crate::message::{self, BATCH, Batch, Msg};
+use crate::message::{self, Batch, Msg};
 use crate::rounds::{Ending, Last, Merged, Outcome, Rounds};
-use crate::source::{self, Input, Unopened};
+use crate::shared::{self, Name, Shared};
+use crate::source::{self, Source, Stream, Unopened};
 use crate::text::{Prefix, Text};
-use crate::window::Window;
-
-/// How many values a stream may run ahead of the slowest one, unless `--window` says
-/// otherwise. Chosen by measurement (README, Performance): a smaller window wakes the
-/// leaves more often and slows the run; a larger one costs memory and gains little.
-pub const WINDOW: u64 = 16384;
-
-/// How many values all the streams' default windows hold together at most: past 32
-/// streams, each gets an equal share, so that memory does not grow with the streams.
-pub const BUDGET: u64 = 1 << 19;
-
-/// The default window of a run of `streams` streams.
-pub fn window_for(streams: usize) -> u64 {
-    (BUDGET / streams.max(1) as u64).clamp(1, WINDOW)
-}
-
-/// A named stream and where its values come from.
-pub struct Stream {
-    pub name: String,
-    pub source: Source,
-}
-
-pub enum Source {
-    /// Values fed by a leaf thread of their own, within the window.
-    Values(Values),
-    /// Values read from the shared input, `NAME VALUE` a line.
-    Shared,
-    /// Values read from an input of its own, a value a line.
-    Own(Input),
-}
+use crate::window::{WINDOW, Window, batch, slots};
 
 /// How the root merges and prints.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -87,24 +60,6 @@ pub struct Tally {
 /// and 25% slower on 16 than on 4.
 fn leaves() -> usize {
     thread::available_parallelism().map_or(4, |cores| 2 * cores.get())
-}
-
-/// How many batches a leaf may have sent and the root not printed yet.
-fn batches(window: u64) -> usize {
-    (window / batch(window) as u64 + 1) as usize
-}
-
-/// How many values go in a batch with a window of `window`: at most `BATCH`, and no more
-/// than half the window, so that a leaf woken by the window sends at least one.
-fn batch(window: u64) -> usize {
-    (window / 2).clamp(1, BATCH as u64) as usize
-}
-
-/// How many messages of a stream the channel holds, and how many spent batches wait to go
-/// back to its leaf: as many as the default window lets a leaf send, so that a leaf rarely
-/// waits to send; no more with a larger window, so that no window reserves memory.
-fn slots(window: u64) -> usize {
-    batches(window.min(WINDOW))
 }
 
 /// Merges `streams` and prints to `out`; streams on the shared input read it from `shared`,
@@ -226,7 +181,7 @@ fn start<'scope>(
         let window = Arc::clone(window);
         let reader = move || {
             if window.wait_open() {
-                input::read(shared, on_shared, names, &window, limit);
+                shared::read(shared, on_shared, names, &window, limit);
             }
         };
         thread::Builder::new().spawn(reader)?;
@@ -495,7 +450,7 @@ impl<W: Write> Printer<W> {
         Printer {
             out,
             merges: Text::default(),
-            prefix: Prefix::new(b"merge "),
+            prefix: Prefix::new(&format::start(MERGE)),
         }
     }
 

@@ -1,205 +1,34 @@
-//! Inputs, and the reader of a stream with a source of its own (`-f NAME=PATH`).
+//! Where a stream's values come from, and the reader of a stream with a source of its own
+//! (`-f NAME=PATH`).
 //!
-//! Invariant: a path is checked with `stat` and `access`, never by opening it, since
-//! opening and closing a named pipe strands its writer; it is opened by the thread that
-//! reads it, so a pipe whose writer has not come yet holds up no other stream. A source
-//! that may wait (a pipe, a FIFO, a terminal) has a thread of its own; regular files,
-//! which never wait, share a few, as generated streams share leaves. Each reader is a leaf
-//! like the generated ones: it reads no further than the window allows.
-
-use std::ffi::{CString, c_char, c_int, c_short, c_ulong};
-use std::fs::{self, File};
-use std::io::{self, ErrorKind, Read};
-use std::os::fd::{AsFd, AsRawFd};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
-use std::path::PathBuf;
+//! Invariant: a source is opened by the thread that reads it, so a pipe whose writer has
+//! not come yet holds up no other stream. A source that may wait (a pipe, a FIFO, a
+//! terminal) has a thread of its own; regular files, which never wait, share a few, as
+//! generated streams share leaves. Each reader is a leaf like the generated ones: it reads
+//! no further than the window allows.
 
 use crate::decimal::{self, Decimal};
 use crate::error::Error;
-use crate::leaf::{Feed, Turn, Turns};
-use crate::lines::{self, Fields, Lines, Newlines, Next, Problem, fields};
-use crate::quote::{escape, quote};
+use crate::format::{self, Fields, fields};
+use crate::input::{Input, Opened};
+use crate::leaf::{Feed, Turn, Turns, Values};
+use crate::lines::{self, Lines, Newlines, Next, Problem};
+use crate::quote::quote;
 
-/// Where lines come from.
-#[derive(Debug, PartialEq)]
-pub enum Input {
-    Stdin,
-    Path(PathBuf),
+/// A named stream and where its values come from.
+pub struct Stream {
+    pub name: String,
+    pub source: Source,
 }
 
-/// What messages call stdin.
-const STDIN: &str = "<stdin>";
-
-/// What a checked input is, and what it is the same as.
-pub(crate) struct Checked {
-    /// A pipe, a FIFO or a terminal: one of these read by two streams would give each a
-    /// share of its lines that depends on timing. `(device, inode)`.
-    pub(crate) waits: Option<(u64, u64)>,
-}
-
-impl Input {
-    /// `-` is stdin; anything else a path, taken as given.
-    pub fn new(path: PathBuf) -> Self {
-        if path.as_os_str() == "-" {
-            Input::Stdin
-        } else {
-            Input::Path(path)
-        }
-    }
-
-    /// How messages name it: the path as given, escaped.
-    pub fn place(&self) -> String {
-        match self {
-            Input::Stdin => STDIN.to_string(),
-            Input::Path(path) => escape(path.as_os_str().as_bytes()),
-        }
-    }
-
-    /// Whether it can be read as a stream: it exists, is not a directory or a socket, and
-    /// is readable. Stdin is taken as it comes.
-    pub(crate) fn check(&self) -> io::Result<Checked> {
-        let Input::Path(path) = self else {
-            let stdin = fs::metadata("/dev/stdin").ok();
-            return Ok(Checked {
-                waits: stdin.filter(|m| !m.is_file()).map(|m| (m.dev(), m.ino())),
-            });
-        };
-        let metadata = fs::metadata(path)?;
-        let kind = metadata.file_type();
-        if kind.is_dir() {
-            return Err(io::Error::new(ErrorKind::IsADirectory, "is a directory"));
-        }
-        if kind.is_socket() {
-            return Err(io::Error::other(
-                "is a socket, which is not read as a stream",
-            ));
-        }
-        unsafe extern "C" {
-            fn access(path: *const c_char, mode: c_int) -> c_int;
-        }
-        const R_OK: c_int = 4;
-        let path = CString::new(path.as_os_str().as_bytes())?;
-        // SAFETY: `path` is a NUL-terminated string that outlives the call, and `access`
-        // only reads it.
-        if unsafe { access(path.as_ptr(), R_OK) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let waits = (!metadata.is_file() && !kind.is_block_device())
-            .then(|| (metadata.dev(), metadata.ino()));
-        Ok(Checked { waits })
-    }
-
-    /// Whether it is a regular file, read to its end without waiting.
-    pub(crate) fn is_file(&self) -> bool {
-        matches!(self, Input::Path(path) if fs::metadata(path).is_ok_and(|m| m.is_file()))
-    }
-
-    pub(crate) fn open(&self) -> io::Result<Opened> {
-        Ok(Opened(match self {
-            Input::Stdin => File::from(io::stdin().as_fd().try_clone_to_owned()?),
-            Input::Path(path) => File::open(path)?,
-        }))
-    }
-}
-
-/// An open input. A read waits for data even if the descriptor is non-blocking, as a
-/// parent process may leave stdin.
-pub(crate) struct Opened(File);
-
-impl Read for Opened {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            match self.0.read(buf) {
-                Err(e) if e.kind() == ErrorKind::WouldBlock => readable(self.0.as_raw_fd())?,
-                read => return read,
-            }
-        }
-    }
-}
-
-/// Waits until `fd` can be read, without spinning: `poll(2)`, which std does not offer.
-fn readable(fd: c_int) -> io::Result<()> {
-    #[repr(C)]
-    struct PollFd {
-        fd: c_int,
-        events: c_short,
-        revents: c_short,
-    }
-    unsafe extern "C" {
-        fn poll(fds: *mut PollFd, count: c_ulong, timeout: c_int) -> c_int;
-    }
-    const POLLIN: c_short = 1;
-    let mut one = PollFd {
-        fd,
-        events: POLLIN,
-        revents: 0,
-    };
-    // SAFETY: `one` is a valid `pollfd` that outlives the call, the count is 1, and a
-    // timeout of -1 waits with no end.
-    match unsafe { poll(&mut one, 1, -1) } {
-        -1 if io::Error::last_os_error().kind() != ErrorKind::Interrupted => {
-            Err(io::Error::last_os_error())
-        }
-        _ => Ok(()),
-    }
-}
-
-/// How many more files this process may open: its limit (raised to the most it may be
-/// first, as a process that opens many files should) less those open now. `None` if the
-/// system does not tell.
-pub(crate) fn free_descriptors() -> Option<u64> {
-    #[repr(C)]
-    struct Limit {
-        soft: u64,
-        hard: u64,
-    }
-    unsafe extern "C" {
-        fn getrlimit(resource: c_int, limit: *mut Limit) -> c_int;
-        fn setrlimit(resource: c_int, limit: *const Limit) -> c_int;
-    }
-    const RLIMIT_NOFILE: c_int = 7;
-    let mut limit = Limit { soft: 0, hard: 0 };
-    // SAFETY: `limit` is a valid `rlimit` (two 64-bit counts on Linux) that outlives both
-    // calls; `getrlimit` writes it, `setrlimit` only reads it.
-    unsafe {
-        if getrlimit(RLIMIT_NOFILE, &mut limit) != 0 {
-            return None;
-        }
-        let raised = Limit {
-            soft: limit.hard,
-            ..limit
-        };
-        if setrlimit(RLIMIT_NOFILE, &raised) == 0 {
-            limit = raised;
-        }
-    }
-    // Less one: the listing's own descriptor.
-    let open = fs::read_dir("/proc/self/fd").ok()?.count() as u64 - 1;
-    Some(limit.soft.saturating_sub(open))
-}
-
-/// What went wrong with a line, for a message.
-pub(crate) fn problem(place: &str, problem: Problem, limit: usize) -> (String, String) {
-    let (line, what) = match problem {
-        Problem::Long(line) => (line, format!("a line longer than {limit} bytes")),
-        Problem::Unreadable(line, e) => (line, format!("cannot read: {e}")),
-    };
-    (format!("{place}:{line}"), what)
-}
-
-/// Why a line of more fields than `NAME VALUE` is refused: for its value field, `value`,
-/// if that is not a value; else for `extra`, the field after it.
-pub(crate) fn crowded(value: &[u8], extra: &[u8]) -> String {
-    match decimal::parse(value) {
-        Err(bad) => decimal::refusal(value, bad),
-        Ok(_) => unexpected(extra),
-    }
-}
-
-/// Why a line is refused for `extra`, a field after its value.
-fn unexpected(extra: &[u8]) -> String {
-    format!("unexpected {} after the value", quote(extra))
+/// Where a stream's values come from.
+pub enum Source {
+    /// Values fed by a leaf thread of their own, within the window.
+    Values(Values),
+    /// Values read from the shared input, `NAME VALUE` a line.
+    Shared,
+    /// Values read from an input of its own, a value a line.
+    Own(Input),
 }
 
 /// How many bytes the line buffers of a run's regular files take at most together, when
@@ -310,7 +139,7 @@ impl Reader {
     }
 
     fn fail(&self, problem: Problem) -> Turn {
-        let (place, problem) = self::problem(&self.place, problem, self.lines.limit());
+        let (place, problem) = lines::problem(&self.place, problem, self.lines.limit());
         let problem = format!("stream {}: {problem}", quote(self.name.as_bytes()));
         Turn::Ended(Err(Error::Input { place, problem }))
     }
@@ -331,9 +160,9 @@ fn value(place: &str, name: &str, number: u64, line: &[u8]) -> Result<Option<Dec
             return Err(fail(format!("{} is not this stream's name", quote(other))));
         }
         Fields::More(own, value, extra) if own == name.as_bytes() => {
-            return Err(fail(crowded(value, extra)));
+            return Err(fail(format::crowded(value, extra)));
         }
-        Fields::More(_, _, extra) => return Err(fail(unexpected(extra))),
+        Fields::More(_, _, extra) => return Err(fail(format::unexpected(extra))),
     };
     match decimal::parse(value) {
         Ok(value) => Ok(Some(value)),

@@ -1,4 +1,5 @@
-//! The window: how far a stream may run ahead of the merge.
+//! The window: how far a stream may run ahead of the merge, how it is sized, and the
+//! batches and channel slots that follow from its size.
 //!
 //! Invariant: a leaf (a generated stream's, or the reader of a source of its own) has
 //! produced at most `merged + size` values, `merged` being the rounds the root had merged
@@ -9,6 +10,40 @@
 //! that how many run at once never depends on how fast the first ones finish.
 
 use std::sync::{Condvar, Mutex};
+
+use crate::message::BATCH;
+
+/// How many values a stream may run ahead of the slowest one, unless `--window` says
+/// otherwise. A smaller window wakes the leaves more often and slows the run; a larger
+/// one costs memory and gains little (README, Performance).
+pub const WINDOW: u64 = 16384;
+
+/// How many values all the streams' default windows hold together at most: past 32
+/// streams, each gets an equal share, so that memory does not grow with the streams.
+pub const BUDGET: u64 = 1 << 19;
+
+/// The default window of a run of `streams` streams.
+pub fn window_for(streams: usize) -> u64 {
+    (BUDGET / streams.max(1) as u64).clamp(1, WINDOW)
+}
+
+/// How many batches a leaf may have sent and the root not printed yet.
+pub(crate) fn batches(window: u64) -> usize {
+    (window / batch(window) as u64 + 1) as usize
+}
+
+/// How many values go in a batch with a window of `window`: at most `BATCH`, and no more
+/// than half the window, so that a leaf woken by the window sends at least one.
+pub(crate) fn batch(window: u64) -> usize {
+    (window / 2).clamp(1, BATCH as u64) as usize
+}
+
+/// How many messages of a stream the channel holds, and how many spent batches wait to go
+/// back to its leaf: as many as the default window lets a leaf send, so that a leaf rarely
+/// waits to send; no more with a larger window, so that no window reserves memory.
+pub(crate) fn slots(window: u64) -> usize {
+    batches(window.min(WINDOW))
+}
 
 /// Shared by the root, which moves it, and the leaves, which wait on it.
 pub(crate) struct Window {
@@ -104,6 +139,26 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_window_is_a_budget_shared_past_32_streams() {
+        assert_eq!(window_for(0), WINDOW);
+        assert_eq!(window_for(32), WINDOW);
+        assert_eq!(window_for(33), BUDGET / 33);
+        assert_eq!(window_for(1000), 524);
+        assert_eq!(window_for(usize::MAX), 1);
+    }
+
+    #[test]
+    fn batches_and_slots_follow_the_window_within_bounds() {
+        assert_eq!((batch(1), batches(1)), (1, 2));
+        assert_eq!((batch(3), batches(3)), (1, 4));
+        assert_eq!((batch(WINDOW), batches(WINDOW)), (BATCH, 9));
+        assert_eq!(batch(u64::MAX), BATCH);
+        // A huge window reserves no more than the default one.
+        assert_eq!(slots(u64::MAX), slots(WINDOW));
+        assert_eq!(slots(4), batches(4));
+    }
 
     #[test]
     fn room_is_what_the_window_leaves() {
