@@ -1,5 +1,6 @@
 //! The leaves: each one feeds its streams' values, each stream's in order, into the root's
-//! channel, within the window. `Feed` is what every leaf and reader sends through;
+//! channel, within the window, through a `Paced` transport (see `feed`); `feed` here is
+//! the leaf's loop, which a thread of regular files' readers runs too;
 //! `generate` is the leaf of generated streams: one per stream, or, with many streams,
 //! one per group of them.
 //!
@@ -7,18 +8,16 @@
 //! after every value it produced; so the root learns how each stream ended and never
 //! waits on a leaf that is gone.
 
-use std::mem;
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender};
 
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::decimal::Decimal;
 use crate::error::Error;
-use crate::message::{Batch, Msg};
+use crate::feed::Paced;
+use crate::message::Batch;
 use crate::text::Prefix;
 use crate::window::Window;
 
@@ -106,135 +105,9 @@ fn stream_seed(seed: u64, name: &str) -> u64 {
     })
 }
 
-/// One stream's way to the root: a batch being filled, the channel, and the stream's
-/// place in the window.
-pub(crate) struct Feed {
-    stream: usize,
-    /// `NAME `, or `None` when only merges are printed.
-    prefix: Option<Prefix>,
-    /// Values per batch.
-    size: usize,
-    batch: Batch,
-    tx: SyncSender<Msg>,
-    /// Batches the root has printed, sent back empty to be filled again: allocating a
-    /// fresh one per message, and freeing it on another thread, cost more than the merge.
-    spent: Receiver<Batch>,
-    window: Arc<Window>,
-    /// Values produced, and how many the window allowed when last asked.
-    produced: u64,
-    allowed: u64,
-}
-
-impl Feed {
-    pub(crate) fn new(
-        stream: usize,
-        prefix: Option<Prefix>,
-        size: usize,
-        (tx, spent): (SyncSender<Msg>, Receiver<Batch>),
-        window: Arc<Window>,
-    ) -> Self {
-        Feed {
-            stream,
-            batch: Batch::new(stream, size, prefix.as_ref()),
-            prefix,
-            size,
-            tx,
-            spent,
-            window,
-            produced: 0,
-            allowed: 0,
-        }
-    }
-
-    /// How many values it may take now, at least one: waits until the window allows one
-    /// more and the batch has room, sending what it holds first. `None` once the root has
-    /// stopped.
-    #[inline]
-    pub(crate) fn room(&mut self) -> Option<usize> {
-        if self.batch.room() == 0 && !self.send() {
-            return None;
-        }
-        if self.produced == self.allowed {
-            let room = self.send().then(|| self.window.room(self.produced));
-            self.allowed = self.produced + room??;
-        }
-        Some((self.allowed - self.produced).min(self.batch.room() as u64) as usize)
-    }
-
-    /// How many values it may take without waiting for the window, which allows `limit`
-    /// values now: none if it is at the edge. `None` once the root has hung up.
-    #[inline]
-    pub(crate) fn room_now(&mut self, limit: u64) -> Option<usize> {
-        if self.batch.room() == 0 && !self.send() {
-            return None;
-        }
-        self.allowed = self.allowed.max(limit);
-        Some((self.allowed - self.produced).min(self.batch.room() as u64) as usize)
-    }
-
-    /// Appends a value: the caller has made room for it.
-    #[inline]
-    pub(crate) fn push(&mut self, value: Decimal) {
-        self.batch.push(value, self.prefix.as_ref());
-        self.produced += 1;
-    }
-
-    /// Appends up to `room` of `values`; returns how many.
-    pub(crate) fn fill(&mut self, values: &mut Values, room: usize) -> usize {
-        let filled = values.fill(&mut self.batch, room, self.prefix.as_ref());
-        self.produced += filled as u64;
-        filled
-    }
-
-    /// Appends integers with their lines in canonical form, for a caller that does not
-    /// keep to the window and has asked `batch_room`.
-    pub(crate) fn push_copied(&mut self, mantissas: &[i64], lines: &[u8]) {
-        self.batch.push_copied(mantissas, lines);
-    }
-
-    /// Appends integers, writing their lines: the caller has made room for them (see
-    /// `room`).
-    pub(crate) fn push_integers(&mut self, mantissas: &[i64]) {
-        self.batch.push_integers(mantissas, self.prefix.as_ref());
-        self.produced += mantissas.len() as u64;
-    }
-
-    /// How many more values the batch takes.
-    pub(crate) fn batch_room(&self) -> usize {
-        self.batch.room()
-    }
-
-    /// Whether the batch is full, for a caller that does not keep to the window.
-    pub(crate) fn is_full(&self) -> bool {
-        self.batch.room() == 0
-    }
-
-    /// Sends what it holds; false once the root has hung up.
-    pub(crate) fn send(&mut self) -> bool {
-        if self.batch.is_empty() {
-            return true;
-        }
-        let fresh = (self.spent.try_recv())
-            .unwrap_or_else(|_| Batch::new(self.stream, self.size, self.prefix.as_ref()));
-        let batch = mem::replace(&mut self.batch, fresh);
-        self.tx.send(Msg::Values(batch)).is_ok()
-    }
-
-    /// Sends what it holds, then how the stream ended.
-    pub(crate) fn finish(mut self, how: Result<(), Error>) {
-        if self.send() {
-            let last = match how {
-                Ok(()) => Msg::End(self.stream),
-                Err(e) => Msg::Failed(self.stream, e),
-            };
-            let _ = self.tx.send(last); // the root may have hung up: nothing waits for it
-        }
-    }
-}
-
 /// A generated stream: where its values go, its name, and its values.
 pub(crate) struct Generated {
-    pub(crate) feed: Feed,
+    pub(crate) feed: Paced,
     pub(crate) name: String,
     pub(crate) values: Values,
 }
@@ -242,10 +115,10 @@ pub(crate) struct Generated {
 /// A stream that a leaf feeds in turns, with others: a generated stream, or one read
 /// from a regular file.
 pub(crate) trait Turns {
-    fn feed(&mut self) -> &mut Feed;
+    fn feed(&mut self) -> &mut Paced;
     /// Takes up to `room` values, at least one being allowed.
     fn take(&mut self, room: usize) -> Turn;
-    fn into_feed(self) -> Feed;
+    fn into_feed(self) -> Paced;
 }
 
 /// What a turn did.
@@ -259,21 +132,22 @@ pub(crate) enum Turn {
 }
 
 impl Turns for Generated {
-    fn feed(&mut self) -> &mut Feed {
+    fn feed(&mut self) -> &mut Paced {
         &mut self.feed
     }
 
     /// A source that panics fails its own stream, after the values it gave.
     fn take(&mut self, room: usize) -> Turn {
         let Generated { feed, values, .. } = self;
-        match panic::catch_unwind(AssertUnwindSafe(|| feed.fill(values, room))) {
+        let fill = || feed.produce(|batch, prefix| values.fill(batch, room, prefix));
+        match panic::catch_unwind(AssertUnwindSafe(fill)) {
             Ok(filled) if filled == room => Turn::Took,
             Ok(_) => Turn::Ended(Ok(())),
             Err(_) => Turn::Ended(Err(Error::Panicked(self.name.clone()))),
         }
     }
 
-    fn into_feed(self) -> Feed {
+    fn into_feed(self) -> Paced {
         self.feed
     }
 }
@@ -285,11 +159,11 @@ impl Turns for Generated {
 pub(crate) fn feed(mut group: Vec<impl Turns>, window: &Window) {
     while !group.is_empty() {
         // What the window allows, asked once for every stream here.
-        let Some(limit) = window.limit() else { return };
+        let Some(edge) = window.edge() else { return };
         let mut took = false;
         let mut i = 0;
         while i < group.len() {
-            let room = match group[i].feed().room_now(limit) {
+            let room = match group[i].feed().room(edge) {
                 Some(0) => {
                     i += 1;
                     continue;
@@ -309,8 +183,8 @@ pub(crate) fn feed(mut group: Vec<impl Turns>, window: &Window) {
             if !group.iter_mut().all(|g| g.feed().send()) {
                 return;
             }
-            let slowest = group.iter_mut().map(|g| g.feed().produced).min();
-            if slowest.is_some_and(|produced| window.room(produced).is_none()) {
+            let slowest = group.iter_mut().map(|g| g.feed().produced()).min();
+            if slowest.is_some_and(|produced| window.wait(produced).is_none()) {
                 return;
             }
         }
@@ -320,6 +194,8 @@ pub(crate) fn feed(mut group: Vec<impl Turns>, window: &Window) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feed::Transport;
+    use std::sync::Arc;
 
     /// Up to `count` of 1000 values of `range`, as a leaf would take them.
     fn mantissas(seed: u64, name: &str, range: Uniform, count: usize) -> Vec<i64> {
@@ -362,14 +238,15 @@ mod tests {
         let window = Arc::new(Window::new(3));
         let (tx, _rx) = std::sync::mpsc::sync_channel(16);
         let (_back, spent) = std::sync::mpsc::sync_channel(4);
-        let mut feed = Feed::new(0, None, 8, (tx, spent), Arc::clone(&window));
-        assert_eq!(feed.room(), Some(3));
+        let transport = Transport::new(0, None, 8, (tx, spent));
+        let mut feed = Paced::new(transport, Arc::clone(&window));
+        assert_eq!(feed.wait(), Some(3));
         feed.push(d(1)); // the window allowed 3: two more need not ask
-        let room = feed.room().unwrap();
+        let room = feed.wait().unwrap();
         assert_eq!(room, 2);
         feed.push_integers(&vec![0; room]); // the window is full now
         std::thread::scope(|scope| {
-            let asking = scope.spawn(|| feed.room());
+            let asking = scope.spawn(|| feed.wait());
             std::thread::sleep(std::time::Duration::from_millis(50));
             assert!(!asking.is_finished(), "a value went past the window");
             window.advance(2);

@@ -11,6 +11,7 @@
 pub mod cli;
 mod decimal;
 mod error;
+mod feed;
 mod format;
 mod input;
 mod leaf;

@@ -16,9 +16,10 @@ use std::thread::{self, Scope};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
+use crate::feed::{Paced, Transport};
 use crate::format::{self, MERGE};
 use crate::input::Input;
-use crate::leaf::{self, Feed, Generated};
+use crate::leaf::{self, Generated};
 use crate::lines::{self, LINE, Newlines};
 use crate::message::{self, Batch, Msg};
 use crate::rounds::{Ending, Last, Merged, Outcome, Rounds};
@@ -128,25 +129,30 @@ fn start<'scope>(
         returns.push(back);
         let prefix = message::prefix(&name, merges_only);
         let channels = (tx.clone(), spent);
-        let feed = Feed::new(stream, prefix, batch, channels, Arc::clone(window));
+        let transport = Transport::new(stream, prefix, batch, channels);
+        let paced = |transport| Paced::new(transport, Arc::clone(window));
         let key = name.clone().into_bytes();
         match source {
             Source::Values(values) => {
                 names.insert(key, Name::Generated);
-                generated.add(Generated { feed, name, values });
+                generated.add(Generated {
+                    feed: paced(transport),
+                    name,
+                    values,
+                });
             }
             Source::Own(input) if input.is_file() => {
                 names.insert(key, Name::Own);
-                read.add(Unopened::new(input, name, feed, files));
+                read.add(Unopened::new(input, name, paced(transport), files));
             }
             Source::Own(input) => {
                 names.insert(key, Name::Own);
-                waiting.push(Unopened::new(input, name, feed, 1));
+                waiting.push(Unopened::new(input, name, paced(transport), 1));
             }
             Source::Shared => {
                 names.insert(key, Name::Shared(on_shared.len()));
                 limit = limit.max(lines::limit(&name));
-                on_shared.push(Shared::new(name, feed));
+                on_shared.push(Shared::new(name, transport));
             }
         }
     }

@@ -14,9 +14,9 @@ use std::collections::HashMap;
 
 use crate::decimal;
 use crate::error::Error;
+use crate::feed::Transport;
 use crate::format::{self, Fields, fields};
 use crate::input::Input;
-use crate::leaf::Feed;
 use crate::lines::{self, Lines, Newlines, Next};
 use crate::quote::{hint, quote};
 use crate::window::Window;
@@ -42,7 +42,7 @@ pub(crate) struct Shared {
     /// The same as a mask and a value over a line's first 8 bytes, if it is that short.
     key: Option<(u64, u64)>,
     /// `None` once the stream has failed or ended.
-    feed: Option<Feed>,
+    feed: Option<Transport>,
     /// Values read.
     count: u64,
 }
@@ -63,7 +63,7 @@ impl Shared {
         rest.and_then(decimal::plain)
     }
 
-    pub(crate) fn new(name: String, feed: Feed) -> Self {
+    pub(crate) fn new(name: String, feed: Transport) -> Self {
         let feed = Some(feed);
         let start = format::start(&name);
         let key = (start.len() <= 8).then(|| {
@@ -157,7 +157,7 @@ impl Streams {
         limit: usize,
     ) -> Option<(usize, u64)> {
         let (mut at, mut lines, mut run) = (0, 0, 0); // `run`: where the glanced lines start
-        let mut room = self.all[k].feed.as_ref()?.batch_room();
+        let mut room = self.all[k].feed.as_ref()?.room();
         // How many values k may take before the lead bound or the window needs a look: each
         // adds one to the lead at most, and the fewest values on this input can only grow.
         let budget = LEAD - self.lead();
@@ -203,10 +203,10 @@ impl Streams {
         let feed = self.all[k].feed.as_mut()?;
         feed.push_copied(&self.glanced, text);
         self.glanced.clear();
-        if feed.is_full() && !feed.send() {
+        if !feed.send_full() {
             return None;
         }
-        Some(feed.batch_room())
+        Some(feed.room())
     }
 
     /// The first live stream with the fewest values.
@@ -217,7 +217,7 @@ impl Streams {
 
     /// Sends what every stream holds; false once the root has hung up.
     fn send(&mut self) -> bool {
-        (self.all.iter_mut().filter_map(|s| s.feed.as_mut())).all(Feed::send)
+        (self.all.iter_mut().filter_map(|s| s.feed.as_mut())).all(Transport::send)
     }
 
     /// Stream `k` fails, at `place`, for `problem`.
@@ -340,7 +340,7 @@ pub(crate) fn read(
             if !streams.send() {
                 return;
             }
-            match window.room(streams.min) {
+            match window.wait(streams.min) {
                 Some(room) => allowed = streams.min + room,
                 None => return,
             }
@@ -348,7 +348,7 @@ pub(crate) fn read(
         streams.took(k, 1);
         if let Some(feed) = streams.all[k].feed.as_mut() {
             feed.push(value);
-            if feed.is_full() && !feed.send() {
+            if !feed.send_full() {
                 return;
             }
         }

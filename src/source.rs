@@ -9,9 +9,10 @@
 
 use crate::decimal::{self, Decimal};
 use crate::error::Error;
+use crate::feed::Paced;
 use crate::format::{self, Fields, fields};
 use crate::input::{Input, Opened};
-use crate::leaf::{Feed, Turn, Turns, Values};
+use crate::leaf::{Turn, Turns, Values};
 use crate::lines::{self, Lines, Newlines, Next, Problem};
 use crate::quote::quote;
 
@@ -40,7 +41,7 @@ const BUFFERS: usize = 16 << 20;
 pub(crate) struct Unopened {
     input: Input,
     name: String,
-    feed: Feed,
+    feed: Paced,
     /// How many bytes its line buffer takes, at least.
     buffer: usize,
 }
@@ -48,7 +49,7 @@ pub(crate) struct Unopened {
 impl Unopened {
     /// Stream `name` read from `input`, one of `files` regular files that share the
     /// memory of their buffers (or the only one of its thread).
-    pub(crate) fn new(input: Input, name: String, feed: Feed, files: usize) -> Self {
+    pub(crate) fn new(input: Input, name: String, feed: Paced, files: usize) -> Self {
         let buffer = BUFFERS / files.max(1);
         Unopened {
             input,
@@ -92,7 +93,7 @@ pub(crate) fn read(stream: Unopened) {
         return;
     };
     loop {
-        let Some(room) = reader.feed.room() else {
+        let Some(room) = reader.feed.wait() else {
             return; // the root has stopped
         };
         match reader.take(room) {
@@ -111,7 +112,7 @@ pub(crate) struct Reader {
     lines: Lines<Opened>,
     place: String,
     name: String,
-    feed: Feed,
+    feed: Paced,
     /// Values taken at a glance, not in the batch yet.
     glanced: Vec<i64>,
 }
@@ -171,7 +172,7 @@ fn value(place: &str, name: &str, number: u64, line: &[u8]) -> Result<Option<Dec
 }
 
 impl Turns for Reader {
-    fn feed(&mut self) -> &mut Feed {
+    fn feed(&mut self) -> &mut Paced {
         &mut self.feed
     }
 
@@ -199,7 +200,7 @@ impl Turns for Reader {
         Turn::Took
     }
 
-    fn into_feed(self) -> Feed {
+    fn into_feed(self) -> Paced {
         self.feed
     }
 }

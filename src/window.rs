@@ -78,28 +78,28 @@ impl Window {
     }
 
     /// How many values a leaf may have produced, as the window stands.
-    fn edge(&self, state: &State) -> u64 {
+    fn edge_of(&self, state: &State) -> u64 {
         state.merged.saturating_add(self.size)
     }
 
     /// How many more values a leaf that has produced `produced` may produce: waits until
     /// that is at least one. `None` once the root has stopped.
-    pub(crate) fn room(&self, produced: u64) -> Option<u64> {
+    pub(crate) fn wait(&self, produced: u64) -> Option<u64> {
         let state = self.state.lock().unwrap();
         let state = self
             .moved
             .wait_while(state, |state| {
-                !state.stopped && produced >= self.edge(state)
+                !state.stopped && produced >= self.edge_of(state)
             })
             .unwrap();
-        (!state.stopped).then(|| self.edge(&state) - produced)
+        (!state.stopped).then(|| self.edge_of(&state) - produced)
     }
 
-    /// How many values a leaf may have produced now, without waiting. `None` once the
-    /// root has stopped.
-    pub(crate) fn limit(&self) -> Option<u64> {
+    /// How many values a leaf may have produced now, without waiting: the window's edge.
+    /// `None` once the root has stopped.
+    pub(crate) fn edge(&self) -> Option<u64> {
         let state = self.state.lock().unwrap();
-        (!state.stopped).then(|| self.edge(&state))
+        (!state.stopped).then(|| self.edge_of(&state))
     }
 
     /// Every thread of the run has started: they may begin.
@@ -161,16 +161,16 @@ mod tests {
     }
 
     #[test]
-    fn room_is_what_the_window_leaves() {
+    fn a_wait_gives_what_the_window_leaves() {
         let window = Window::new(4);
-        assert_eq!(window.room(0), Some(4));
-        assert_eq!(window.room(3), Some(1));
+        assert_eq!(window.wait(0), Some(4));
+        assert_eq!(window.wait(3), Some(1));
         window.advance(1); // less than half the window: not yet seen
-        assert_eq!(window.room(3), Some(1));
+        assert_eq!(window.wait(3), Some(1));
         window.advance(10);
-        assert_eq!(window.room(4), Some(10));
+        assert_eq!(window.wait(4), Some(10));
         window.stop();
-        assert_eq!(window.room(0), None);
+        assert_eq!(window.wait(0), None);
     }
 
     #[test]
@@ -192,12 +192,12 @@ mod tests {
     fn a_leaf_at_the_edge_waits_for_a_merge_or_the_stop() {
         let window = Window::new(2);
         std::thread::scope(|scope| {
-            let leaf = scope.spawn(|| window.room(2));
+            let leaf = scope.spawn(|| window.wait(2));
             std::thread::sleep(std::time::Duration::from_millis(50));
             assert!(!leaf.is_finished());
             window.advance(1);
             assert_eq!(leaf.join().unwrap(), Some(1));
-            let leaf = scope.spawn(|| window.room(3));
+            let leaf = scope.spawn(|| window.wait(3));
             window.stop();
             assert_eq!(leaf.join().unwrap(), None);
         });

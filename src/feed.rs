@@ -1,0 +1,193 @@
+//! What every leaf and reader sends its stream's values through: a `Transport` (a batch
+//! being filled, the channel to the root, and the spent batches that come back), and, for
+//! the leaves and the readers of sources of their own, a `Paced` transport, which keeps
+//! the stream within the window.
+//!
+//! Invariant: a stream's values reach the root in the order they were pushed, and its last
+//! message, `End` or `Failed`, comes after all of them. A paced stream has pushed at most
+//! as many values as the window allowed when it last asked, never more.
+
+use std::mem;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender};
+
+use crate::decimal::Decimal;
+use crate::error::Error;
+use crate::message::{Batch, Msg};
+use crate::text::Prefix;
+use crate::window::Window;
+
+/// One stream's way to the root.
+pub(crate) struct Transport {
+    stream: usize,
+    /// `NAME `, or `None` when only merges are printed.
+    prefix: Option<Prefix>,
+    /// Values per batch.
+    size: usize,
+    batch: Batch,
+    tx: SyncSender<Msg>,
+    /// Batches the root has printed, sent back empty to be filled again: allocating a
+    /// fresh one per message, and freeing it on another thread, cost more than the merge.
+    spent: Receiver<Batch>,
+}
+
+impl Transport {
+    pub(crate) fn new(
+        stream: usize,
+        prefix: Option<Prefix>,
+        size: usize,
+        (tx, spent): (SyncSender<Msg>, Receiver<Batch>),
+    ) -> Self {
+        Transport {
+            stream,
+            batch: Batch::new(stream, size, prefix.as_ref()),
+            prefix,
+            size,
+            tx,
+            spent,
+        }
+    }
+
+    /// Appends a value, and its line if lines are printed.
+    #[inline]
+    pub(crate) fn push(&mut self, value: Decimal) {
+        self.batch.push(value, self.prefix.as_ref());
+    }
+
+    /// Appends integers whose lines, in canonical form, are `lines`.
+    pub(crate) fn push_copied(&mut self, mantissas: &[i64], lines: &[u8]) {
+        self.batch.push_copied(mantissas, lines);
+    }
+
+    /// How many more values the batch takes.
+    pub(crate) fn room(&self) -> usize {
+        self.batch.room()
+    }
+
+    /// Sends the batch if it is full; false once the root has hung up.
+    pub(crate) fn send_full(&mut self) -> bool {
+        self.batch.room() > 0 || self.send()
+    }
+
+    /// Sends what it holds; false once the root has hung up.
+    pub(crate) fn send(&mut self) -> bool {
+        if self.batch.is_empty() {
+            return true;
+        }
+        let fresh = match self.spent.try_recv() {
+            Ok(spent) => spent,
+            Err(_) => Batch::new(self.stream, self.size, self.prefix.as_ref()),
+        };
+        let batch = mem::replace(&mut self.batch, fresh);
+        self.tx.send(Msg::Values(batch)).is_ok()
+    }
+
+    /// Sends what it holds, then how the stream ended.
+    pub(crate) fn finish(mut self, how: Result<(), Error>) {
+        if self.send() {
+            let last = match how {
+                Ok(()) => Msg::End(self.stream),
+                Err(e) => Msg::Failed(self.stream, e),
+            };
+            let _ = self.tx.send(last); // the root may have hung up: nothing waits for it
+        }
+    }
+}
+
+/// A transport that keeps its stream within the window: for leaves and the readers of
+/// sources of their own, which ask how many values they may take before they take them.
+pub(crate) struct Paced {
+    transport: Transport,
+    window: Arc<Window>,
+    /// Values pushed, and how many the window allowed when last asked.
+    produced: u64,
+    allowed: u64,
+}
+
+impl Paced {
+    pub(crate) fn new(transport: Transport, window: Arc<Window>) -> Self {
+        Paced {
+            transport,
+            window,
+            produced: 0,
+            allowed: 0,
+        }
+    }
+
+    /// How many values it may take now, at least one: waits until the window allows one
+    /// more and the batch has room, sending what it holds first. `None` once the root has
+    /// stopped.
+    #[inline]
+    pub(crate) fn wait(&mut self) -> Option<usize> {
+        if !self.transport.send_full() {
+            return None;
+        }
+        if self.produced == self.allowed {
+            if !self.transport.send() {
+                return None;
+            }
+            let more = self.window.wait(self.produced)?;
+            self.allowed = self.produced + more;
+        }
+        Some(self.take_now())
+    }
+
+    /// How many values it may take without waiting, the window's edge being `edge` (see
+    /// `Window::edge`): none if it is there. `None` once the root has hung up.
+    #[inline]
+    pub(crate) fn room(&mut self, edge: u64) -> Option<usize> {
+        if !self.transport.send_full() {
+            return None;
+        }
+        self.allowed = self.allowed.max(edge);
+        Some(self.take_now())
+    }
+
+    /// How many values the window, as last asked, and the batch allow.
+    fn take_now(&self) -> usize {
+        (self.allowed - self.produced).min(self.transport.room() as u64) as usize
+    }
+
+    /// Appends a value: the caller has asked for room for it.
+    #[inline]
+    pub(crate) fn push(&mut self, value: Decimal) {
+        self.transport.push(value);
+        self.produced += 1;
+    }
+
+    /// Appends integers, writing their lines: the caller has asked for room for them.
+    pub(crate) fn push_integers(&mut self, mantissas: &[i64]) {
+        let transport = &mut self.transport;
+        transport
+            .batch
+            .push_integers(mantissas, transport.prefix.as_ref());
+        self.produced += mantissas.len() as u64;
+    }
+
+    /// Appends the values `make` writes into the batch, with their lines if it is given
+    /// the prefix, and returns how many: the caller has asked for room for them.
+    pub(crate) fn produce(
+        &mut self,
+        make: impl FnOnce(&mut Batch, Option<&Prefix>) -> usize,
+    ) -> usize {
+        let transport = &mut self.transport;
+        let made = make(&mut transport.batch, transport.prefix.as_ref());
+        self.produced += made as u64;
+        made
+    }
+
+    /// How many values it has pushed.
+    pub(crate) fn produced(&self) -> u64 {
+        self.produced
+    }
+
+    /// Sends what it holds; false once the root has hung up.
+    pub(crate) fn send(&mut self) -> bool {
+        self.transport.send()
+    }
+
+    /// Sends what it holds, then how the stream ended.
+    pub(crate) fn finish(self, how: Result<(), Error>) {
+        self.transport.finish(how);
+    }
+}
