@@ -4,7 +4,7 @@
 //! Invariant: what the output writes, the inputs read back unchanged: a value's line is
 //! `start(NAME)` then the value in canonical form and a newline; a merge's starts with
 //! `start(MERGE)`, and inputs skip it. Inputs also skip blank lines and comments. A fast
-//! path that takes lines at a glance takes only lines of this layout, and leaves every
+//! path that takes lines a block at a time takes only lines of this layout, and leaves every
 //! other line to `fields`.
 
 use crate::decimal;

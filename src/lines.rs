@@ -95,7 +95,7 @@ impl<R: Read> Lines<R> {
     }
 
     /// The whole lines buffered, each with its newline, for a caller that takes many at a
-    /// glance; `consume` says how many it took.
+    /// time; `consume` says how many it took.
     pub(crate) fn whole(&self) -> &[u8] {
         let held = &self.buf[self.start..self.end];
         &held[..held.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)]

@@ -4,20 +4,23 @@
 //! Invariant: each stream's items reach the root in input order, and the reader holds no
 //! value while it waits. It waits, like a leaf, only when every stream on it is a window
 //! ahead of the merge; otherwise it must read on to reach the slowest one's lines, and
-//! then no stream on it may get more than `LEAD` values ahead of the slowest one on it.
+//! then the streams on it may get no more than `LEAD` values ahead of the slowest one on
+//! it, all together.
 //! That bound is counted in the input's lines alone, so whether it is passed does not
 //! depend on timing. A line that names no stream on it is the next item of every one.
-//! Lines as the output prints them are taken a block at a time, at a glance, and any
-//! other line one at a time, with the same outcome.
+//! Lines as the output prints them are taken a block at a time, and any other line one at
+//! a time, with the same outcome.
 
 use std::collections::HashMap;
+use std::io::Read;
+use std::ops::ControlFlow;
 
-use crate::decimal;
+use crate::decimal::{self, Decimal};
 use crate::error::Error;
 use crate::feed::Transport;
 use crate::format::{self, Fields, fields};
 use crate::input::Input;
-use crate::lines::{self, Lines, Newlines, Next};
+use crate::lines::{self, Lines, Newlines, Next, Problem};
 use crate::quote::{hint, quote};
 use crate::window::Window;
 
@@ -92,8 +95,8 @@ struct Streams {
     /// How many streams are live, and the values they have read, all together.
     live: u64,
     total: u64,
-    /// Values taken at a glance, not sent yet.
-    glanced: Vec<i64>,
+    /// Values taken as printed, not in their batch yet.
+    copied: Vec<i64>,
 }
 
 impl Streams {
@@ -105,23 +108,23 @@ impl Streams {
             min: 0,
             at_min,
             total: 0,
-            glanced: Vec::new(),
+            copied: Vec::new(),
         }
     }
 
     /// Stream `k` has read `n` more values.
-    fn took(&mut self, k: usize, n: u64) {
+    fn count(&mut self, k: usize, n: u64) {
         let count = self.all[k].count;
         self.all[k].count += n;
         self.total += n;
         if n > 0 {
-            self.left(count);
+            self.moved_from(count);
         }
     }
 
     /// How many values the live streams are ahead of the slowest, all together: at most
     /// `LEAD`.
-    fn lead(&self) -> u64 {
+    fn ahead(&self) -> u64 {
         self.total - self.live * self.min
     }
 
@@ -129,11 +132,11 @@ impl Streams {
     /// lead, unless `k` is the only slowest stream, which it can only lessen.
     fn passes(&self, k: usize) -> bool {
         let alone = self.all[k].count == self.min && self.at_min == 1;
-        !alone && self.lead() >= LEAD
+        !alone && self.ahead() >= LEAD
     }
 
     /// A stream that was at `count` values has moved on, or stopped.
-    fn left(&mut self, count: u64) {
+    fn moved_from(&mut self, count: u64) {
         if count == self.min {
             self.at_min -= 1;
             if self.at_min == 0 {
@@ -144,23 +147,23 @@ impl Streams {
         }
     }
 
-    /// Takes the lines at the start of `block` that need no more than a glance, and says
-    /// how many bytes and lines they were: stream `k`'s values as the output prints them
-    /// (`NAME` and an integer in canonical form), whose lines are copied as they are, and
-    /// `merge` lines. Stops at any other line, and where the window (`allowed`) or the
-    /// lead bound need a closer look. `None` once the root has hung up.
-    fn glance(
+    /// Takes the lines at the start of `block` that are as the output prints them, and says
+    /// how many bytes and lines they were: stream `k`'s values (`NAME` and an integer in
+    /// canonical form), whose lines are copied as they are, and `merge` lines. Stops at any
+    /// other line, and where the window (`allowed`) or the lead bound need a closer look.
+    /// `None` once the root has hung up.
+    fn take_as_printed(
         &mut self,
         k: usize,
         block: &[u8],
         allowed: u64,
         limit: usize,
     ) -> Option<(usize, u64)> {
-        let (mut at, mut lines, mut run) = (0, 0, 0); // `run`: where the glanced lines start
+        let (mut at, mut lines, mut run) = (0, 0, 0); // `run`: where the copied lines start
         let mut room = self.all[k].feed.as_ref()?.room();
         // How many values k may take before the lead bound or the window needs a look: each
         // adds one to the lead at most, and the fewest values on this input can only grow.
-        let budget = LEAD - self.lead();
+        let budget = LEAD - self.ahead();
         let mut left = if self.min >= allowed {
             0
         } else if self.all[k].count == self.min {
@@ -174,15 +177,15 @@ impl Streams {
             match value {
                 _ if line.len() > limit => break,
                 Some(v) if left > 0 => {
-                    if self.glanced.len() == room {
+                    if self.copied.len() == room {
                         room = self.flush(k, &block[run..at])?;
                         run = at;
                     }
-                    self.glanced.push(v);
+                    self.copied.push(v);
                     left -= 1;
                 }
                 None if format::is_merge(line) => {
-                    if !self.glanced.is_empty() {
+                    if !self.copied.is_empty() {
                         room = self.flush(k, &block[run..at])?;
                     }
                     run = end + 1;
@@ -195,18 +198,30 @@ impl Streams {
         Some((at, lines))
     }
 
-    /// Puts the glanced values, whose lines are `text`, in stream `k`'s batch and, if that
+    /// Puts the copied values, whose lines are `text`, in stream `k`'s batch and, if that
     /// is full, sends it. Returns the room the batch has now; `None` once the root has
     /// hung up.
     fn flush(&mut self, k: usize, text: &[u8]) -> Option<usize> {
-        self.took(k, self.glanced.len() as u64);
+        self.count(k, self.copied.len() as u64);
         let feed = self.all[k].feed.as_mut()?;
-        feed.push_copied(&self.glanced, text);
-        self.glanced.clear();
+        feed.push_copied(&self.copied, text);
+        self.copied.clear();
         if !feed.send_full() {
             return None;
         }
         Some(feed.room())
+    }
+
+    /// Appends a value of stream `k`, which is live; `Break` once the root has hung up.
+    fn push(&mut self, k: usize, value: Decimal) -> ControlFlow<()> {
+        self.count(k, 1);
+        let feed = self.all[k].feed.as_mut().expect("a live stream");
+        feed.push(value);
+        if feed.send_full() {
+            ControlFlow::Continue(())
+        } else {
+            ControlFlow::Break(())
+        }
     }
 
     /// The first live stream with the fewest values.
@@ -228,13 +243,13 @@ impl Streams {
             feed.finish(Err(Error::Input { place, problem }));
             let count = stream.count;
             (self.live, self.total) = (self.live - 1, self.total - count);
-            self.left(count);
+            self.moved_from(count);
         }
     }
 
     /// Every live stream fails, at `place`, for `problem`: the input is over.
-    fn fail_all(self, place: &str, problem: &str) {
-        for feed in self.all.into_iter().filter_map(|s| s.feed) {
+    fn fail_all(&mut self, place: &str, problem: &str) {
+        for feed in self.all.iter_mut().filter_map(|s| s.feed.take()) {
             let (place, problem) = (place.to_string(), problem.to_string());
             feed.finish(Err(Error::Input { place, problem }));
         }
@@ -264,99 +279,292 @@ pub(crate) fn read(
     window: &Window,
     limit: usize,
 ) {
-    let place = input.place();
-    let mut streams = Streams::new(streams);
-    let mut lines = match input.open() {
-        Ok(reader) => Lines::new(reader, limit, usize::MAX),
-        Err(e) => return streams.fail_all(&place, &format!("cannot open: {e}")),
+    let mut reader = Reader {
+        place: input.place(),
+        streams: Streams::new(streams),
+        names,
+        window,
+        limit,
+        allowed: 0,
+        last: None,
     };
-    let mut allowed = 0; // values of the slowest stream the window allowed when last asked
-    let mut last: Option<usize> = None; // the stream of the last value: its lines are taken at a glance
-    loop {
-        if let Some(k) = last.filter(|&k| streams.all[k].feed.is_some()) {
-            match streams.glance(k, lines.whole(), allowed, limit) {
-                Some((bytes, taken)) => lines.consume(bytes, taken),
-                None => return,
-            }
+    let mut lines = match input.open() {
+        Ok(opened) => Lines::new(opened, limit, usize::MAX),
+        Err(e) => {
+            return reader
+                .streams
+                .fail_all(&reader.place, &format!("cannot open: {e}"));
         }
-        let (number, line) = match lines.next() {
-            Ok(Next::Line(number, line)) => (number, line),
-            Ok(Next::Empty) => {
-                if !streams.send() {
-                    return;
-                }
-                match lines.read() {
-                    Ok(()) => continue,
-                    Err(e) => {
-                        let (place, problem) = lines::problem(&place, e, limit);
-                        return streams.fail_all(&place, &problem);
-                    }
-                }
-            }
-            Ok(Next::End) => break,
-            Err(e) => {
-                let (place, problem) = lines::problem(&place, e, limit);
-                return streams.fail_all(&place, &problem);
-            }
+    };
+    loop {
+        if reader.take_as_printed(&mut lines).is_break() {
+            return;
+        }
+        let flow = match lines.next() {
+            Ok(Next::Line(number, line)) => reader.line(number, line),
+            Ok(Next::Empty) if !reader.streams.send() => return,
+            Ok(Next::Empty) => match lines.read() {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => reader.unreadable(e),
+            },
+            Ok(Next::End) => return reader.end(),
+            Err(e) => reader.unreadable(e),
         };
-        let at = || format!("{place}:{number}");
+        if flow.is_break() {
+            return;
+        }
+    }
+}
+
+/// The shared input's reader, between lines.
+struct Reader<'a> {
+    /// How messages name the input.
+    place: String,
+    streams: Streams,
+    names: HashMap<Vec<u8>, Name>,
+    window: &'a Window,
+    limit: usize,
+    /// Values of the slowest stream the window allowed when last asked.
+    allowed: u64,
+    /// The stream of the last value: its next lines are taken as printed, a block at a
+    /// time.
+    last: Option<usize>,
+}
+
+impl Reader<'_> {
+    /// Takes the lines of the last value's stream, as the output prints them, at the start
+    /// of what `lines` holds. `Break` once the root has hung up.
+    fn take_as_printed(&mut self, lines: &mut Lines<impl Read>) -> ControlFlow<()> {
+        let Some(k) = self.last.filter(|&k| self.streams.all[k].feed.is_some()) else {
+            return ControlFlow::Continue(());
+        };
+        match self
+            .streams
+            .take_as_printed(k, lines.whole(), self.allowed, self.limit)
+        {
+            Some((bytes, count)) => {
+                lines.consume(bytes, count);
+                ControlFlow::Continue(())
+            }
+            None => ControlFlow::Break(()),
+        }
+    }
+
+    /// Takes line `number`, one the slow way. `Break` once there is nothing more to read
+    /// for: the input failed every stream, they have all failed, or the root hung up.
+    fn line(&mut self, number: u64, line: &[u8]) -> ControlFlow<()> {
         let (name, value) = match fields(line) {
-            Fields::Skip => continue,
+            Fields::Skip => return ControlFlow::Continue(()),
             Fields::One(name) => (name, Err("has no value".to_string())),
             Fields::Two(name, value) => (name, Ok(value)),
             Fields::More(name, value, extra) => (name, Err(format::crowded(value, extra))),
         };
-        let k = match names.get(name) {
+        let k = match self.names.get(name) {
             Some(&Name::Shared(k)) => k,
-            other => return streams.fail_all(&at(), &not_here(name, other)),
+            other => return self.fail_all(number, &not_here(name, other)),
         };
-        if streams.all[k].feed.is_none() {
-            continue; // past the stream's end: nothing of it counts
+        if self.streams.all[k].feed.is_none() {
+            return ControlFlow::Continue(()); // past the stream's end: nothing of it counts
         }
-        let value = match value
-            .map(|value| decimal::parse(value).map_err(|bad| decimal::refusal(value, bad)))
-        {
-            Ok(Ok(value)) => value,
-            Ok(Err(problem)) | Err(problem) => {
-                streams.fail(k, at(), &problem);
-                if streams.min == u64::MAX {
-                    return; // every stream here has failed: nothing more to read for
+        let parsed = value.and_then(|v| decimal::parse(v).map_err(|bad| decimal::refusal(v, bad)));
+        let value = match parsed {
+            Ok(value) => value,
+            Err(problem) => {
+                self.streams.fail(k, self.at(number), &problem);
+                if self.streams.live == 0 {
+                    return ControlFlow::Break(()); // every stream here has failed
                 }
-                continue;
+                return ControlFlow::Continue(());
             }
         };
-        if streams.passes(k) {
+        if self.streams.passes(k) {
             let problem = format!(
                 "the streams on this input are {LEAD} values ahead of {} in all, as many as it \
                  holds; give {} a source of its own with -f {}=PATH",
-                quote(streams.slowest().as_bytes()),
-                quote(streams.all[k].name.as_bytes()),
-                hint(streams.all[k].name.as_bytes()),
+                quote(self.streams.slowest().as_bytes()),
+                quote(self.streams.all[k].name.as_bytes()),
+                hint(self.streams.all[k].name.as_bytes()),
             );
-            return streams.fail_all(&at(), &problem);
+            return self.fail_all(number, &problem);
         }
-        if streams.min >= allowed {
+        if self.streams.min >= self.allowed {
             // Every stream here is a window ahead of the merge: wait, as a leaf does.
-            if !streams.send() {
-                return;
+            if !self.streams.send() {
+                return ControlFlow::Break(());
             }
-            match window.wait(streams.min) {
-                Some(room) => allowed = streams.min + room,
-                None => return,
-            }
+            let Some(more) = self.window.wait(self.streams.min) else {
+                return ControlFlow::Break(());
+            };
+            self.allowed = self.streams.min + more;
         }
-        streams.took(k, 1);
-        if let Some(feed) = streams.all[k].feed.as_mut() {
-            feed.push(value);
-            if !feed.send_full() {
-                return;
-            }
-        }
-        last = Some(k);
+        self.last = Some(k);
+        self.streams.push(k, value)
     }
-    if streams.send() {
-        for feed in streams.all.into_iter().filter_map(|s| s.feed) {
-            feed.finish(Ok(()));
+
+    /// `PATH:LINE` for line `number`.
+    fn at(&self, number: u64) -> String {
+        format!("{}:{number}", self.place)
+    }
+
+    /// Line `number` is every live stream's next item, a failure: the input is over.
+    fn fail_all(&mut self, number: u64, problem: &str) -> ControlFlow<()> {
+        self.streams.fail_all(&self.at(number), problem);
+        ControlFlow::Break(())
+    }
+
+    /// The input could not be read on: every live stream fails.
+    fn unreadable(&mut self, problem: Problem) -> ControlFlow<()> {
+        let (place, problem) = lines::problem(&self.place, problem, self.limit);
+        self.streams.fail_all(&place, &problem);
+        ControlFlow::Break(())
+    }
+
+    /// The input has ended: so has every live stream.
+    fn end(mut self) {
+        if self.streams.send() {
+            for feed in self.streams.all.iter_mut().filter_map(|s| s.feed.take()) {
+                feed.finish(Ok(()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::Msg;
+    use crate::text::Prefix;
+    use std::sync::mpsc::{self, Receiver};
+
+    /// Streams on the shared input named `names`, with the channel their batches go to.
+    fn streams(names: &[&str]) -> (Streams, Receiver<Msg>) {
+        let (tx, rx) = mpsc::sync_channel(64);
+        let all = (names.iter().enumerate())
+            .map(|(k, &name)| {
+                let (_, spent) = mpsc::sync_channel(1);
+                let prefix = Prefix::new(&format::start(name));
+                let transport = Transport::new(k, Some(prefix), 16, (tx.clone(), spent));
+                Shared::new(name.to_string(), transport)
+            })
+            .collect();
+        (Streams::new(all), rx)
+    }
+
+    /// What the streams have sent: each batch's stream, values and lines.
+    fn sent(streams: &mut Streams, rx: &Receiver<Msg>) -> Vec<(usize, Vec<i64>, String)> {
+        assert!(streams.send());
+        let batch = |msg| match msg {
+            Msg::Values(batch) => {
+                let lines = String::from_utf8(batch.lines.as_bytes().to_vec()).unwrap();
+                (batch.stream, batch.mantissas, lines)
+            }
+            _ => panic!("a batch"),
+        };
+        rx.try_iter().map(batch).collect()
+    }
+
+    #[test]
+    fn the_slowest_streams_are_counted_as_values_come() {
+        let (mut streams, _rx) = streams(&["a", "b", "c"]);
+        assert_eq!((streams.min, streams.at_min, streams.ahead()), (0, 3, 0));
+        streams.count(0, 2);
+        assert_eq!((streams.min, streams.at_min, streams.ahead()), (0, 2, 2));
+        streams.count(1, 1);
+        assert_eq!((streams.min, streams.at_min, streams.ahead()), (0, 1, 3));
+        streams.count(2, 4); // the last at the minimum moves on: counted again
+        assert_eq!((streams.min, streams.at_min, streams.ahead()), (1, 1, 4));
+        assert_eq!(streams.slowest(), "b");
+    }
+
+    #[test]
+    fn a_failure_moves_the_slowest_and_takes_its_lead_out() {
+        let (mut streams, _rx) = streams(&["a", "b", "c"]);
+        streams.count(1, 2);
+        streams.count(2, 3);
+        streams.fail(0, "in:1".to_string(), "bad");
+        assert_eq!((streams.min, streams.at_min, streams.live), (2, 1, 2));
+        assert_eq!((streams.ahead(), streams.slowest()), (1, "b"));
+        streams.fail(1, "in:2".to_string(), "bad");
+        streams.fail(2, "in:3".to_string(), "bad");
+        assert_eq!((streams.live, streams.ahead()), (0, 0));
+    }
+
+    #[test]
+    fn the_lead_is_one_budget_that_only_the_slowest_alone_may_pass_at() {
+        let (mut three, _rx) = streams(&["a", "b", "c"]);
+        three.count(0, LEAD / 2);
+        three.count(1, LEAD / 2);
+        assert_eq!(three.ahead(), LEAD);
+        assert!(three.passes(0) && three.passes(1));
+        assert!(!three.passes(2), "the slowest alone lessens the lead");
+        let (mut two_slowest, _rx) = streams(&["a", "b", "c"]);
+        two_slowest.count(0, LEAD);
+        assert!(
+            two_slowest.passes(1),
+            "one of two at the minimum adds to the lead"
+        );
+        let (mut alone, _rx) = streams(&["a", "b"]);
+        alone.count(0, LEAD);
+        assert!(!alone.passes(1));
+        alone.count(1, 1);
+        assert_eq!(alone.ahead(), LEAD - 1);
+    }
+
+    #[test]
+    fn lines_as_printed_are_copied_and_a_merge_line_breaks_the_run() {
+        let (mut streams, rx) = streams(&["x", "y"]);
+        let block = b"x 1\nx 2\nmerge 3\nx -4\nx 05\ny 6\n";
+        let taken = streams.take_as_printed(0, block, u64::MAX, 4096);
+        assert_eq!(taken, Some((21, 4))); // x 05 is not as printed: a closer look
+        assert_eq!(streams.all[0].count, 3);
+        let expected = [(0, vec![1, 2], "x 1\nx 2\n"), (0, vec![-4], "x -4\n")];
+        let expected = expected.map(|(k, m, l)| (k, m, l.to_string()));
+        let sent = sent(&mut streams, &rx);
+        let lines: String = sent.iter().map(|s| s.2.clone()).collect();
+        let values: Vec<i64> = sent.iter().flat_map(|s| s.1.clone()).collect();
+        assert_eq!(
+            lines,
+            expected.iter().map(|e| e.2.clone()).collect::<String>()
+        );
+        assert_eq!(values, [1, 2, -4]);
+    }
+
+    #[test]
+    fn lines_as_printed_stop_at_the_window_and_at_the_lead() {
+        let (mut streams, _rx) = streams(&["x", "y"]);
+        let block = "x 1\n".repeat(10);
+        // x is the slowest: the window, which allows 3 of its values, stops it.
+        let taken = streams.take_as_printed(0, block.as_bytes(), 3, 4096);
+        assert_eq!(taken, Some((12, 3)));
+        // y, at 0 values, is the slowest now; x may go as far as the lead allows.
+        streams.count(0, LEAD - 3 - 2);
+        let taken = streams.take_as_printed(0, block.as_bytes(), 3, 4096);
+        assert_eq!(taken, Some((8, 2)));
+        assert_eq!(streams.ahead(), LEAD);
+    }
+
+    #[test]
+    fn a_streams_start_is_matched_in_one_word_or_byte_by_byte() {
+        for name in ["x", "abcdef", "abcdefg", "abcdefgh", "a_rather_long_name"] {
+            let (streams, _rx) = streams(&[name]);
+            let stream = &streams.all[0];
+            assert_eq!(stream.key.is_some(), name.len() < 8, "{name}");
+            for (line, value) in [
+                (format!("{name} 12"), Some(12)),
+                (format!("{name} -7"), Some(-7)),
+                (format!("{name} 012"), None),
+                (format!("{name}  12"), None),
+                (format!("{name}z 12"), None),
+                (format!("z{name} 12"), None),
+                (format!("{name} 1.5"), None),
+            ] {
+                let mut block = line.clone().into_bytes();
+                let short = block.len();
+                block.extend(b"\npadding\n");
+                let line = &block[..short];
+                assert_eq!(stream.value(line, block.get(..8)), value, "{name}: {short}");
+                assert_eq!(stream.value(line, None), value, "{name}: no word");
+            }
         }
     }
 }

@@ -69,7 +69,7 @@ impl Unopened {
                 place,
                 name: self.name,
                 feed: self.feed,
-                glanced: Vec::new(),
+                integers: Vec::new(),
             }),
             Err(e) => {
                 let problem = format!("stream {}: cannot open: {e}", quote(self.name.as_bytes()));
@@ -113,30 +113,30 @@ pub(crate) struct Reader {
     place: String,
     name: String,
     feed: Paced,
-    /// Values taken at a glance, not in the batch yet.
-    glanced: Vec<i64>,
+    /// Values of lines that are plain integers, not in the batch yet.
+    integers: Vec<i64>,
 }
 
 impl Reader {
-    /// Takes the lines that are plain integers, the common case, at a glance, as many as
+    /// Takes the lines that are plain integers, the common case, a block at a time, as many as
     /// `room` allows; then, if room is left, one line the slow way, or the next read.
-    fn glance(&mut self, room: usize) -> usize {
+    fn take_integers(&mut self, room: usize) -> usize {
         let block = self.lines.whole();
         let (mut at, mut taken) = (0, 0);
-        self.glanced.clear();
+        self.integers.clear();
         for end in Newlines::new(block) {
-            if self.glanced.len() == room {
+            if self.integers.len() == room {
                 break;
             }
             let Some(m) = decimal::plain(&block[at..end]) else {
                 break; // a line that needs a closer look
             };
-            self.glanced.push(m);
+            self.integers.push(m);
             (at, taken) = (end + 1, taken + 1);
         }
-        self.feed.push_integers(&self.glanced);
+        self.feed.push_integers(&self.integers);
         self.lines.consume(at, taken);
-        self.glanced.len()
+        self.integers.len()
     }
 
     fn fail(&self, problem: Problem) -> Turn {
@@ -177,7 +177,7 @@ impl Turns for Reader {
     }
 
     fn take(&mut self, room: usize) -> Turn {
-        if self.glance(room) == room {
+        if self.take_integers(room) == room {
             return Turn::Took;
         }
         match self.lines.next() {
