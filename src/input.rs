@@ -173,3 +173,62 @@ pub(crate) fn free_descriptors() -> Option<u64> {
     let open = fs::read_dir("/proc/self/fd").ok()?.count() as u64 - 1;
     Some(limit.soft.saturating_sub(open))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixListener;
+
+    /// A directory of this test's own, empty.
+    fn dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("stream-merge-input-{name}"));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn only_what_can_be_read_as_a_stream_passes_the_check() {
+        let dir = dir("check");
+        let file = dir.join("file");
+        fs::write(&file, "1\n").unwrap();
+        let socket = dir.join("socket");
+        let _listener = UnixListener::bind(&socket).unwrap();
+        let input = |path: &PathBuf| Input::new(path.clone());
+        let file_check = input(&file).check().unwrap();
+        assert!(file_check.waits.is_none() && input(&file).is_file());
+        let problem = |path: &PathBuf| input(path).check().err().unwrap().to_string();
+        assert_eq!(problem(&dir), "is a directory");
+        assert_eq!(
+            problem(&socket),
+            "is a socket, which is not read as a stream"
+        );
+        assert!(problem(&dir.join("missing")).starts_with("No such file"));
+        let null = Input::new("/dev/null".into());
+        assert!(null.check().unwrap().waits.is_some() && !null.is_file());
+    }
+
+    #[test]
+    fn the_same_fifo_by_two_paths_is_the_same_input() {
+        let dir = dir("fifo");
+        let fifo = dir.join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        std::os::unix::fs::symlink(&fifo, dir.join("link")).unwrap();
+        let identity = |path: PathBuf| Input::new(path).check().unwrap().waits;
+        let first = identity(fifo.clone());
+        assert!(first.is_some());
+        assert_eq!(identity(dir.join("link")), first);
+        assert!(!Input::new(fifo).is_file());
+    }
+
+    #[test]
+    fn paths_are_named_as_given_and_dash_is_stdin() {
+        assert_eq!(Input::new("-".into()), Input::Stdin);
+        assert_eq!(Input::Stdin.place(), "<stdin>");
+        assert_eq!(Input::new("a\x1b.txt".into()).place(), "a\\x1B.txt");
+    }
+}

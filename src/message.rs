@@ -128,3 +128,46 @@ impl Batch {
 pub(crate) fn prefix(name: &str, merges_only: bool) -> Option<Prefix> {
     (!merges_only).then(|| Prefix::new(&format::start(name)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_takes_as_many_values_as_its_size_and_its_bytes_allow() {
+        let short = Prefix::new(b"x ");
+        let mut batch = Batch::new(0, 4, Some(&short));
+        assert_eq!(batch.room(), 4);
+        batch.push_integers(&[1, 2, 3], Some(&short));
+        assert_eq!(
+            (batch.room(), batch.lines.as_bytes()),
+            (1, &b"x 1\nx 2\nx 3\n"[..])
+        );
+        // A long name: a batch holds no more than about BYTES of lines.
+        let name = vec![b'n'; 5000];
+        let long = Prefix::new(&[&name[..], b" "].concat());
+        let mut batch = Batch::new(0, BATCH, Some(&long));
+        while batch.room() > 0 {
+            batch.push_integers(&vec![7; batch.room()], Some(&long));
+        }
+        let bytes = batch.lines.len();
+        assert!((BYTES..BYTES + 5000 + 42).contains(&bytes), "{bytes}");
+        assert!(batch.mantissas.len() < 15, "{}", batch.mantissas.len());
+        assert_eq!(Batch::new(0, 9, None).room(), 9);
+    }
+
+    #[test]
+    fn scales_are_counted_in_runs() {
+        let mut batch = Batch::new(0, 16, None);
+        for (mantissa, scale) in [(1, 0), (2, 0), (15, 1), (3, 0), (4, 0)] {
+            batch.push(Decimal { mantissa, scale }, None);
+        }
+        batch.push_copied(&[5, 6], b"");
+        batch.count(2, 0); // an empty run counts nothing
+        assert_eq!(batch.scales, [(0, 2), (1, 1), (0, 4)]);
+        assert_eq!(batch.mantissas, [1, 2, 15, 3, 4, 5, 6]);
+        assert!(batch.lines.as_bytes().is_empty());
+        batch.clear();
+        assert!(batch.is_empty() && batch.scales.is_empty());
+    }
+}

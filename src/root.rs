@@ -110,111 +110,143 @@ fn start<'scope>(
     window: &Arc<Window>,
     tx: &SyncSender<Msg>,
 ) -> io::Result<Vec<SyncSender<Batch>>> {
-    let (batch, slots) = (batch(window.size()), slots(window.size()));
-    let files = (streams.iter())
-        .filter(|s| matches!(&s.source, Source::Own(input) if input.is_file()))
-        .count();
-    let mut names = HashMap::new();
-    let leaves = leaves();
-    let (mut generated, mut read) = (Groups::new(leaves), Groups::new(leaves));
-    let mut on_shared = Vec::new();
-    // The shared input's lines may be as long as a short one with its longest name.
-    let mut limit = LINE;
-    let mut returns = Vec::new();
-    let mut waiting = Vec::new();
-    for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
-        // Spent batches wait to go back to their leaf, as many as it may have sent; any
-        // more are freed.
-        let (back, spent) = mpsc::sync_channel(slots);
-        returns.push(back);
-        let prefix = message::prefix(&name, merges_only);
-        let channels = (tx.clone(), spent);
-        let transport = Transport::new(stream, prefix, batch, channels);
-        let paced = |transport| Paced::new(transport, Arc::clone(window));
-        let key = name.clone().into_bytes();
-        match source {
-            Source::Values(values) => {
-                names.insert(key, Name::Generated);
-                generated.add(Generated {
-                    feed: paced(transport),
-                    name,
-                    values,
-                });
-            }
-            Source::Own(input) if input.is_file() => {
-                names.insert(key, Name::Own);
-                read.add(Unopened::new(input, name, paced(transport), files));
-            }
-            Source::Own(input) => {
-                names.insert(key, Name::Own);
-                waiting.push(Unopened::new(input, name, paced(transport), 1));
-            }
-            Source::Shared => {
-                names.insert(key, Name::Shared(on_shared.len()));
-                limit = limit.max(lines::limit(&name));
-                on_shared.push(Shared::new(name, transport));
-            }
+    let mut threads = Threads::default();
+    let returns = threads.deal(streams, merges_only, window, tx);
+    threads.spawn(scope, shared, window)?;
+    Ok(returns)
+}
+
+/// The run's streams, dealt to the threads that feed them.
+#[derive(Default)]
+struct Threads {
+    generated: Groups<Generated>,
+    files: Groups<Unopened>,
+    waiting: Vec<Unopened>,
+    shared: Vec<Shared>,
+    /// What every name of the run stands for, as the shared input sees it.
+    names: HashMap<Vec<u8>, Name>,
+    /// The shared input's line limit: as long as a short line with its longest name.
+    limit: usize,
+}
+
+impl Threads {
+    /// Deals `streams` to their threads; returns, per stream, where its spent batches go.
+    fn deal(
+        &mut self,
+        streams: Vec<Stream>,
+        merges_only: bool,
+        window: &Arc<Window>,
+        tx: &SyncSender<Msg>,
+    ) -> Vec<SyncSender<Batch>> {
+        let (batch, slots) = (batch(window.size()), slots(window.size()));
+        let files = (streams.iter())
+            .filter(|s| matches!(&s.source, Source::Own(input) if input.is_file()))
+            .count();
+        self.limit = LINE;
+        let mut returns = Vec::new();
+        for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
+            // Spent batches wait to go back to their leaf, as many as it may have sent;
+            // any more are freed.
+            let (back, spent) = mpsc::sync_channel(slots);
+            returns.push(back);
+            let prefix = message::prefix(&name, merges_only);
+            let transport = Transport::new(stream, prefix, batch, (tx.clone(), spent));
+            let feed = |transport| Paced::new(transport, Arc::clone(window));
+            let key = name.clone().into_bytes();
+            let meaning = match source {
+                Source::Values(values) => {
+                    let feed = feed(transport);
+                    self.generated.add(Generated { feed, name, values });
+                    Name::Generated
+                }
+                Source::Own(input) if input.is_file() => {
+                    self.files
+                        .add(Unopened::new(input, name, feed(transport), files));
+                    Name::Own
+                }
+                Source::Own(input) => {
+                    self.waiting
+                        .push(Unopened::new(input, name, feed(transport), 1));
+                    Name::Own
+                }
+                Source::Shared => {
+                    self.limit = self.limit.max(lines::limit(&name));
+                    self.shared.push(Shared::new(name, transport));
+                    Name::Shared(self.shared.len() - 1)
+                }
+            };
+            self.names.insert(key, meaning);
+        }
+        returns
+    }
+
+    /// Starts the threads, each behind the window's gate. Generated streams' leaves are
+    /// scoped: the run ends once they have. Readers are not: one may be blocked reading an
+    /// input that has not ended, and must not hold up the end of the run.
+    fn spawn<'scope>(
+        self,
+        scope: &'scope Scope<'scope, '_>,
+        shared: Input,
+        window: &Arc<Window>,
+    ) -> io::Result<()> {
+        for group in self.generated.groups {
+            let leaf = gated(window, |window| leaf::feed(group, window));
+            thread::Builder::new().spawn_scoped(scope, leaf)?;
+        }
+        for group in self.files.groups {
+            let reader = gated(window, |window| leaf::feed(source::open(group), window));
+            thread::Builder::new().spawn(reader)?;
+        }
+        for stream in self.waiting {
+            let reader = gated(window, |_| source::read(stream));
+            thread::Builder::new().stack_size(STACK).spawn(reader)?;
+        }
+        if !self.shared.is_empty() {
+            let (streams, names, limit) = (self.shared, self.names, self.limit);
+            let reader = gated(window, move |window| {
+                shared::read(shared, streams, names, window, limit)
+            });
+            thread::Builder::new().spawn(reader)?;
+        }
+        Ok(())
+    }
+}
+
+/// `work`, once every thread of the run has started; nothing if the run stopped first.
+fn gated<W: FnOnce(&Window) + Send>(
+    window: &Arc<Window>,
+    work: W,
+) -> impl FnOnce() + Send + use<W> {
+    let window = Arc::clone(window);
+    move || {
+        if window.wait_open() {
+            work(&window);
         }
     }
-    for group in generated.groups {
-        let window = Arc::clone(window);
-        let leaf = move || {
-            if window.wait_open() {
-                leaf::feed(group, &window);
-            }
-        };
-        thread::Builder::new().spawn_scoped(scope, leaf)?;
-    }
-    for group in read.groups {
-        let window = Arc::clone(window);
-        let reader = move || {
-            if window.wait_open() {
-                leaf::feed(source::open(group), &window);
-            }
-        };
-        thread::Builder::new().spawn(reader)?;
-    }
-    for reader in waiting {
-        let window = Arc::clone(window);
-        let reader = move || {
-            if window.wait_open() {
-                source::read(reader);
-            }
-        };
-        thread::Builder::new().stack_size(STACK).spawn(reader)?;
-    }
-    if !on_shared.is_empty() {
-        let window = Arc::clone(window);
-        let reader = move || {
-            if window.wait_open() {
-                shared::read(shared, on_shared, names, &window, limit);
-            }
-        };
-        thread::Builder::new().spawn(reader)?;
-    }
-    Ok(returns)
 }
 
 /// The stack of a reader of a source that may wait: it needs little, and there may be
 /// thousands of them.
 const STACK: usize = 256 << 10;
 
-/// Streams dealt in turn to at most `most` groups, a thread each.
+/// Streams dealt in turn to at most `leaves()` groups, a thread each.
 struct Groups<T> {
     groups: Vec<Vec<T>>,
     most: usize,
     count: usize,
 }
 
-impl<T> Groups<T> {
-    fn new(most: usize) -> Self {
+impl<T> Default for Groups<T> {
+    fn default() -> Self {
         Groups {
             groups: Vec::new(),
-            most,
+            most: leaves(),
             count: 0,
         }
     }
+}
 
+impl<T> Groups<T> {
     fn add(&mut self, stream: T) {
         if self.groups.len() == self.most {
             self.groups[self.count % self.most].push(stream);
@@ -319,15 +351,14 @@ impl<'a> Root<'a> {
             };
             self.receive(msg, returns, true);
             if self.rounds.merge() > 0 {
-                self.print_used(returns, printer)?;
+                self.print(|rounds, s| rounds.used(s), returns, printer)?;
                 printer.merges(self.rounds.merges())?;
                 window.advance(self.rounds.merged());
             }
         }
-        if self.rounds.outcome() == Some(Outcome::Done) {
-            self.print_used(returns, printer)?; // and the unmatched values of the last round
-        }
-        Ok(())
+        // The values of the round that ended the run as it should, after every merge.
+        let decided = |rounds: &Rounds, s| rounds.used(s) + rounds.unmatched(s);
+        self.print(decided, returns, printer)
     }
 
     /// Hands a message to the rounds, holding a batch's lines if `hold` and they are
@@ -352,16 +383,15 @@ impl<'a> Root<'a> {
         }
     }
 
-    /// Prints each stream's lines up to the values the rounds have used and, once the run
-    /// is done, those of the round that ended it, which no merge used.
-    fn print_used(
+    /// Prints each stream's lines as far as `decided` says its values are decided.
+    fn print(
         &mut self,
+        decided: impl Fn(&Rounds, usize) -> u64,
         returns: &[SyncSender<Batch>],
         printer: &mut Printer<impl Write>,
     ) -> io::Result<()> {
         for (s, held) in self.held.iter_mut().enumerate() {
-            let decided = self.rounds.used(s) + self.rounds.unmatched(s);
-            held.print(decided, &returns[s], printer)?;
+            held.print(decided(&self.rounds, s), &returns[s], printer)?;
         }
         Ok(())
     }
@@ -478,5 +508,56 @@ impl<W: Write> Printer<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decimal::Decimal;
+
+    /// A batch of stream 0's values `values`, with their lines.
+    fn batch(values: &[i64]) -> Batch {
+        let prefix = Prefix::new(b"x ");
+        let mut batch = Batch::new(0, 8, Some(&prefix));
+        for &mantissa in values {
+            batch.push(Decimal { mantissa, scale: 0 }, Some(&prefix));
+        }
+        batch
+    }
+
+    #[test]
+    fn held_lines_are_printed_as_far_as_their_values_are_decided_and_no_further() {
+        let mut held = Held::default();
+        held.hold(batch(&[1, 2, 3]));
+        held.hold(batch(&[4, 5]));
+        let (back, spent) = mpsc::sync_channel(4);
+        let mut printer = Printer::new(Vec::new());
+        let mut printed = Vec::new();
+        for (decided, lines, returned) in [
+            (0, "", 0),
+            (2, "x 1\nx 2\n", 0),
+            (4, "x 3\nx 4\n", 1),
+            (4, "", 0),
+            (5, "x 5\n", 1),
+        ] {
+            held.print(decided, &back, &mut printer).unwrap();
+            printer.flush().unwrap();
+            let out = printer.out.get_ref();
+            assert_eq!(&out[printed.len()..], lines.as_bytes(), "{decided}");
+            printed = out.clone();
+            assert_eq!(spent.try_iter().count(), returned, "{decided}");
+        }
+        assert!(held.batches.is_empty());
+    }
+
+    #[test]
+    fn streams_are_dealt_in_turn_to_at_most_so_many_groups() {
+        let mut groups = Groups {
+            most: 3,
+            ..Groups::default()
+        };
+        (0..8).for_each(|k| groups.add(k));
+        assert_eq!(groups.groups, [vec![0, 3, 6], vec![1, 4, 7], vec![2, 5]]);
     }
 }
