@@ -826,7 +826,7 @@ mod sources {
     use std::fs::OpenOptions;
     use std::thread;
 
-    fn mkfifo(name: &str) -> String {
+    pub(super) fn mkfifo(name: &str) -> String {
         let path = temp(name);
         let made = Command::new("mkfifo").arg(&path).status().unwrap();
         assert!(made.success());
@@ -1526,5 +1526,108 @@ mod messages {
         assert_usage(&["-s", "x", "-i", ""], "--input: the path is empty");
         assert_usage(&["-s", "x", "--input="], "--input: the path is empty");
         assert_usage(&["-f", "a="], "invalid file stream 'a=': the path is empty");
+    }
+}
+
+mod resources {
+    use super::sources::mkfifo;
+    use super::*;
+    use std::ffi::c_int;
+    use std::fs;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::path::{Path, PathBuf};
+    use std::thread;
+
+    /// A directory of this test's own, empty.
+    fn directory(name: &str) -> PathBuf {
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap();
+        path
+    }
+
+    /// GNU time, which tells a command's peak resident memory.
+    const TIME: &str = "/usr/bin/time";
+
+    /// Runs with `input` on stdin, under `/usr/bin/time` if there is one: the output, and
+    /// the peak resident memory in KiB (`None` without `/usr/bin/time`). `name` names this
+    /// run's own report file.
+    fn measured(name: &str, args: &[&str], input: impl AsRef<[u8]>) -> (Output, Option<u64>) {
+        let report = temp(&format!("{name}.peak"));
+        let timed = Path::new(TIME).exists();
+        let mut command = Command::new(if timed { TIME } else { BIN });
+        if timed {
+            command.args(["-f", "%M", "-o", &report, BIN]);
+        }
+        let piped = Stdio::piped;
+        let child = command.args(args).stdin(piped()).stdout(piped()).stderr(piped());
+        let mut child = child.spawn().expect("the binary runs");
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.as_ref().to_vec();
+        let writer = thread::spawn(move || stdin.write_all(&input));
+        let output = finish(child);
+        let _ = writer.join();
+        let peak = timed.then(|| {
+            let text = fs::read_to_string(&report).unwrap();
+            let last = text.lines().last().expect("a peak");
+            last.trim().parse().expect("KiB")
+        });
+        (output, peak)
+    }
+
+    /// `-s NAME=0..10` for each of ten streams.
+    fn ten_generated() -> Vec<String> {
+        (0..10).flat_map(|k| ["-s".to_string(), format!("g{k}=0..10")]).collect()
+    }
+
+    const HUGE: [&str; 3] = ["4294967296", "1000000000000", "18446744073709551615"];
+
+    #[test]
+    fn a_huge_window_runs_in_the_memory_of_the_default() {
+        let ten = ten_generated();
+        let ten: Vec<&str> = ten.iter().map(String::as_str).collect();
+        for (count, streams) in [(2, &[][..]), (10, &ten)] {
+            let mut args = vec!["-n", "4", "-m", "--seed", "11"];
+            args.extend(streams);
+            let (default, default_peak) = measured("huge-window-default", &args, "");
+            assert!(default.status.success(), "{default:?}");
+            assert!(default.stderr.is_empty(), "{default:?}");
+            assert_eq!(split(&parse(&default.stdout), &[]).1.len(), 4);
+            for window in HUGE {
+                let mut huge = args.clone();
+                huge.extend(["--window", window]);
+                let (output, peak) = measured("huge-window", &huge, "");
+                assert!(output.status.success(), "{huge:?}: {output:?}");
+                assert!(output.stderr.is_empty(), "{huge:?}: {output:?}");
+                // The same seed: the same merges, whatever the window.
+                assert_eq!(output.stdout, default.stdout, "{huge:?}");
+                if let (Some(peak), Some(default_peak)) = (peak, default_peak) {
+                    let figures = format!(
+                        "{count} streams, --window {window}: peak {peak} KiB, with the \
+                         default window {default_peak} KiB"
+                    );
+                    eprintln!("{figures}");
+                    assert!(peak < 3 * default_peak, "{figures}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_huge_window_still_holds_as_many_values_as_its_input_makes_it() {
+        let long: String = (1..=300_000).map(|k| format!("{k}\n")).collect();
+        let a = own("a", "huge-window-a.txt", long);
+        let b = own("b", "huge-window-b.txt", "1\n2\n3\n");
+        for window in HUGE {
+            let args = ["--window", window, "-f", &a, "-f", &b, "-m"];
+            let (output, peak) = measured("huge-window-held", &args, "");
+            assert!(output.status.success(), "{window}: {output:?}");
+            assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\n", "{window}");
+            assert_eq!(output.stderr, b"a: 1 unmatched\n", "{window}");
+            if let Some(peak) = peak {
+                eprintln!("--window {window}, 300000 values beside 3: peak {peak} KiB");
+                assert!(peak < 64 * 1024, "--window {window}: peak {peak} KiB");
+            }
+        }
     }
 }
