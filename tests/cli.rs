@@ -1630,4 +1630,34 @@ mod resources {
             }
         }
     }
+
+    #[test]
+    fn sixty_streams_on_the_shared_input_share_one_lead_of_a_million_values() {
+        // s0..s58 in turn, s59 never: each line adds one to the lead over s59.
+        let specs: Vec<String> = (0..60).map(|k| format!("-ss{k}")).collect();
+        let mut args: Vec<&str> = specs.iter().map(String::as_str).collect();
+        args.push("-m");
+        let lead = stream_merge::LEAD;
+        let lines = lead as usize + 100;
+        let mut input = String::with_capacity(8 * lines);
+        for k in 0..lines {
+            input += &format!("s{} {}\n", k % 59, k % 7);
+        }
+        let (output, peak) = measured("sixty-streams", &args, &input);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        // Line LEAD + 1 is the one that would pass the budget: it is s(LEAD % 59)'s.
+        let ahead = lead as usize % 59;
+        let expected = format!(
+            "stream-merge: <stdin>:{}: the streams on this input are {lead} values ahead of \
+             's59' in all, as many as it holds; give 's{ahead}' a source of its own with \
+             -f s{ahead}=PATH\n",
+            lead + 1
+        );
+        assert_eq!(stderr, expected);
+        if let Some(peak) = peak {
+            eprintln!("60 streams on the shared input, one silent: peak {peak} KiB");
+            assert!(peak < 100 * 1024, "peak {peak} KiB");
+        }
+    }
 }
