@@ -1532,6 +1532,7 @@ mod messages {
 mod resources {
     use super::sources::mkfifo;
     use super::*;
+    use std::collections::HashMap;
     use std::ffi::c_int;
     use std::fs;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -1658,6 +1659,59 @@ mod resources {
         if let Some(peak) = peak {
             eprintln!("60 streams on the shared input, one silent: peak {peak} KiB");
             assert!(peak < 100 * 1024, "peak {peak} KiB");
+        }
+    }
+
+    /// The most files this process may have open, as `ulimit -Hn` says.
+    fn hard_descriptor_limit() -> Option<u64> {
+        let limits = fs::read_to_string("/proc/self/limits").ok()?;
+        let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+        line.split_whitespace().nth(4)?.parse().ok()
+    }
+
+    #[test]
+    fn ten_thousand_sources_of_their_own_merge_within_reason() {
+        const SOURCES: usize = 10_000;
+        if hard_descriptor_limit().is_some_and(|most| most < SOURCES as u64 + 100) {
+            eprintln!("skipped: fewer than {SOURCES} files can be open (ulimit -Hn)");
+            return;
+        }
+        let dir = directory("ten-thousand-sources");
+        let values = |k: usize| [k as i128, 2 * k as i128 - 7, (k % 3) as i128];
+        let mut specs = Vec::new();
+        for k in 0..SOURCES {
+            let path = dir.join(k.to_string());
+            let [a, b, c] = values(k);
+            fs::write(&path, format!("{a}\n{b}\n{c}\n")).unwrap();
+            specs.push(format!("s{k}={}", path.to_str().unwrap()));
+        }
+        let mut args: Vec<&str> = specs.iter().flat_map(|spec| ["-f", spec]).collect();
+        let started = std::time::Instant::now();
+        let output = finish(spawn(&args));
+        let seconds = started.elapsed().as_secs_f64();
+        assert!(output.status.success(), "{:?}", output.status);
+        assert!(output.stderr.is_empty(), "{output:?}");
+        // Every stream's own lines, and each merge the sum of the k-th values.
+        let mut streams: HashMap<String, Vec<i128>> = HashMap::new();
+        for (name, value) in parse(&output.stdout) {
+            streams.entry(name).or_default().push(value);
+        }
+        let merges = streams.remove("merge").expect("merges");
+        assert_eq!(streams.len(), SOURCES);
+        for k in 0..SOURCES {
+            assert_eq!(streams[&format!("s{k}")], values(k), "s{k}");
+        }
+        let sums: Vec<i128> = (0..3).map(|j| (0..SOURCES).map(|k| values(k)[j]).sum()).collect();
+        assert_eq!(merges, sums);
+        eprintln!("{SOURCES} sources: {seconds:.2} s");
+        args.push("-m");
+        let (output, peak) = measured("ten-thousand-sources", &args, "");
+        assert!(output.status.success(), "{:?}", output.status);
+        let expected: String = sums.iter().map(|sum| format!("merge {sum}\n")).collect();
+        assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
+        if let Some(peak) = peak {
+            eprintln!("{SOURCES} sources, merges only: peak {peak} KiB");
+            assert!(peak < 512 * 1024, "{SOURCES} sources: peak {peak} KiB");
         }
     }
 }
