@@ -1714,4 +1714,77 @@ mod resources {
             assert!(peak < 512 * 1024, "{SOURCES} sources: peak {peak} KiB");
         }
     }
+
+    /// A usage error's whole stderr, for `problem`.
+    fn usage(problem: &str) -> String {
+        format!("stream-merge: {problem} (see --help)\n")
+    }
+
+    /// What `check` says of `second` reading the same pipe, FIFO or terminal as `first`.
+    fn read_twice(second: &str, first: &str) -> String {
+        usage(&format!(
+            "{second} reads the same pipe, FIFO or terminal as {first}: give each stream an \
+             input of its own"
+        ))
+    }
+
+    #[test]
+    fn the_same_pipe_given_to_two_streams_is_a_usage_error() {
+        // stdin is a pipe (see `spawn`), never written to: a run that read it would hang.
+        let fifo = mkfifo("resources-twice.fifo");
+        let (a, b, also_a) = (format!("a={fifo}"), format!("b={fifo}"), format!("-i{fifo}"));
+        for (args, expected) in [
+            (
+                &["-f", "a=-", "-f", "b=/dev/stdin"][..],
+                read_twice("stream 'b'", "stream 'a'"),
+            ),
+            (
+                &["-s", "x", "-f", "b=/dev/stdin"],
+                read_twice("the shared input", "stream 'b'"),
+            ),
+            (&["-f", &a, "-f", &b], read_twice("stream 'b'", "stream 'a'")),
+            (
+                &["-s", "x", &also_a, "-f", &a],
+                read_twice("the shared input", "stream 'a'"),
+            ),
+        ] {
+            let output = finish(spawn(args));
+            let (code, stdout, stderr) = failure(&output);
+            assert_eq!((code, stdout.as_str()), (Some(2), ""), "{args:?}");
+            assert_eq!(stderr, expected, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn a_regular_file_given_twice_merges_each_value_with_itself() {
+        let path = file("resources-twice.txt", "1\n2\n-3.5\n");
+        let (a, b) = (format!("a={path}"), format!("b={path}"));
+        let output = run(&["-f", &a, "-f", &b, "-m"]);
+        assert!(output.status.success(), "{output:?}");
+        assert!(output.stderr.is_empty(), "{output:?}");
+        assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge -7.0\n");
+        let output = run(&["-f", &a, "-f", &b]);
+        assert!(output.status.success(), "{output:?}");
+        let lines = text_lines(&output.stdout);
+        assert_eq!(of(&lines, "a"), ["1", "2", "-3.5"]);
+        assert_eq!(of(&lines, "b"), ["1", "2", "-3.5"]);
+    }
+
+    #[test]
+    fn a_socket_is_refused_before_anything_is_printed() {
+        let dir = directory("resources-socket");
+        let socket = dir.join("sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let socket = socket.to_str().unwrap();
+        let refused = "cannot read: is a socket, which is not read as a stream";
+        let source = format!("a={socket}");
+        let output = run(&["-s", "g=0..10", "-n", "1000", "-f", &source]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        assert_eq!(stderr, format!("stream-merge: {socket}: stream 'a': {refused}\n"));
+        let output = run(&["-s", "g=0..10", "-n", "1000", "-s", "x", "-i", socket]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        assert_eq!(stderr, format!("stream-merge: {socket}: {refused}\n"));
+    }
 }
