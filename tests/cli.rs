@@ -1787,4 +1787,105 @@ mod resources {
         assert_eq!((code, stdout.as_str()), (Some(1), ""));
         assert_eq!(stderr, format!("stream-merge: {socket}: {refused}\n"));
     }
+
+    /// A pipe: its read end and its write end, both closed on exec, so that no other
+    /// test's child holds it open.
+    fn pipe() -> (OwnedFd, OwnedFd) {
+        unsafe extern "C" {
+            fn pipe2(fds: *mut c_int, flags: c_int) -> c_int;
+        }
+        const O_CLOEXEC: c_int = 0o2000000;
+        let mut fds: [c_int; 2] = [-1; 2];
+        // SAFETY: `fds` has room for the two descriptors `pipe2` writes.
+        let made = unsafe { pipe2(fds.as_mut_ptr(), O_CLOEXEC) };
+        assert_eq!(made, 0, "pipe2: {}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors are new and owned by nothing else.
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    }
+
+    /// Makes reads of `fd` return at once when there is nothing to read.
+    fn set_nonblocking(fd: &OwnedFd) {
+        unsafe extern "C" {
+            fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
+        }
+        const F_GETFL: c_int = 3;
+        const F_SETFL: c_int = 4;
+        const O_NONBLOCK: c_int = 0o4000;
+        // SAFETY: `fd` is open; F_GETFL takes no argument and F_SETFL an int.
+        let flags = unsafe { fcntl(fd.as_raw_fd(), F_GETFL) };
+        assert!(flags >= 0, "F_GETFL: {}", std::io::Error::last_os_error());
+        // SAFETY: as above.
+        let set = unsafe { fcntl(fd.as_raw_fd(), F_SETFL, flags | O_NONBLOCK) };
+        assert_eq!(set, 0, "F_SETFL: {}", std::io::Error::last_os_error());
+    }
+
+    /// Runs `args` with stdin a pipe whose read end is non-blocking, writing each of
+    /// `steps`' input only once the lines it expects before have been printed: the run
+    /// must wait for every value, not take an empty pipe for its end.
+    fn run_on_nonblocking_stdin(args: &[&str], steps: &[(&str, &[&str])]) -> Output {
+        let (reader, writer) = pipe();
+        set_nonblocking(&reader);
+        // The description is shared: a read here on the empty pipe returns at once.
+        let mut probe = fs::File::from(reader.try_clone().unwrap());
+        let empty = std::io::Read::read(&mut probe, &mut [0; 1]).unwrap_err();
+        assert_eq!(empty.kind(), std::io::ErrorKind::WouldBlock);
+        drop(probe);
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::from(reader))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let mut writer = fs::File::from(writer);
+        let (tx, printed) = std::sync::mpsc::channel();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        thread::spawn(move || {
+            stdout
+                .lines()
+                .map_while(Result::ok)
+                .try_for_each(|l| tx.send(l))
+        });
+        for (input, expected) in steps {
+            writer.write_all(input.as_bytes()).unwrap();
+            for line in *expected {
+                let got = printed.recv_timeout(Duration::from_secs(20));
+                assert_eq!(got.as_deref(), Ok(*line), "{args:?}, after {input:?}");
+            }
+        }
+        drop(writer);
+        let output = finish(child);
+        assert!(printed.try_recv().is_err(), "more lines than expected");
+        output
+    }
+
+    #[test]
+    fn a_non_blocking_stdin_on_the_shared_input_waits_for_every_value() {
+        let output = run_on_nonblocking_stdin(
+            &["-s", "a", "-s", "b"],
+            &[
+                ("a 1\nb 2\n", &["a 1", "b 2", "merge 3"]),
+                ("a 3\n", &[]),
+                ("b 4\n", &["a 3", "b 4", "merge 7"]),
+                ("b 5\na -6\n", &["a -6", "b 5", "merge -1"]),
+            ],
+        );
+        assert!(output.status.success(), "{output:?}");
+        assert!(output.stderr.is_empty(), "{output:?}");
+    }
+
+    #[test]
+    fn a_non_blocking_stdin_as_a_source_of_its_own_waits_for_every_value() {
+        let b = own("b", "resources-nonblocking-b.txt", "10\n20\n30\n");
+        let output = run_on_nonblocking_stdin(
+            &["-f", "a=-", "-f", &b],
+            &[
+                ("1\n", &["a 1", "b 10", "merge 11"]),
+                ("2\n", &["a 2", "b 20", "merge 22"]),
+                ("3\n", &["a 3", "b 30", "merge 33"]),
+            ],
+        );
+        assert!(output.status.success(), "{output:?}");
+        assert!(output.stderr.is_empty(), "{output:?}");
+    }
 }
