@@ -1561,7 +1561,11 @@ mod resources {
             command.args(["-f", "%M", "-o", &report, BIN]);
         }
         let piped = Stdio::piped;
-        let child = command.args(args).stdin(piped()).stdout(piped()).stderr(piped());
+        let child = command
+            .args(args)
+            .stdin(piped())
+            .stdout(piped())
+            .stderr(piped());
         let mut child = child.spawn().expect("the binary runs");
         let mut stdin = child.stdin.take().unwrap();
         let input = input.as_ref().to_vec();
@@ -1578,7 +1582,9 @@ mod resources {
 
     /// `-s NAME=0..10` for each of ten streams.
     fn ten_generated() -> Vec<String> {
-        (0..10).flat_map(|k| ["-s".to_string(), format!("g{k}=0..10")]).collect()
+        (0..10)
+            .flat_map(|k| ["-s".to_string(), format!("g{k}=0..10")])
+            .collect()
     }
 
     const HUGE: [&str; 3] = ["4294967296", "1000000000000", "18446744073709551615"];
@@ -1701,7 +1707,9 @@ mod resources {
         for k in 0..SOURCES {
             assert_eq!(streams[&format!("s{k}")], values(k), "s{k}");
         }
-        let sums: Vec<i128> = (0..3).map(|j| (0..SOURCES).map(|k| values(k)[j]).sum()).collect();
+        let sums: Vec<i128> = (0..3)
+            .map(|j| (0..SOURCES).map(|k| values(k)[j]).sum())
+            .collect();
         assert_eq!(merges, sums);
         eprintln!("{SOURCES} sources: {seconds:.2} s");
         args.push("-m");
@@ -1732,7 +1740,11 @@ mod resources {
     fn the_same_pipe_given_to_two_streams_is_a_usage_error() {
         // stdin is a pipe (see `spawn`), never written to: a run that read it would hang.
         let fifo = mkfifo("resources-twice.fifo");
-        let (a, b, also_a) = (format!("a={fifo}"), format!("b={fifo}"), format!("-i{fifo}"));
+        let (a, b, also_a) = (
+            format!("a={fifo}"),
+            format!("b={fifo}"),
+            format!("-i{fifo}"),
+        );
         for (args, expected) in [
             (
                 &["-f", "a=-", "-f", "b=/dev/stdin"][..],
@@ -1742,7 +1754,10 @@ mod resources {
                 &["-s", "x", "-f", "b=/dev/stdin"],
                 read_twice("the shared input", "stream 'b'"),
             ),
-            (&["-f", &a, "-f", &b], read_twice("stream 'b'", "stream 'a'")),
+            (
+                &["-f", &a, "-f", &b],
+                read_twice("stream 'b'", "stream 'a'"),
+            ),
             (
                 &["-s", "x", &also_a, "-f", &a],
                 read_twice("the shared input", "stream 'a'"),
@@ -1781,7 +1796,10 @@ mod resources {
         let output = run(&["-s", "g=0..10", "-n", "1000", "-f", &source]);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), ""));
-        assert_eq!(stderr, format!("stream-merge: {socket}: stream 'a': {refused}\n"));
+        assert_eq!(
+            stderr,
+            format!("stream-merge: {socket}: stream 'a': {refused}\n")
+        );
         let output = run(&["-s", "g=0..10", "-n", "1000", "-s", "x", "-i", socket]);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), ""));
@@ -1887,5 +1905,82 @@ mod resources {
         );
         assert!(output.status.success(), "{output:?}");
         assert!(output.stderr.is_empty(), "{output:?}");
+    }
+
+    /// `-f a=S4 -f b=B`: four values beside `b`'s many, in this test's own files.
+    fn four_beside(test: &str, b: impl AsRef<[u8]>) -> [String; 4] {
+        let a = own("a", &format!("{test}-a.txt"), "1\n2\n3\n4\n");
+        let b = own("b", &format!("{test}-b.txt"), b);
+        ["-f".to_string(), a, "-f".to_string(), b]
+    }
+
+    fn two_hundred_thousand() -> String {
+        (1..=200_000).map(|k| format!("{k}\n")).collect()
+    }
+
+    #[test]
+    fn a_streams_lines_and_the_unmatched_report_are_the_same_in_every_run() {
+        let args = four_beside("resources-same-lines", two_hundred_thousand());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let runs: Vec<Output> = (0..20).map(|_| run(&args)).collect();
+        for output in &runs {
+            assert!(output.status.success(), "{output:?}");
+            // b's fifth value is printed: its round ended the run.
+            assert_eq!(output.stderr, b"b: 1 unmatched\n");
+            let lines = text_lines(&output.stdout);
+            assert_eq!(lines.len(), 13, "{lines:?}");
+            assert_eq!(of(&lines, "a"), ["1", "2", "3", "4"]);
+            assert_eq!(of(&lines, "b"), ["1", "2", "3", "4", "5"]);
+            assert_eq!(of(&lines, "merge"), ["2", "4", "6", "8"]);
+            // Each merge after the lines of the values it sums.
+            let at = |name: &str, value: usize| {
+                let line = (name.to_string(), value.to_string());
+                lines.iter().position(|l| *l == line).unwrap()
+            };
+            for k in 1..=4 {
+                assert!(at("a", k) < at("merge", 2 * k) && at("b", k) < at("merge", 2 * k));
+            }
+        }
+    }
+
+    #[test]
+    #[ignore = "BUG: b's fifth line comes before the merges in some runs, after them in others"]
+    fn the_whole_output_is_the_same_in_every_run() {
+        let args = four_beside("resources-same-output", two_hundred_thousand());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let expected =
+            "a 1\na 2\na 3\na 4\nb 1\nb 2\nb 3\nb 4\nb 5\nmerge 2\nmerge 4\nmerge 6\nmerge 8\n";
+        // One run in ten or so differs: three hundred runs show it.
+        for k in 0..300 {
+            let output = run(&args);
+            assert_eq!(output.stderr, b"b: 1 unmatched\n", "run {k}");
+            assert_eq!(String::from_utf8_lossy(&output.stdout), expected, "run {k}");
+        }
+    }
+
+    #[test]
+    fn a_failure_past_the_end_is_never_reported_even_with_a_closed_stdout() {
+        let b: String = (1..=1000).map(|k| format!("{k}\n")).collect::<String>() + "bad1001\n";
+        let args = four_beside("resources-closed-stdout", b);
+        for k in 0..20 {
+            // Closed before the run starts: every write fails.
+            let (reader, writer) = pipe();
+            drop(reader);
+            let output = Command::new(BIN)
+                .args(&args)
+                .stdout(Stdio::from(writer))
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(0), "run {k}: {output:?}");
+            assert!(output.stderr.is_empty(), "run {k}: {output:?}");
+        }
+        let mut merges_only = args.to_vec();
+        merges_only.push("-m".to_string());
+        for k in 0..20 {
+            let output = Command::new(BIN).args(&merges_only).output().unwrap();
+            assert_eq!(output.status.code(), Some(0), "run {k}: {output:?}");
+            assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\nmerge 8\n");
+            assert_eq!(output.stderr, b"b: 1 unmatched\n", "run {k}");
+        }
     }
 }
