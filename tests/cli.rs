@@ -1596,14 +1596,14 @@ mod resources {
         for (count, streams) in [(2, &[][..]), (10, &ten)] {
             let mut args = vec!["-n", "4", "-m", "--seed", "11"];
             args.extend(streams);
-            let (default, default_peak) = measured("huge-window-default", &args, "");
+            let (default, default_peak) = measured("resources-huge-window-default", &args, "");
             assert!(default.status.success(), "{default:?}");
             assert!(default.stderr.is_empty(), "{default:?}");
             assert_eq!(split(&parse(&default.stdout), &[]).1.len(), 4);
             for window in HUGE {
                 let mut huge = args.clone();
                 huge.extend(["--window", window]);
-                let (output, peak) = measured("huge-window", &huge, "");
+                let (output, peak) = measured("resources-huge-window", &huge, "");
                 assert!(output.status.success(), "{huge:?}: {output:?}");
                 assert!(output.stderr.is_empty(), "{huge:?}: {output:?}");
                 // The same seed: the same merges, whatever the window.
@@ -1623,11 +1623,11 @@ mod resources {
     #[test]
     fn a_huge_window_still_holds_as_many_values_as_its_input_makes_it() {
         let long: String = (1..=300_000).map(|k| format!("{k}\n")).collect();
-        let a = own("a", "huge-window-a.txt", long);
-        let b = own("b", "huge-window-b.txt", "1\n2\n3\n");
+        let a = own("a", "resources-huge-window-a.txt", long);
+        let b = own("b", "resources-huge-window-b.txt", "1\n2\n3\n");
         for window in HUGE {
             let args = ["--window", window, "-f", &a, "-f", &b, "-m"];
-            let (output, peak) = measured("huge-window-held", &args, "");
+            let (output, peak) = measured("resources-huge-window-held", &args, "");
             assert!(output.status.success(), "{window}: {output:?}");
             assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\n", "{window}");
             assert_eq!(output.stderr, b"a: 1 unmatched\n", "{window}");
@@ -1650,7 +1650,7 @@ mod resources {
         for k in 0..lines {
             input += &format!("s{} {}\n", k % 59, k % 7);
         }
-        let (output, peak) = measured("sixty-streams", &args, &input);
+        let (output, peak) = measured("resources-sixty-streams", &args, &input);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), ""));
         // Line LEAD + 1 is the one that would pass the budget: it is s(LEAD % 59)'s.
@@ -1682,7 +1682,7 @@ mod resources {
             eprintln!("skipped: fewer than {SOURCES} files can be open (ulimit -Hn)");
             return;
         }
-        let dir = directory("ten-thousand-sources");
+        let dir = directory("resources-ten-thousand-sources");
         let values = |k: usize| [k as i128, 2 * k as i128 - 7, (k % 3) as i128];
         let mut specs = Vec::new();
         for k in 0..SOURCES {
@@ -1713,7 +1713,7 @@ mod resources {
         assert_eq!(merges, sums);
         eprintln!("{SOURCES} sources: {seconds:.2} s");
         args.push("-m");
-        let (output, peak) = measured("ten-thousand-sources", &args, "");
+        let (output, peak) = measured("resources-ten-thousand-sources", &args, "");
         assert!(output.status.success(), "{:?}", output.status);
         let expected: String = sums.iter().map(|sum| format!("merge {sum}\n")).collect();
         assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
