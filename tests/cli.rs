@@ -1983,4 +1983,42 @@ mod resources {
             assert_eq!(output.stderr, b"b: 1 unmatched\n", "run {k}");
         }
     }
+
+    /// Asserts that `stats`, the stderr of a `--stats` run, starts with `first`, then tells
+    /// the time and the rate, then `last`.
+    fn assert_stats(stats: &str, first: &[&str], last: &[&str]) {
+        let lines: Vec<&str> = stats.lines().collect();
+        assert_eq!(lines.len(), first.len() + 2 + last.len(), "{stats}");
+        assert_eq!(lines[..first.len()], *first, "{stats}");
+        let (elapsed, rate) = (lines[first.len()], lines[first.len() + 1]);
+        let seconds = elapsed
+            .strip_prefix("elapsed: ")
+            .and_then(|e| e.strip_suffix(" s"));
+        assert!(seconds.is_some_and(|s| s.parse::<f64>().is_ok()), "{stats}");
+        let rate = rate.strip_prefix("rounds per second: ");
+        assert!(rate.is_some_and(|r| r.parse::<f64>().is_ok()), "{stats}");
+        assert_eq!(lines[first.len() + 2..], *last, "{stats}");
+    }
+
+    #[test]
+    fn stats_after_a_failure_still_summarise_the_run() {
+        let not_a_value = "stream-merge: <stdin>:3: stream 'b': 'x' is not a value: a value is a \
+                           decimal such as 7, -12, 20.5, .5 or 2.5E3";
+        let output = run_with_input(&["-s", "a", "-s", "b", "-m", "--stats"], "a 1\nb 2\nb x\n");
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        assert_eq!(output.stdout, b"merge 3\n");
+        let stats = String::from_utf8(output.stderr).unwrap();
+        // The failed round counts no value: b's failure decided it, and a had ended.
+        let first = ["rounds merged: 1", "values: a 1, b 1"];
+        assert_stats(&stats, &first, &[not_a_value]);
+        // A run that ends as it should counts the values of its last round, unmatched.
+        let mut args = four_beside("resources-stats", two_hundred_thousand()).to_vec();
+        args.extend(["-m".to_string(), "--stats".to_string()]);
+        let output = Command::new(BIN).args(&args).output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\nmerge 8\n");
+        let stats = String::from_utf8(output.stderr).unwrap();
+        let first = ["b: 1 unmatched", "rounds merged: 4", "values: a 4, b 5"];
+        assert_stats(&stats, &first, &[]);
+    }
 }
