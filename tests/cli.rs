@@ -2021,4 +2021,40 @@ mod resources {
         let first = ["b: 1 unmatched", "rounds merged: 4", "values: a 4, b 5"];
         assert_stats(&stats, &first, &[]);
     }
+
+    #[test]
+    fn too_few_free_descriptors_fail_the_run_before_anything_is_printed() {
+        let dir = directory("resources-ulimit");
+        let mut args = vec!["-m".to_string()];
+        for k in 1..=30 {
+            let path = dir.join(format!("f{k}"));
+            fs::write(&path, format!("{k}\n")).unwrap();
+            args.extend(["-f".to_string(), format!("s{k}={}", path.to_str().unwrap())]);
+        }
+        let limited = |limit: u32| {
+            let script = format!("ulimit -n {limit} && exec \"$0\" \"$@\"");
+            let output = Command::new("sh")
+                .args(["-c", &script, BIN])
+                .args(&args)
+                .output();
+            output.unwrap()
+        };
+        let mut first: Option<String> = None;
+        for k in 0..10 {
+            let output = limited(12);
+            let (code, stdout, stderr) = failure(&output);
+            assert_eq!((code, stdout.as_str()), (Some(1), ""), "run {k}");
+            let prefix = "stream-merge: cannot open 30 inputs at once: only ";
+            let free = stderr
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix(" more files can be open (ulimit -n)\n"));
+            let free: u64 = free.and_then(|n| n.parse().ok()).expect(&stderr);
+            assert!(free < 12, "{stderr}");
+            assert_eq!(stderr, *first.get_or_insert(stderr.clone()), "run {k}");
+        }
+        // With room for them all, the same run merges.
+        let output = limited(64);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, b"merge 465\n");
+    }
 }
