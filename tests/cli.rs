@@ -2057,4 +2057,43 @@ mod resources {
         assert!(output.status.success(), "{output:?}");
         assert_eq!(output.stdout, b"merge 465\n");
     }
+
+    #[test]
+    fn each_readers_line_limit_follows_its_own_streams_name() {
+        let name = "n".repeat(5000);
+        let shown = format!("'{}'... (5000 bytes)", "n".repeat(40));
+        // 5002 bytes: within the long name's limit, 5064.
+        let long = own(
+            &name,
+            "resources-limit-long.txt",
+            format!("1\n{name} 2\n3\n"),
+        );
+        // 4500 bytes: a value, but longer than a short name's limit.
+        let wide = format!("{}5", "0".repeat(4499));
+        let short = file("resources-limit-short.txt", format!("1\n{wide}\n3\n"));
+        let output = run(&["-m", "-f", &long, "-f", &format!("a={short}")]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\n"));
+        let expected =
+            format!("stream-merge: {short}:2: stream 'a': a line longer than 4096 bytes\n");
+        assert_eq!(stderr, expected);
+        // The same line is fine in the long-named stream's own file.
+        let wide_long = own(&name, "resources-limit-wide.txt", format!("1\n{wide}\n3\n"));
+        let fine = own("a", "resources-limit-fine.txt", "1\n2\n3\n");
+        let output = run(&["-m", "-f", &long, "-f", &fine]);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\n");
+        let output = run(&["-m", "-f", &wide_long, "-f", &fine]);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, b"merge 2\nmerge 7\nmerge 6\n");
+        // And the long name's limit has its own end.
+        let wider = format!("{}5", "0".repeat(5100));
+        let too_long = file("resources-limit-too-long.txt", format!("1\n{wider}\n"));
+        let output = run(&["-m", "-f", &format!("{name}={too_long}"), "-f", &fine]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\n"));
+        let expected =
+            format!("stream-merge: {too_long}:2: stream {shown}: a line longer than 5064 bytes\n");
+        assert_eq!(stderr, expected);
+    }
 }
