@@ -2096,4 +2096,40 @@ mod resources {
             format!("stream-merge: {too_long}:2: stream {shown}: a line longer than 5064 bytes\n");
         assert_eq!(stderr, expected);
     }
+
+    #[test]
+    fn dev_null_and_a_regular_file_are_fine_sources() {
+        let b = own("b", "resources-null-b.txt", "1\n2\n");
+        let output = run(&["-f", "a=/dev/null", "-f", &b, "-m"]);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(
+            (output.stdout.as_slice(), output.stderr.as_slice()),
+            (&b""[..], &b"b: 1 unmatched\n"[..])
+        );
+        let output = run(&["-f", "a=/dev/null", "-s", "g=0..1", "-n", "5", "-m"]);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, b"");
+        assert_eq!(output.stderr, b"g: 1 unmatched\n");
+    }
+
+    #[test]
+    fn a_source_that_cannot_be_opened_fails_at_round_1_before_anything_is_printed() {
+        // /dev/tty passes the check (it exists and anyone may read it), but opens only for
+        // a process with a controlling terminal.
+        let Err(cannot) = fs::File::open("/dev/tty") else {
+            eprintln!("skipped: this process has a controlling terminal");
+            return;
+        };
+        let b = own("b", "resources-tty-b.txt", "1\n2\n");
+        for args in [
+            &["-f", "a=/dev/tty", "-s", "g=0..10", "-n", "1000"][..],
+            &["-f", &b, "-f", "a=/dev/tty", "-m"],
+        ] {
+            let output = finish(spawn(args));
+            let (code, stdout, stderr) = failure(&output);
+            assert_eq!((code, stdout.as_str()), (Some(1), ""), "{args:?}");
+            let expected = format!("stream-merge: /dev/tty: stream 'a': cannot open: {cannot}\n");
+            assert_eq!(stderr, expected, "{args:?}");
+        }
+    }
 }
