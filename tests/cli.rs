@@ -826,7 +826,7 @@ mod sources {
     use std::fs::OpenOptions;
     use std::thread;
 
-    fn mkfifo(name: &str) -> String {
+    pub(super) fn mkfifo(name: &str) -> String {
         let path = temp(name);
         let made = Command::new("mkfifo").arg(&path).status().unwrap();
         assert!(made.success());
@@ -1526,5 +1526,610 @@ mod messages {
         assert_usage(&["-s", "x", "-i", ""], "--input: the path is empty");
         assert_usage(&["-s", "x", "--input="], "--input: the path is empty");
         assert_usage(&["-f", "a="], "invalid file stream 'a=': the path is empty");
+    }
+}
+
+mod resources {
+    use super::sources::mkfifo;
+    use super::*;
+    use std::collections::HashMap;
+    use std::ffi::c_int;
+    use std::fs;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::path::{Path, PathBuf};
+    use std::thread;
+
+    /// A directory of this test's own, empty.
+    fn directory(name: &str) -> PathBuf {
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap();
+        path
+    }
+
+    /// GNU time, which tells a command's peak resident memory.
+    const TIME: &str = "/usr/bin/time";
+
+    /// Runs with `input` on stdin, under `/usr/bin/time` if there is one: the output, and
+    /// the peak resident memory in KiB (`None` without `/usr/bin/time`). `name` names this
+    /// run's own report file.
+    fn measured(name: &str, args: &[&str], input: impl AsRef<[u8]>) -> (Output, Option<u64>) {
+        let report = temp(&format!("{name}.peak"));
+        let timed = Path::new(TIME).exists();
+        let mut command = Command::new(if timed { TIME } else { BIN });
+        if timed {
+            command.args(["-f", "%M", "-o", &report, BIN]);
+        }
+        let piped = Stdio::piped;
+        let child = command
+            .args(args)
+            .stdin(piped())
+            .stdout(piped())
+            .stderr(piped());
+        let mut child = child.spawn().expect("the binary runs");
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.as_ref().to_vec();
+        let writer = thread::spawn(move || stdin.write_all(&input));
+        let output = finish(child);
+        let _ = writer.join();
+        let peak = timed.then(|| {
+            let text = fs::read_to_string(&report).unwrap();
+            let last = text.lines().last().expect("a peak");
+            last.trim().parse().expect("KiB")
+        });
+        (output, peak)
+    }
+
+    /// `-s NAME=0..10` for each of ten streams.
+    fn ten_generated() -> Vec<String> {
+        (0..10)
+            .flat_map(|k| ["-s".to_string(), format!("g{k}=0..10")])
+            .collect()
+    }
+
+    const HUGE: [&str; 3] = ["4294967296", "1000000000000", "18446744073709551615"];
+
+    #[test]
+    fn a_huge_window_runs_in_the_memory_of_the_default() {
+        let ten = ten_generated();
+        let ten: Vec<&str> = ten.iter().map(String::as_str).collect();
+        for (count, streams) in [(2, &[][..]), (10, &ten)] {
+            let mut args = vec!["-n", "4", "-m", "--seed", "11"];
+            args.extend(streams);
+            let (default, default_peak) = measured("resources-huge-window-default", &args, "");
+            assert!(default.status.success(), "{default:?}");
+            assert!(default.stderr.is_empty(), "{default:?}");
+            assert_eq!(split(&parse(&default.stdout), &[]).1.len(), 4);
+            for window in HUGE {
+                let mut huge = args.clone();
+                huge.extend(["--window", window]);
+                let (output, peak) = measured("resources-huge-window", &huge, "");
+                assert!(output.status.success(), "{huge:?}: {output:?}");
+                assert!(output.stderr.is_empty(), "{huge:?}: {output:?}");
+                // The same seed: the same merges, whatever the window.
+                assert_eq!(output.stdout, default.stdout, "{huge:?}");
+                if let (Some(peak), Some(default_peak)) = (peak, default_peak) {
+                    let figures = format!(
+                        "{count} streams, --window {window}: peak {peak} KiB, with the \
+                         default window {default_peak} KiB"
+                    );
+                    eprintln!("{figures}");
+                    assert!(peak < 3 * default_peak, "{figures}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_huge_window_still_holds_as_many_values_as_its_input_makes_it() {
+        let long: String = (1..=300_000).map(|k| format!("{k}\n")).collect();
+        let a = own("a", "resources-huge-window-a.txt", long);
+        let b = own("b", "resources-huge-window-b.txt", "1\n2\n3\n");
+        for window in HUGE {
+            let args = ["--window", window, "-f", &a, "-f", &b, "-m"];
+            let (output, peak) = measured("resources-huge-window-held", &args, "");
+            assert!(output.status.success(), "{window}: {output:?}");
+            assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\n", "{window}");
+            assert_eq!(output.stderr, b"a: 1 unmatched\n", "{window}");
+            if let Some(peak) = peak {
+                eprintln!("--window {window}, 300000 values beside 3: peak {peak} KiB");
+                assert!(peak < 64 * 1024, "--window {window}: peak {peak} KiB");
+            }
+        }
+    }
+
+    #[test]
+    fn sixty_streams_on_the_shared_input_share_one_lead_of_a_million_values() {
+        // s0..s58 in turn, s59 never: each line adds one to the lead over s59.
+        let specs: Vec<String> = (0..60).map(|k| format!("-ss{k}")).collect();
+        let mut args: Vec<&str> = specs.iter().map(String::as_str).collect();
+        args.push("-m");
+        let lead = stream_merge::LEAD;
+        let lines = lead as usize + 100;
+        let mut input = String::with_capacity(8 * lines);
+        for k in 0..lines {
+            input += &format!("s{} {}\n", k % 59, k % 7);
+        }
+        let (output, peak) = measured("resources-sixty-streams", &args, &input);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        // Line LEAD + 1 is the one that would pass the budget: it is s(LEAD % 59)'s.
+        let ahead = lead as usize % 59;
+        let expected = format!(
+            "stream-merge: <stdin>:{}: the streams on this input are {lead} values ahead of \
+             's59' in all, as many as it holds; give 's{ahead}' a source of its own with \
+             -f s{ahead}=PATH\n",
+            lead + 1
+        );
+        assert_eq!(stderr, expected);
+        if let Some(peak) = peak {
+            eprintln!("60 streams on the shared input, one silent: peak {peak} KiB");
+            assert!(peak < 100 * 1024, "peak {peak} KiB");
+        }
+    }
+
+    /// The most files this process may have open, as `ulimit -Hn` says.
+    fn hard_descriptor_limit() -> Option<u64> {
+        let limits = fs::read_to_string("/proc/self/limits").ok()?;
+        let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+        line.split_whitespace().nth(4)?.parse().ok()
+    }
+
+    #[test]
+    fn ten_thousand_sources_of_their_own_merge_within_reason() {
+        const SOURCES: usize = 10_000;
+        if hard_descriptor_limit().is_some_and(|most| most < SOURCES as u64 + 100) {
+            eprintln!("skipped: fewer than {SOURCES} files can be open (ulimit -Hn)");
+            return;
+        }
+        let dir = directory("resources-ten-thousand-sources");
+        let values = |k: usize| [k as i128, 2 * k as i128 - 7, (k % 3) as i128];
+        let mut specs = Vec::new();
+        for k in 0..SOURCES {
+            let path = dir.join(k.to_string());
+            let [a, b, c] = values(k);
+            fs::write(&path, format!("{a}\n{b}\n{c}\n")).unwrap();
+            specs.push(format!("s{k}={}", path.to_str().unwrap()));
+        }
+        let mut args: Vec<&str> = specs.iter().flat_map(|spec| ["-f", spec]).collect();
+        let started = std::time::Instant::now();
+        let output = finish(spawn(&args));
+        let seconds = started.elapsed().as_secs_f64();
+        assert!(output.status.success(), "{:?}", output.status);
+        assert!(output.stderr.is_empty(), "{output:?}");
+        // Every stream's own lines, and each merge the sum of the k-th values.
+        let mut streams: HashMap<String, Vec<i128>> = HashMap::new();
+        for (name, value) in parse(&output.stdout) {
+            streams.entry(name).or_default().push(value);
+        }
+        let merges = streams.remove("merge").expect("merges");
+        assert_eq!(streams.len(), SOURCES);
+        for k in 0..SOURCES {
+            assert_eq!(streams[&format!("s{k}")], values(k), "s{k}");
+        }
+        let sums: Vec<i128> = (0..3)
+            .map(|j| (0..SOURCES).map(|k| values(k)[j]).sum())
+            .collect();
+        assert_eq!(merges, sums);
+        eprintln!("{SOURCES} sources: {seconds:.2} s");
+        args.push("-m");
+        let (output, peak) = measured("resources-ten-thousand-sources", &args, "");
+        assert!(output.status.success(), "{:?}", output.status);
+        let expected: String = sums.iter().map(|sum| format!("merge {sum}\n")).collect();
+        assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
+        if let Some(peak) = peak {
+            eprintln!("{SOURCES} sources, merges only: peak {peak} KiB");
+            assert!(peak < 512 * 1024, "{SOURCES} sources: peak {peak} KiB");
+        }
+    }
+
+    /// A usage error's whole stderr, for `problem`.
+    fn usage(problem: &str) -> String {
+        format!("stream-merge: {problem} (see --help)\n")
+    }
+
+    /// What `check` says of `second` reading the same pipe, FIFO or terminal as `first`.
+    fn read_twice(second: &str, first: &str) -> String {
+        usage(&format!(
+            "{second} reads the same pipe, FIFO or terminal as {first}: give each stream an \
+             input of its own"
+        ))
+    }
+
+    #[test]
+    fn the_same_pipe_given_to_two_streams_is_a_usage_error() {
+        // stdin is a pipe (see `spawn`), never written to: a run that read it would hang.
+        let fifo = mkfifo("resources-twice.fifo");
+        let (a, b, also_a) = (
+            format!("a={fifo}"),
+            format!("b={fifo}"),
+            format!("-i{fifo}"),
+        );
+        for (args, expected) in [
+            (
+                &["-f", "a=-", "-f", "b=/dev/stdin"][..],
+                read_twice("stream 'b'", "stream 'a'"),
+            ),
+            (
+                &["-s", "x", "-f", "b=/dev/stdin"],
+                read_twice("the shared input", "stream 'b'"),
+            ),
+            (
+                &["-f", &a, "-f", &b],
+                read_twice("stream 'b'", "stream 'a'"),
+            ),
+            (
+                &["-s", "x", &also_a, "-f", &a],
+                read_twice("the shared input", "stream 'a'"),
+            ),
+        ] {
+            let output = finish(spawn(args));
+            let (code, stdout, stderr) = failure(&output);
+            assert_eq!((code, stdout.as_str()), (Some(2), ""), "{args:?}");
+            assert_eq!(stderr, expected, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn a_regular_file_given_twice_merges_each_value_with_itself() {
+        let path = file("resources-twice.txt", "1\n2\n-3.5\n");
+        let (a, b) = (format!("a={path}"), format!("b={path}"));
+        let output = run(&["-f", &a, "-f", &b, "-m"]);
+        assert!(output.status.success(), "{output:?}");
+        assert!(output.stderr.is_empty(), "{output:?}");
+        assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge -7.0\n");
+        let output = run(&["-f", &a, "-f", &b]);
+        assert!(output.status.success(), "{output:?}");
+        let lines = text_lines(&output.stdout);
+        assert_eq!(of(&lines, "a"), ["1", "2", "-3.5"]);
+        assert_eq!(of(&lines, "b"), ["1", "2", "-3.5"]);
+    }
+
+    #[test]
+    fn a_socket_is_refused_before_anything_is_printed() {
+        let dir = directory("resources-socket");
+        let socket = dir.join("sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let socket = socket.to_str().unwrap();
+        let refused = "cannot read: is a socket, which is not read as a stream";
+        let source = format!("a={socket}");
+        let output = run(&["-s", "g=0..10", "-n", "1000", "-f", &source]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        assert_eq!(
+            stderr,
+            format!("stream-merge: {socket}: stream 'a': {refused}\n")
+        );
+        let output = run(&["-s", "g=0..10", "-n", "1000", "-s", "x", "-i", socket]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        assert_eq!(stderr, format!("stream-merge: {socket}: {refused}\n"));
+    }
+
+    /// A pipe: its read end and its write end, both closed on exec, so that no other
+    /// test's child holds it open.
+    fn pipe() -> (OwnedFd, OwnedFd) {
+        unsafe extern "C" {
+            fn pipe2(fds: *mut c_int, flags: c_int) -> c_int;
+        }
+        const O_CLOEXEC: c_int = 0o2000000;
+        let mut fds: [c_int; 2] = [-1; 2];
+        // SAFETY: `fds` has room for the two descriptors `pipe2` writes.
+        let made = unsafe { pipe2(fds.as_mut_ptr(), O_CLOEXEC) };
+        assert_eq!(made, 0, "pipe2: {}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors are new and owned by nothing else.
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    }
+
+    /// Makes reads of `fd` return at once when there is nothing to read.
+    fn set_nonblocking(fd: &OwnedFd) {
+        unsafe extern "C" {
+            fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
+        }
+        const F_GETFL: c_int = 3;
+        const F_SETFL: c_int = 4;
+        const O_NONBLOCK: c_int = 0o4000;
+        // SAFETY: `fd` is open; F_GETFL takes no argument and F_SETFL an int.
+        let flags = unsafe { fcntl(fd.as_raw_fd(), F_GETFL) };
+        assert!(flags >= 0, "F_GETFL: {}", std::io::Error::last_os_error());
+        // SAFETY: as above.
+        let set = unsafe { fcntl(fd.as_raw_fd(), F_SETFL, flags | O_NONBLOCK) };
+        assert_eq!(set, 0, "F_SETFL: {}", std::io::Error::last_os_error());
+    }
+
+    /// Runs `args` with stdin a pipe whose read end is non-blocking, writing each of
+    /// `steps`' input only once the lines it expects before have been printed: the run
+    /// must wait for every value, not take an empty pipe for its end.
+    fn run_on_nonblocking_stdin(args: &[&str], steps: &[(&str, &[&str])]) -> Output {
+        let (reader, writer) = pipe();
+        set_nonblocking(&reader);
+        // The description is shared: a read here on the empty pipe returns at once.
+        let mut probe = fs::File::from(reader.try_clone().unwrap());
+        let empty = std::io::Read::read(&mut probe, &mut [0; 1]).unwrap_err();
+        assert_eq!(empty.kind(), std::io::ErrorKind::WouldBlock);
+        drop(probe);
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::from(reader))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let mut writer = fs::File::from(writer);
+        let (tx, printed) = std::sync::mpsc::channel();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        thread::spawn(move || {
+            stdout
+                .lines()
+                .map_while(Result::ok)
+                .try_for_each(|l| tx.send(l))
+        });
+        for (input, expected) in steps {
+            writer.write_all(input.as_bytes()).unwrap();
+            for line in *expected {
+                let got = printed.recv_timeout(Duration::from_secs(20));
+                assert_eq!(got.as_deref(), Ok(*line), "{args:?}, after {input:?}");
+            }
+        }
+        drop(writer);
+        let output = finish(child);
+        assert!(printed.try_recv().is_err(), "more lines than expected");
+        output
+    }
+
+    #[test]
+    fn a_non_blocking_stdin_on_the_shared_input_waits_for_every_value() {
+        let output = run_on_nonblocking_stdin(
+            &["-s", "a", "-s", "b"],
+            &[
+                ("a 1\nb 2\n", &["a 1", "b 2", "merge 3"]),
+                ("a 3\n", &[]),
+                ("b 4\n", &["a 3", "b 4", "merge 7"]),
+                ("b 5\na -6\n", &["a -6", "b 5", "merge -1"]),
+            ],
+        );
+        assert!(output.status.success(), "{output:?}");
+        assert!(output.stderr.is_empty(), "{output:?}");
+    }
+
+    #[test]
+    fn a_non_blocking_stdin_as_a_source_of_its_own_waits_for_every_value() {
+        let b = own("b", "resources-nonblocking-b.txt", "10\n20\n30\n");
+        let output = run_on_nonblocking_stdin(
+            &["-f", "a=-", "-f", &b],
+            &[
+                ("1\n", &["a 1", "b 10", "merge 11"]),
+                ("2\n", &["a 2", "b 20", "merge 22"]),
+                ("3\n", &["a 3", "b 30", "merge 33"]),
+            ],
+        );
+        assert!(output.status.success(), "{output:?}");
+        assert!(output.stderr.is_empty(), "{output:?}");
+    }
+
+    /// `-f a=S4 -f b=B`: four values beside `b`'s many, in this test's own files.
+    fn four_beside(test: &str, b: impl AsRef<[u8]>) -> [String; 4] {
+        let a = own("a", &format!("{test}-a.txt"), "1\n2\n3\n4\n");
+        let b = own("b", &format!("{test}-b.txt"), b);
+        ["-f".to_string(), a, "-f".to_string(), b]
+    }
+
+    fn two_hundred_thousand() -> String {
+        (1..=200_000).map(|k| format!("{k}\n")).collect()
+    }
+
+    #[test]
+    fn a_streams_lines_and_the_unmatched_report_are_the_same_in_every_run() {
+        let args = four_beside("resources-same-lines", two_hundred_thousand());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let runs: Vec<Output> = (0..20).map(|_| run(&args)).collect();
+        for output in &runs {
+            assert!(output.status.success(), "{output:?}");
+            // b's fifth value is printed: its round ended the run.
+            assert_eq!(output.stderr, b"b: 1 unmatched\n");
+            let lines = text_lines(&output.stdout);
+            assert_eq!(lines.len(), 13, "{lines:?}");
+            assert_eq!(of(&lines, "a"), ["1", "2", "3", "4"]);
+            assert_eq!(of(&lines, "b"), ["1", "2", "3", "4", "5"]);
+            assert_eq!(of(&lines, "merge"), ["2", "4", "6", "8"]);
+            // Each merge after the lines of the values it sums.
+            let at = |name: &str, value: usize| {
+                let line = (name.to_string(), value.to_string());
+                lines.iter().position(|l| *l == line).unwrap()
+            };
+            for k in 1..=4 {
+                assert!(at("a", k) < at("merge", 2 * k) && at("b", k) < at("merge", 2 * k));
+            }
+        }
+    }
+
+    #[test]
+    #[ignore = "BUG: b's fifth line comes before the merges in some runs, after them in others"]
+    fn the_whole_output_is_the_same_in_every_run() {
+        let args = four_beside("resources-same-output", two_hundred_thousand());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let expected =
+            "a 1\na 2\na 3\na 4\nb 1\nb 2\nb 3\nb 4\nb 5\nmerge 2\nmerge 4\nmerge 6\nmerge 8\n";
+        // One run in ten or so differs: three hundred runs show it.
+        for k in 0..300 {
+            let output = run(&args);
+            assert_eq!(output.stderr, b"b: 1 unmatched\n", "run {k}");
+            assert_eq!(String::from_utf8_lossy(&output.stdout), expected, "run {k}");
+        }
+    }
+
+    #[test]
+    fn a_failure_past_the_end_is_never_reported_even_with_a_closed_stdout() {
+        let b: String = (1..=1000).map(|k| format!("{k}\n")).collect::<String>() + "bad1001\n";
+        let args = four_beside("resources-closed-stdout", b);
+        for k in 0..20 {
+            // Closed before the run starts: every write fails.
+            let (reader, writer) = pipe();
+            drop(reader);
+            let output = Command::new(BIN)
+                .args(&args)
+                .stdout(Stdio::from(writer))
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(0), "run {k}: {output:?}");
+            assert!(output.stderr.is_empty(), "run {k}: {output:?}");
+        }
+        let mut merges_only = args.to_vec();
+        merges_only.push("-m".to_string());
+        for k in 0..20 {
+            let output = Command::new(BIN).args(&merges_only).output().unwrap();
+            assert_eq!(output.status.code(), Some(0), "run {k}: {output:?}");
+            assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\nmerge 8\n");
+            assert_eq!(output.stderr, b"b: 1 unmatched\n", "run {k}");
+        }
+    }
+
+    /// Asserts that `stats`, the stderr of a `--stats` run, starts with `first`, then tells
+    /// the time and the rate, then `last`.
+    fn assert_stats(stats: &str, first: &[&str], last: &[&str]) {
+        let lines: Vec<&str> = stats.lines().collect();
+        assert_eq!(lines.len(), first.len() + 2 + last.len(), "{stats}");
+        assert_eq!(lines[..first.len()], *first, "{stats}");
+        let (elapsed, rate) = (lines[first.len()], lines[first.len() + 1]);
+        let seconds = elapsed
+            .strip_prefix("elapsed: ")
+            .and_then(|e| e.strip_suffix(" s"));
+        assert!(seconds.is_some_and(|s| s.parse::<f64>().is_ok()), "{stats}");
+        let rate = rate.strip_prefix("rounds per second: ");
+        assert!(rate.is_some_and(|r| r.parse::<f64>().is_ok()), "{stats}");
+        assert_eq!(lines[first.len() + 2..], *last, "{stats}");
+    }
+
+    #[test]
+    fn stats_after_a_failure_still_summarise_the_run() {
+        let not_a_value = "stream-merge: <stdin>:3: stream 'b': 'x' is not a value: a value is a \
+                           decimal such as 7, -12, 20.5, .5 or 2.5E3";
+        let output = run_with_input(&["-s", "a", "-s", "b", "-m", "--stats"], "a 1\nb 2\nb x\n");
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        assert_eq!(output.stdout, b"merge 3\n");
+        let stats = String::from_utf8(output.stderr).unwrap();
+        // The failed round counts no value: b's failure decided it, and a had ended.
+        let first = ["rounds merged: 1", "values: a 1, b 1"];
+        assert_stats(&stats, &first, &[not_a_value]);
+        // A run that ends as it should counts the values of its last round, unmatched.
+        let mut args = four_beside("resources-stats", two_hundred_thousand()).to_vec();
+        args.extend(["-m".to_string(), "--stats".to_string()]);
+        let output = Command::new(BIN).args(&args).output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\nmerge 8\n");
+        let stats = String::from_utf8(output.stderr).unwrap();
+        let first = ["b: 1 unmatched", "rounds merged: 4", "values: a 4, b 5"];
+        assert_stats(&stats, &first, &[]);
+    }
+
+    #[test]
+    fn too_few_free_descriptors_fail_the_run_before_anything_is_printed() {
+        let dir = directory("resources-ulimit");
+        let mut args = vec!["-m".to_string()];
+        for k in 1..=30 {
+            let path = dir.join(format!("f{k}"));
+            fs::write(&path, format!("{k}\n")).unwrap();
+            args.extend(["-f".to_string(), format!("s{k}={}", path.to_str().unwrap())]);
+        }
+        let limited = |limit: u32| {
+            let script = format!("ulimit -n {limit} && exec \"$0\" \"$@\"");
+            let output = Command::new("sh")
+                .args(["-c", &script, BIN])
+                .args(&args)
+                .output();
+            output.unwrap()
+        };
+        let mut first: Option<String> = None;
+        for k in 0..10 {
+            let output = limited(12);
+            let (code, stdout, stderr) = failure(&output);
+            assert_eq!((code, stdout.as_str()), (Some(1), ""), "run {k}");
+            let prefix = "stream-merge: cannot open 30 inputs at once: only ";
+            let free = stderr
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix(" more files can be open (ulimit -n)\n"));
+            let free: u64 = free.and_then(|n| n.parse().ok()).expect(&stderr);
+            assert!(free < 12, "{stderr}");
+            assert_eq!(stderr, *first.get_or_insert(stderr.clone()), "run {k}");
+        }
+        // With room for them all, the same run merges.
+        let output = limited(64);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, b"merge 465\n");
+    }
+
+    #[test]
+    fn each_readers_line_limit_follows_its_own_streams_name() {
+        let name = "n".repeat(5000);
+        let shown = format!("'{}'... (5000 bytes)", "n".repeat(40));
+        // 5002 bytes: within the long name's limit, 5064.
+        let long = own(
+            &name,
+            "resources-limit-long.txt",
+            format!("1\n{name} 2\n3\n"),
+        );
+        // 4500 bytes: a value, but longer than a short name's limit.
+        let wide = format!("{}5", "0".repeat(4499));
+        let short = file("resources-limit-short.txt", format!("1\n{wide}\n3\n"));
+        let output = run(&["-m", "-f", &long, "-f", &format!("a={short}")]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\n"));
+        let expected =
+            format!("stream-merge: {short}:2: stream 'a': a line longer than 4096 bytes\n");
+        assert_eq!(stderr, expected);
+        // The same line is fine in the long-named stream's own file.
+        let wide_long = own(&name, "resources-limit-wide.txt", format!("1\n{wide}\n3\n"));
+        let fine = own("a", "resources-limit-fine.txt", "1\n2\n3\n");
+        let output = run(&["-m", "-f", &long, "-f", &fine]);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\n");
+        let output = run(&["-m", "-f", &wide_long, "-f", &fine]);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, b"merge 2\nmerge 7\nmerge 6\n");
+        // And the long name's limit has its own end.
+        let wider = format!("{}5", "0".repeat(5100));
+        let too_long = file("resources-limit-too-long.txt", format!("1\n{wider}\n"));
+        let output = run(&["-m", "-f", &format!("{name}={too_long}"), "-f", &fine]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\n"));
+        let expected =
+            format!("stream-merge: {too_long}:2: stream {shown}: a line longer than 5064 bytes\n");
+        assert_eq!(stderr, expected);
+    }
+
+    #[test]
+    fn dev_null_and_a_regular_file_are_fine_sources() {
+        let b = own("b", "resources-null-b.txt", "1\n2\n");
+        let output = run(&["-f", "a=/dev/null", "-f", &b, "-m"]);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(
+            (output.stdout.as_slice(), output.stderr.as_slice()),
+            (&b""[..], &b"b: 1 unmatched\n"[..])
+        );
+        let output = run(&["-f", "a=/dev/null", "-s", "g=0..1", "-n", "5", "-m"]);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(output.stdout, b"");
+        assert_eq!(output.stderr, b"g: 1 unmatched\n");
+    }
+
+    #[test]
+    fn a_source_that_cannot_be_opened_fails_at_round_1_before_anything_is_printed() {
+        // /dev/tty passes the check (it exists and anyone may read it), but opens only for
+        // a process with a controlling terminal.
+        let Err(cannot) = fs::File::open("/dev/tty") else {
+            eprintln!("skipped: this process has a controlling terminal");
+            return;
+        };
+        let b = own("b", "resources-tty-b.txt", "1\n2\n");
+        for args in [
+            &["-f", "a=/dev/tty", "-s", "g=0..10", "-n", "1000"][..],
+            &["-f", &b, "-f", "a=/dev/tty", "-m"],
+        ] {
+            let output = finish(spawn(args));
+            let (code, stdout, stderr) = failure(&output);
+            assert_eq!((code, stdout.as_str()), (Some(1), ""), "{args:?}");
+            let expected = format!("stream-merge: /dev/tty: stream 'a': cannot open: {cannot}\n");
+            assert_eq!(stderr, expected, "{args:?}");
+        }
     }
 }
