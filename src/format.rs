@@ -64,7 +64,8 @@ pub(crate) enum Fields<'a> {
 
 pub(crate) fn fields(line: &[u8]) -> Fields<'_> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let mut fields = (line.split(|&b| b == b' ' || b == b'\t')).filter(|field| !field.is_empty());
+    let blank = |&b: &u8| b == b' ' || b == b'\t';
+    let mut fields = line.split(blank).filter(|field| !field.is_empty());
     match (fields.next(), fields.next(), fields.next()) {
         (None, ..) => Fields::Skip,
         (Some(one), ..) if one == MERGE.as_bytes() => Fields::Skip,

@@ -24,30 +24,36 @@ use crate::window::Window;
 /// A stream's values, produced on its leaf's thread.
 pub struct Values(Made);
 
+/// How a stream's values are made.
 enum Made {
     /// Uniform values, made a block at a time.
-    Uniform {
+    Drawn {
         rng: SmallRng,
         range: Uniform,
-        left: u64,
+        /// How many values are still to be made.
+        remaining: u64,
     },
     /// Any values, one at a time.
-    Each(Box<dyn Iterator<Item = Decimal> + Send>),
+    OneByOne(Box<dyn Iterator<Item = Decimal> + Send>),
 }
 
 impl Values {
     /// `values`, in order.
     pub fn new(values: impl Iterator<Item = Decimal> + Send + 'static) -> Self {
-        Values(Made::Each(Box::new(values)))
+        Values(Made::OneByOne(Box::new(values)))
     }
 
     /// Appends up to `count` values to `batch`, with their lines if `prefix` is given;
     /// returns how many: fewer once the values have run out.
     fn fill(&mut self, batch: &mut Batch, count: usize, prefix: Option<&Prefix>) -> usize {
         match &mut self.0 {
-            Made::Uniform { rng, range, left } => {
-                let count = count.min(usize::try_from(*left).unwrap_or(usize::MAX));
-                *left -= count as u64;
+            Made::Drawn {
+                rng,
+                range,
+                remaining,
+            } => {
+                let count = count.min(usize::try_from(*remaining).unwrap_or(usize::MAX));
+                *remaining -= count as u64;
                 let start = batch.mantissas.len();
                 batch.mantissas.resize(start + count, 0);
                 draw(rng, range.low..range.high, &mut batch.mantissas[start..]);
@@ -59,7 +65,7 @@ impl Values {
                 }
                 count
             }
-            Made::Each(values) => {
+            Made::OneByOne(values) => {
                 let values = values.by_ref().take(count);
                 values.map(|value| batch.push(value, prefix)).count()
             }
@@ -69,7 +75,7 @@ impl Values {
 
 /// Fills `out` with values uniform in `range`. A function of its own, out of line, so that
 /// the generator's state stays in registers: inlined where the batch is in reach, the
-/// compiler stored and loaded it again for every value (`limit` 2.1 against 1.95).
+/// compiler stored and loaded it again for every value.
 #[inline(never)]
 fn draw(rng: &mut SmallRng, range: Range<i64>, out: &mut [i64]) {
     for m in out {
@@ -89,10 +95,10 @@ pub struct Uniform {
 /// so other streams can come and go without changing them.
 pub fn uniform(seed: u64, name: &str, range: Uniform, count: u64) -> Values {
     let rng = SmallRng::seed_from_u64(stream_seed(seed, name));
-    Values(Made::Uniform {
+    Values(Made::Drawn {
         rng,
         range,
-        left: count,
+        remaining: count,
     })
 }
 

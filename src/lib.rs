@@ -71,7 +71,9 @@ pub fn run(config: Config, out: impl Write, mut notes: impl Write) -> Result<(),
     }
     if config.stats && !matches!(result, Err(Error::Spawn(_))) {
         let seconds = start.elapsed().as_secs_f64();
-        let values = (summary.streams.iter())
+        let values = summary
+            .streams
+            .iter()
             .map(|t| format!("{} {}", t.name, t.delivered))
             .collect::<Vec<_>>();
         let _ = write!(
@@ -88,8 +90,8 @@ pub fn run(config: Config, out: impl Write, mut notes: impl Write) -> Result<(),
 /// Checks every input before anything is printed: each can be read as a stream, no pipe,
 /// FIFO or terminal is read by two streams, and the process may open them all at once.
 fn check(config: &Config) -> Result<(), Error> {
-    let shared = (config.streams.iter()).any(|spec| spec.kind == Kind::Shared);
-    let own = (config.streams.iter()).filter_map(|spec| match &spec.kind {
+    let shared = config.streams.iter().any(|spec| spec.kind == Kind::Shared);
+    let own = config.streams.iter().filter_map(|spec| match &spec.kind {
         Kind::Own(input) => Some((format!("stream {}: ", quote(spec.name.as_bytes())), input)),
         _ => None,
     });

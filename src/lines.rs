@@ -96,13 +96,21 @@ impl<R: Read> Lines<R> {
 
     /// The whole lines buffered, each with its newline, for a caller that takes many at a
     /// time; `consume` says how many it took.
-    pub(crate) fn whole(&self) -> &[u8] {
+    pub(crate) fn whole_lines(&self) -> &[u8] {
         let held = &self.buf[self.start..self.end];
         &held[..held.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)]
     }
 
     /// Takes the first `bytes` of `whole`, which are `lines` lines.
     pub(crate) fn consume(&mut self, bytes: usize, lines: u64) {
+        debug_assert_eq!(
+            self.buf[self.start..self.start + bytes]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64,
+            lines,
+            "the bytes taken are the lines counted"
+        );
         self.start += bytes;
         self.number += lines;
     }
@@ -128,14 +136,35 @@ impl<R: Read> Lines<R> {
     }
 }
 
-/// The top bit of each byte of `word` that is a newline, and no other: SWAR. Once the
-/// newlines are zeros, `!(((w & !HIGH) + !HIGH) | w) & HIGH` marks exactly the zero bytes.
+/// The top bit of each byte of `word` that is a newline, and no other: SWAR, eight bytes
+/// in one register. Step by step, for each byte:
+/// 1. `w = word ^ NEWLINES`: the byte is zero exactly where `word` has a newline.
+/// 2. `w & !HIGH`: its low seven bits, 0 to 0x7F.
+/// 3. `+ !HIGH`, adding 0x7F: at most 0x7F + 0x7F = 0xFE, below 0x100, so no carry ever
+///    crosses into the next byte; the top bit is set exactly when the low seven bits are
+///    not all zero.
+/// 4. `| w`: the top bit is set too when the byte's own top bit is; now it is set exactly
+///    when the byte of `w` is not zero.
+/// 5. `!… & HIGH`: the top bit set exactly when the byte of `w` is zero, nothing else.
 #[inline]
 fn marks(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let w = word ^ (ONES * u64::from(b'\n'));
+    const NEWLINES: u64 = ONES * b'\n' as u64;
+    let w = word ^ NEWLINES;
     !(((w & !HIGH) + !HIGH) | w) & HIGH
+}
+
+/// The marks of `marks` (top bits) gathered into 8 bits, bit i for byte i. `marks >> 7`
+/// leaves bit 8i for a mark at byte i; the factor is the sum of 2^(7j+7) for j from 0 to
+/// 7, so the partial products are 2^(8i+7j+7). They never collide: 8i+7j = 8i'+7j' means
+/// 8 divides j'-j, which is less than 8 in size, so j = j' and i = i'. So the product is
+/// their sum with no carry at all, and its top byte, bits 56 to 63, holds exactly the
+/// products with i+j = 7, at bit 56+i; those with i+j > 7 fall past bit 63, which the
+/// wrapping multiplication drops, and those with i+j < 7 stay below bit 56.
+#[inline]
+fn gather(marks: u64) -> u64 {
+    (marks >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
 /// Where the first newline of `bytes` is, looking eight bytes at a time.
@@ -178,15 +207,15 @@ impl<'a> Newlines<'a> {
     fn chunk(&self, at: usize) -> u64 {
         let Some(chunk) = self.block.get(at..at + 64) else {
             let rest = self.block.get(at..).unwrap_or_default();
-            return (rest.iter().enumerate())
+            return rest
+                .iter()
+                .enumerate()
                 .filter(|&(_, &b)| b == b'\n')
                 .fold(0, |mask, (i, _)| mask | 1 << i);
         };
         (0..8).fold(0, |mask, k| {
-            let marks = marks(u64::from_le_bytes(
-                chunk[8 * k..8 * k + 8].try_into().unwrap(),
-            ));
-            mask | ((marks >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k)
+            let word = u64::from_le_bytes(chunk[8 * k..8 * k + 8].try_into().unwrap());
+            mask | gather(marks(word)) << (8 * k)
         })
     }
 }
@@ -281,6 +310,25 @@ mod tests {
             }
         };
         assert_eq!(found, 1);
+    }
+
+    #[test]
+    fn every_byte_at_every_place_of_a_word_is_marked_exactly_when_it_is_a_newline() {
+        for filler in 0..=255u8 {
+            for byte in 0..=255u8 {
+                for at in 0..8 {
+                    let mut bytes = [filler; 8];
+                    bytes[at] = byte;
+                    let word = u64::from_le_bytes(bytes);
+                    let expected = (0..8)
+                        .filter(|&i| bytes[i] == b'\n')
+                        .fold(0u64, |mask, i| mask | 1 << i);
+                    let marks = marks(word);
+                    assert_eq!(gather(marks), expected, "{filler:#x} {byte:#x} at {at}");
+                    assert_eq!(marks, marks & 0x8080_8080_8080_8080);
+                }
+            }
+        }
     }
 
     #[test]

@@ -57,8 +57,7 @@ pub struct Tally {
 
 /// How many threads feed the generated streams, and how many read the regular files, at
 /// most: one per stream up to two per core, then each feeds several. More threads than that
-/// only add switches between them: with 2 cores, 1000 streams ran 15% slower on 8 leaves
-/// and 25% slower on 16 than on 4.
+/// only add switches between them (README, Performance).
 fn leaves() -> usize {
     thread::available_parallelism().map_or(4, |cores| 2 * cores.get())
 }
@@ -139,7 +138,8 @@ impl Threads {
         tx: &SyncSender<Msg>,
     ) -> Vec<SyncSender<Batch>> {
         let (batch, slots) = (batch(window.size()), slots(window.size()));
-        let files = (streams.iter())
+        let files = streams
+            .iter()
             .filter(|s| matches!(&s.source, Source::Own(input) if input.is_file()))
             .count();
         self.limit = LINE;
@@ -299,8 +299,8 @@ impl<'a> Root<'a> {
         out: impl Write,
     ) -> Result<(), Error> {
         let mut printer = Printer::new(out);
-        let printed =
-            (self.take(&returns, &rx, window, &mut printer)).and_then(|()| printer.flush());
+        let served = self.serve(&returns, &rx, window, &mut printer);
+        let printed = served.and_then(|()| printer.flush());
         match printed {
             // The reader has gone: the outcome is told only if what was received already
             // decides it, so that a closed output never reports what the run would not.
@@ -333,7 +333,9 @@ impl<'a> Root<'a> {
         })
     }
 
-    fn take(
+    /// Takes messages and prints what they decide, until the outcome is decided or every
+    /// leaf has gone.
+    fn serve(
         &mut self,
         returns: &[SyncSender<Batch>],
         rx: &Receiver<Msg>,

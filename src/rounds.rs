@@ -135,7 +135,7 @@ impl Rounds {
                 break;
             }
             match self.next() {
-                Some((len, scale)) => self.take(len, scale),
+                Some((len, scale)) => self.merge_run(len, scale),
                 None => self.outcome = Some(Outcome::Done), // filled: every stream has ended
             }
         }
@@ -186,7 +186,7 @@ impl Rounds {
     }
 
     /// Merges the next `len` rounds, over which every stream keeps one scale, at `scale`.
-    fn take(&mut self, len: usize, scale: u8) {
+    fn merge_run(&mut self, len: usize, scale: u8) {
         let base = self.sums.len();
         self.sums.resize(base + len, 0);
         let terms = terms(&self.queues, self.ending, scale, len);

@@ -340,7 +340,7 @@ impl Reader<'_> {
         };
         match self
             .streams
-            .take_as_printed(k, lines.whole(), self.allowed, self.limit)
+            .take_as_printed(k, lines.whole_lines(), self.allowed, self.limit)
         {
             Some((bytes, count)) => {
                 lines.consume(bytes, count);
@@ -439,7 +439,9 @@ mod tests {
     /// Streams on the shared input named `names`, with the channel their batches go to.
     fn streams(names: &[&str]) -> (Streams, Receiver<Msg>) {
         let (tx, rx) = mpsc::sync_channel(64);
-        let all = (names.iter().enumerate())
+        let all = names
+            .iter()
+            .enumerate()
             .map(|(k, &name)| {
                 let (_, spent) = mpsc::sync_channel(1);
                 let prefix = Prefix::new(&format::start(name));

@@ -121,7 +121,7 @@ impl Reader {
     /// Takes the lines that are plain integers, the common case, a block at a time, as many as
     /// `room` allows; then, if room is left, one line the slow way, or the next read.
     fn take_integers(&mut self, room: usize) -> usize {
-        let block = self.lines.whole();
+        let block = self.lines.whole_lines();
         let (mut at, mut taken) = (0, 0);
         self.integers.clear();
         for end in Newlines::new(block) {

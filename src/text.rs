@@ -119,7 +119,7 @@ impl Text {
 
     /// Makes room for `bytes` more, and the padding after them.
     #[inline]
-    fn room(&mut self, bytes: usize) {
+    fn reserve(&mut self, bytes: usize) {
         if self.buf.len() < self.len + bytes + ROOM {
             self.buf.resize(2 * self.buf.len() + bytes + ROOM, 0);
         }
@@ -127,7 +127,7 @@ impl Text {
 
     /// Appends lines already in canonical form.
     pub(crate) fn extend(&mut self, lines: &[u8]) {
-        self.room(lines.len());
+        self.reserve(lines.len());
         self.buf[self.len..self.len + lines.len()].copy_from_slice(lines);
         self.len += lines.len();
     }
@@ -145,7 +145,7 @@ impl Text {
         while i < values.len() {
             let (buf, mut len) = (&mut self.buf[..], self.len);
             while let Some(&v) = values.get(i) {
-                // A line here writes at most 16 + 8 bytes; past those, it is the room's turn.
+                // A line here writes at most 16 + 8 bytes; past those, it is `reserve`'s turn.
                 let Some((text, width)) = small(v.into(), scale).filter(|_| len + 24 <= buf.len())
                 else {
                     break;
@@ -156,7 +156,7 @@ impl Text {
                 i += 1;
             }
             self.len = len;
-            self.room(0); // the padding after the lines, as the invariant has it
+            self.reserve(0); // the padding after the lines, as the invariant has it
             if let Some(&v) = values.get(i) {
                 self.line(prefix, v.into(), scale);
                 i += 1;
@@ -168,7 +168,7 @@ impl Text {
     /// digits after the point, a `0` before a leading point) and a newline.
     #[inline]
     pub(crate) fn line(&mut self, prefix: &Prefix, n: i128, scale: u8) {
-        self.room(prefix.padded.len());
+        self.reserve(prefix.padded.len());
         let mut at = self.len;
         for chunk in prefix.padded.chunks_exact(16) {
             self.buf[at..at + 16].copy_from_slice(chunk);

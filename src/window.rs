@@ -112,7 +112,8 @@ impl Window {
     /// first (a thread could not be started).
     pub(crate) fn wait_open(&self) -> bool {
         let state = self.state.lock().unwrap();
-        let state = (self.moved)
+        let state = self
+            .moved
             .wait_while(state, |state| !state.open && !state.stopped)
             .unwrap();
         !state.stopped
