@@ -204,3 +204,93 @@ impl Turns for Reader {
         self.feed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::Transport;
+    use crate::message::Msg;
+    use crate::text::Prefix;
+    use crate::window::Window;
+    use std::sync::Arc;
+    use std::sync::mpsc;
+
+    /// Reads `text` as stream `x`'s own source, taking at most `most` values a turn; returns
+    /// its values' lines, its mantissas with their scales, and how it ended.
+    fn read(name: &str, text: &str, most: usize) -> (String, Vec<(i64, u8)>, Result<(), String>) {
+        let path = std::env::temp_dir().join(format!("stream-merge-source-{name}-{most}"));
+        std::fs::write(&path, text).unwrap();
+        let (tx, rx) = mpsc::sync_channel(1 << 12);
+        let (_back, spent) = mpsc::sync_channel(1);
+        let prefix = Some(Prefix::new(b"x "));
+        let transport = Transport::new(0, prefix, 64, (tx, spent));
+        let feed = Paced::new(transport, Arc::new(Window::new(u64::MAX)));
+        let unopened = Unopened::new(Input::new(path), "x".to_string(), feed, 1);
+        let mut reader = unopened.open().expect("opened");
+        let how = loop {
+            let room = reader.feed.wait().unwrap().min(most);
+            match reader.take(room) {
+                Turn::Took => {}
+                Turn::Ended(how) => break how,
+                Turn::Stopped => panic!("stopped"),
+            }
+        };
+        reader.feed.finish(Ok(()));
+        let (mut lines, mut values) = (String::new(), Vec::new());
+        for msg in rx.try_iter() {
+            if let Msg::Values(batch) = msg {
+                lines += std::str::from_utf8(batch.lines.as_bytes()).unwrap();
+                let scales = batch
+                    .scales
+                    .iter()
+                    .flat_map(|&(s, n)| std::iter::repeat_n(s, n));
+                values.extend(batch.mantissas.iter().copied().zip(scales));
+            }
+        }
+        (lines, values, how.map_err(|e| e.to_string()))
+    }
+
+    #[test]
+    fn plain_lines_and_others_give_the_same_values_whatever_the_room() {
+        let others = ["7", "x 12", "-3", "2.50", "# note", "", "merge 5", "+4"];
+        let text: String = (0..500)
+            .map(|k| format!("{}\n{}\n", others[k % 8], k * 37 % 1000))
+            .collect();
+        let expected = read("same", &text, usize::MAX);
+        let with_values = (0..500).filter(|k| ![4, 5, 6].contains(&(k % 8))).count();
+        assert_eq!(expected.1.len(), 500 + with_values);
+        assert_eq!(expected.2, Ok(()));
+        assert!(
+            expected
+                .0
+                .starts_with("x 7\nx 0\nx 12\nx 37\nx -3\nx 74\nx 2.50\n")
+        );
+        for most in [1, 2, 3, 7, 64] {
+            assert_eq!(read("same", &text, most), expected, "{most}");
+        }
+    }
+
+    #[test]
+    fn a_bad_line_ends_the_stream_after_the_values_before_it() {
+        for (text, problem) in [
+            (
+                "1\n2\ny 3\n",
+                "in:3: stream 'x': 'y' is not this stream's name",
+            ),
+            (
+                "1\n2\nx 3 4\n",
+                "in:3: stream 'x': unexpected '4' after the value",
+            ),
+            ("1\n2\n3,5\n", "in:3: stream 'x': '3,5' is not a value"),
+        ] {
+            let (lines, values, how) = read("bad", text, usize::MAX);
+            assert_eq!(
+                (lines.as_str(), values),
+                ("x 1\nx 2\n", vec![(1, 0), (2, 0)])
+            );
+            let how = how.unwrap_err();
+            let (_, after_path) = how.split_once(':').unwrap();
+            assert!(format!("in:{after_path}").starts_with(problem), "{how}");
+        }
+    }
+}
