@@ -317,7 +317,7 @@ fn stream(value: &OsString) -> Result<StreamSpec, String> {
     let Some((low, high, scale)) = decimal::common(low, high) else {
         return Err(bad(format!(
             "LO and HI at {} digits after the point do not fit in a 64-bit integer",
-            low.scale.max(high.scale)
+            low.scale().max(high.scale())
         )));
     };
     if low >= high {
@@ -464,10 +464,7 @@ mod tests {
     #[test]
     fn strict_and_fill_set_the_ending() {
         assert_eq!(run(&["--strict"]).unwrap().settings.ending, Ending::Strict);
-        let fill = decimal::Decimal {
-            mantissa: -25,
-            scale: 1,
-        };
+        let fill = decimal::Decimal::new(-25, 1).unwrap();
         assert_eq!(
             run(&["--fill", "-2.5"]).unwrap().settings.ending,
             Ending::Fill(fill)

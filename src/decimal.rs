@@ -1,9 +1,10 @@
 //! Exact decimal values: a value is m·10^-s, with m an `i64` and s, its scale, the number
 //! of digits after the point, from 0 to 18.
 //!
-//! Invariant: nothing is ever rounded. Text either is exactly such a value, or is refused;
-//! a value prints (see `text`) in its canonical form (no `+`, no leading zeros, no
-//! exponent, s digits after the point), which parses back to the same m and s.
+//! Invariant: a `Decimal`'s scale is at most `MAX_SCALE`, as its constructor checks.
+//! Nothing is ever rounded. Text either is exactly such a value, or is refused; a value
+//! prints (see `text`) in its canonical form (no `+`, no leading zeros, no exponent, s
+//! digits after the point), which parses back to the same m and s.
 
 use crate::quote::quote;
 
@@ -21,11 +22,35 @@ pub(crate) const POW10: [i64; MAX_SCALE as usize + 1] = {
     table
 };
 
-/// m·10^-s: `mantissa` and `scale` (s).
+/// m·10^-s: `mantissa` and `scale` (s), the scale at most `MAX_SCALE`.
+///
+/// The fields are private, so that the scale's bound is the type's: `new` checks it, and
+/// every value is made by `new` or `parse`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decimal {
-    pub mantissa: i64,
-    pub scale: u8,
+    mantissa: i64,
+    scale: u8,
+}
+
+impl Decimal {
+    /// `mantissa`·10^-`scale`, or `None` if `scale` is past `MAX_SCALE`.
+    pub const fn new(mantissa: i64, scale: u8) -> Option<Decimal> {
+        if scale > MAX_SCALE {
+            None
+        } else {
+            Some(Decimal { mantissa, scale })
+        }
+    }
+
+    /// m, the value times 10^s.
+    pub const fn mantissa(self) -> i64 {
+        self.mantissa
+    }
+
+    /// s, the number of digits after the point: 0 to `MAX_SCALE`.
+    pub const fn scale(self) -> u8 {
+        self.scale
+    }
 }
 
 /// Why text is not a value.
@@ -104,18 +129,13 @@ pub fn parse(text: &[u8]) -> Result<Decimal, Bad> {
         }
         scale = 0;
     }
-    if scale > i64::from(MAX_SCALE) {
-        return Err(Bad::Range);
-    }
     let mantissa = if negative {
         0i64.checked_sub_unsigned(magnitude)
     } else {
         i64::try_from(magnitude).ok()
     };
-    Ok(Decimal {
-        mantissa: mantissa.ok_or(Bad::Range)?,
-        scale: scale as u8,
-    })
+    let scale = u8::try_from(scale).map_err(|_| Bad::Range)?;
+    Decimal::new(mantissa.ok_or(Bad::Range)?, scale).ok_or(Bad::Range)
 }
 
 /// `text` as an integer, if it is one in canonical form with at most 18 digits: the fast
@@ -163,11 +183,19 @@ mod tests {
     fn canonical(text: &str) -> String {
         let d = parse(text.as_bytes()).unwrap_or_else(|e| panic!("{text}: {e:?}"));
         let mut printed = Text::default();
-        printed.line(&Prefix::new(b""), d.mantissa.into(), d.scale);
+        printed.line(&Prefix::new(b""), d.mantissa().into(), d.scale());
         String::from_utf8(printed.as_bytes().to_vec())
             .unwrap()
             .trim_end()
             .to_string()
+    }
+
+    #[test]
+    fn a_decimal_has_at_most_eighteen_digits_after_the_point() {
+        assert_eq!(Decimal::new(1, 19), None);
+        assert_eq!(Decimal::new(1, u8::MAX), None);
+        let finest = Decimal::new(i64::MIN, MAX_SCALE).unwrap();
+        assert_eq!((finest.mantissa(), finest.scale()), (i64::MIN, 18));
     }
 
     #[test]
@@ -207,7 +235,7 @@ mod tests {
             "100",
         ] {
             let value = parse(text.as_bytes()).unwrap();
-            assert_eq!(plain(text.as_bytes()), Some(value.mantissa), "{text}");
+            assert_eq!(plain(text.as_bytes()), Some(value.mantissa()), "{text}");
         }
         for text in [
             "",

@@ -84,10 +84,11 @@ impl Batch {
     /// Appends `value`, and its line if the stream's lines are printed.
     #[inline]
     pub(crate) fn push(&mut self, value: Decimal, prefix: Option<&Prefix>) {
-        self.mantissas.push(value.mantissa);
-        self.count(value.scale, 1);
+        self.mantissas.push(value.mantissa());
+        self.count(value.scale(), 1);
         if let Some(prefix) = prefix {
-            self.lines.line(prefix, value.mantissa.into(), value.scale);
+            self.lines
+                .line(prefix, value.mantissa().into(), value.scale());
         }
     }
 
