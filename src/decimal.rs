@@ -6,6 +6,9 @@
 //! prints (see `text`) in its canonical form (no `+`, no leading zeros, no exponent, s
 //! digits after the point), which parses back to the same m and s.
 
+use std::fmt;
+use std::str::FromStr;
+
 use crate::quote::quote;
 
 /// The most digits a value may have after the point.
@@ -53,6 +56,33 @@ impl Decimal {
     }
 }
 
+/// The canonical form, as `Text::line` writes it: `-` for a negative value, the digits
+/// before the point (`0` if none), and, with a scale, the point and s digits after it.
+/// Width and other flags are not applied.
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.mantissa < 0 { "-" } else { "" };
+        let magnitude = self.mantissa.unsigned_abs();
+        if self.scale == 0 {
+            write!(f, "{sign}{magnitude}")
+        } else {
+            let unit = 10u64.pow(u32::from(self.scale));
+            let (before, after) = (magnitude / unit, magnitude % unit);
+            let digits = usize::from(self.scale);
+            write!(f, "{sign}{before}.{after:0digits$}")
+        }
+    }
+}
+
+/// Text as `parse` reads it.
+impl FromStr for Decimal {
+    type Err = Bad;
+
+    fn from_str(text: &str) -> Result<Decimal, Bad> {
+        parse(text.as_bytes())
+    }
+}
+
 /// Why text is not a value.
 #[derive(Debug, PartialEq)]
 pub enum Bad {
@@ -62,6 +92,18 @@ pub enum Bad {
     Range,
 }
 
+/// What the text is, and what a value is: `not a value: ...` or `out of range: ...`.
+impl fmt::Display for Bad {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Bad::Form => write!(f, "not a value: {FORM}"),
+            Bad::Range => write!(f, "out of range: {LIMITS}"),
+        }
+    }
+}
+
+impl std::error::Error for Bad {}
+
 /// What a value may be, for messages.
 const FORM: &str = "a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3";
 /// The limits of a value, for messages.
@@ -70,11 +112,7 @@ const LIMITS: &str =
 
 /// Why `text` was refused, for a message.
 pub(crate) fn refusal(text: &[u8], bad: Bad) -> String {
-    let text = quote(text);
-    match bad {
-        Bad::Form => format!("{text} is not a value: {FORM}"),
-        Bad::Range => format!("{text} is out of range: {LIMITS}"),
-    }
+    format!("{} is {bad}", quote(text))
 }
 
 /// Parses `[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?`, ASCII only.
@@ -314,6 +352,90 @@ mod tests {
             assert_eq!(canonical(text), expected, "{text}");
             assert_eq!(canonical(expected), expected, "{expected} reads back");
         }
+    }
+
+    /// What `Text::line`, the fast writer, prints for `d`, without the newline.
+    fn written(d: Decimal) -> String {
+        let mut text = Text::default();
+        text.line(&Prefix::new(b""), d.mantissa().into(), d.scale());
+        let line = String::from_utf8(text.as_bytes().to_vec()).unwrap();
+        line.strip_suffix('\n').unwrap().to_string()
+    }
+
+    /// Mantissas for every scale: the edges, powers of ten and their neighbours (zeros
+    /// after the point, nines before it), and pseudo-random ones of every width.
+    fn mantissas() -> Vec<i64> {
+        let mut all = vec![0, 1, -1, 5, -5, i64::MIN, i64::MIN + 1, i64::MAX];
+        for k in 0..19 {
+            let p = 10i64.pow(k);
+            all.extend([p, -p, p - 1, 1 - p, p + 1, -p - 1]);
+        }
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..2000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            all.push((state as i64) >> (state % 64));
+        }
+        all
+    }
+
+    #[test]
+    fn display_prints_what_the_fast_writer_prints_at_every_scale() {
+        for scale in 0..=MAX_SCALE {
+            for mantissa in mantissas() {
+                let d = Decimal::new(mantissa, scale).unwrap();
+                assert_eq!(d.to_string(), written(d), "{mantissa} at scale {scale}");
+            }
+        }
+        let d = |mantissa, scale| Decimal::new(mantissa, scale).unwrap().to_string();
+        assert_eq!(d(5, 3), "0.005");
+        assert_eq!(d(-5, 3), "-0.005");
+        assert_eq!(d(1005, 3), "1.005");
+        assert_eq!(d(0, 2), "0.00");
+        assert_eq!(d(i64::MIN, 18), "-9.223372036854775808");
+        assert_eq!(d(i64::MAX, 0), "9223372036854775807");
+    }
+
+    #[test]
+    fn canonical_text_parses_and_displays_as_itself() {
+        for scale in 0..=MAX_SCALE {
+            for mantissa in mantissas() {
+                let d = Decimal::new(mantissa, scale).unwrap();
+                let text = d.to_string();
+                assert_eq!(text.parse::<Decimal>(), Ok(d), "{text}");
+            }
+        }
+        for text in [
+            "0",
+            "-1",
+            "0.005",
+            "-0.50",
+            "7.000000000000000000",
+            "1e3",
+            "+2",
+            ".5",
+        ] {
+            let d: Decimal = text.parse().unwrap();
+            let canonical = d.to_string();
+            assert_eq!(canonical.parse::<Decimal>(), Ok(d), "{text}");
+            assert_eq!(canonical, written(d), "{text}");
+        }
+        assert_eq!("1e-19".parse::<Decimal>(), Err(Bad::Range));
+        assert_eq!("x".parse::<Decimal>(), Err(Bad::Form));
+    }
+
+    #[test]
+    fn a_refusal_quotes_the_text_and_says_what_a_value_is() {
+        assert_eq!(
+            refusal(b"x", Bad::Form),
+            "'x' is not a value: a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3"
+        );
+        assert_eq!(
+            refusal(b"1e30", Bad::Range),
+            "'1e30' is out of range: a value is m·10^-s with m a 64-bit integer and at \
+             most 18 digits after the point"
+        );
     }
 
     #[test]
