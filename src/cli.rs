@@ -169,7 +169,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 let text = value("--fill")?;
                 let parsed = decimal::parse(text.as_bytes());
                 fill = Some(parsed.map_err(|bad| {
-                    format!("--fill: {}", decimal::refusal(text.as_bytes(), bad))
+                    format!("--fill: {}", decimal::why_refused(text.as_bytes(), bad))
                 })?);
             }
             b"-s" | b"--stream" => {
@@ -312,9 +312,9 @@ fn stream(value: &OsString) -> Result<StreamSpec, String> {
     let bad = |why: String| format!("invalid stream {}: {why}", quote(bytes));
     let at = (range.windows(2).position(|w| w == b".."))
         .ok_or_else(|| bad("expected NAME=LO..HI".to_string()))?;
-    let bound = |text: &[u8]| decimal::parse(text).map_err(|e| bad(decimal::refusal(text, e)));
+    let bound = |text: &[u8]| decimal::parse(text).map_err(|e| bad(decimal::why_refused(text, e)));
     let (low, high) = (bound(&range[..at])?, bound(&range[at + 2..])?);
-    let Some((low, high, scale)) = decimal::common(low, high) else {
+    let Some((low, high, scale)) = decimal::at_common_scale(low, high) else {
         return Err(bad(format!(
             "LO and HI at {} digits after the point do not fit in a 64-bit integer",
             low.scale().max(high.scale())

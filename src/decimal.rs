@@ -111,7 +111,7 @@ const LIMITS: &str =
     "a value is m·10^-s with m a 64-bit integer and at most 18 digits after the point";
 
 /// Why `text` was refused, for a message.
-pub(crate) fn refusal(text: &[u8], bad: Bad) -> String {
+pub(crate) fn why_refused(text: &[u8], bad: Bad) -> String {
     format!("{} is {bad}", quote(text))
 }
 
@@ -180,7 +180,7 @@ pub fn parse(text: &[u8]) -> Result<Decimal, Bad> {
 /// path for the common case, whose text is then its own canonical form. `None` does not
 /// mean it is not a value: `parse` tells.
 #[inline]
-pub(crate) fn plain(text: &[u8]) -> Option<i64> {
+pub(crate) fn canonical_integer(text: &[u8]) -> Option<i64> {
     let (negative, digits) = match text {
         [b'-', rest @ ..] => (true, rest),
         _ => (false, text),
@@ -207,7 +207,7 @@ fn digits(text: &[u8]) -> (&[u8], &[u8]) {
 
 /// `a` and `b` at their common scale, the larger of the two: `(a's mantissa, b's, scale)`,
 /// or `None` if a scaled mantissa does not fit in an `i64`.
-pub fn common(a: Decimal, b: Decimal) -> Option<(i64, i64, u8)> {
+pub fn at_common_scale(a: Decimal, b: Decimal) -> Option<(i64, i64, u8)> {
     let scale = a.scale.max(b.scale);
     let at = |d: Decimal| d.mantissa.checked_mul(POW10[usize::from(scale - d.scale)]);
     Some((at(a)?, at(b)?, scale))
@@ -263,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_integers_take_the_fast_path_and_agree_with_parse() {
+    fn canonical_integers_take_the_fast_path_and_agree_with_parse() {
         for text in [
             "0",
             "7",
@@ -273,7 +273,11 @@ mod tests {
             "100",
         ] {
             let value = parse(text.as_bytes()).unwrap();
-            assert_eq!(plain(text.as_bytes()), Some(value.mantissa()), "{text}");
+            assert_eq!(
+                canonical_integer(text.as_bytes()),
+                Some(value.mantissa()),
+                "{text}"
+            );
         }
         for text in [
             "",
@@ -287,7 +291,7 @@ mod tests {
             "1 ",
             "1000000000000000000",
         ] {
-            assert_eq!(plain(text.as_bytes()), None, "{text}");
+            assert_eq!(canonical_integer(text.as_bytes()), None, "{text}");
         }
     }
 
@@ -426,13 +430,13 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_quotes_the_text_and_says_what_a_value_is() {
+    fn why_text_is_refused_quotes_it_and_says_what_a_value_is() {
         assert_eq!(
-            refusal(b"x", Bad::Form),
+            why_refused(b"x", Bad::Form),
             "'x' is not a value: a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3"
         );
         assert_eq!(
-            refusal(b"1e30", Bad::Range),
+            why_refused(b"1e30", Bad::Range),
             "'1e30' is out of range: a value is m·10^-s with m a 64-bit integer and at \
              most 18 digits after the point"
         );
@@ -441,8 +445,11 @@ mod tests {
     #[test]
     fn common_scale_multiplies_the_coarser_value() {
         let d = |text: &str| parse(text.as_bytes()).unwrap();
-        assert_eq!(common(d("19.5"), d("25.25")), Some((1950, 2525, 2)));
-        assert_eq!(common(d("1"), d("1.0")), Some((10, 10, 1)));
-        assert_eq!(common(d("9223372036854775807"), d("0.1")), None);
+        assert_eq!(
+            at_common_scale(d("19.5"), d("25.25")),
+            Some((1950, 2525, 2))
+        );
+        assert_eq!(at_common_scale(d("1"), d("1.0")), Some((10, 10, 1)));
+        assert_eq!(at_common_scale(d("9223372036854775807"), d("0.1")), None);
     }
 }

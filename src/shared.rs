@@ -60,7 +60,7 @@ impl Shared {
             }
             _ => line.strip_prefix(&self.start[..]),
         };
-        rest.and_then(decimal::plain)
+        rest.and_then(decimal::canonical_integer)
     }
 
     pub(crate) fn new(name: String, feed: Feed) -> Self {
@@ -314,7 +314,7 @@ pub(crate) fn read(
             continue; // past the stream's end: nothing of it counts
         }
         let value = match value
-            .map(|value| decimal::parse(value).map_err(|bad| decimal::refusal(value, bad)))
+            .map(|value| decimal::parse(value).map_err(|bad| decimal::why_refused(value, bad)))
         {
             Ok(Ok(value)) => value,
             Ok(Err(problem)) | Err(problem) => {

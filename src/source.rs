@@ -127,7 +127,7 @@ impl Reader {
             if self.glanced.len() == room {
                 break;
             }
-            let Some(m) = decimal::plain(&block[at..end]) else {
+            let Some(m) = decimal::canonical_integer(&block[at..end]) else {
                 break; // a line that needs a closer look
             };
             self.glanced.push(m);
@@ -166,7 +166,7 @@ fn value(place: &str, name: &str, number: u64, line: &[u8]) -> Result<Option<Dec
     };
     match decimal::parse(value) {
         Ok(value) => Ok(Some(value)),
-        Err(bad) => Err(fail(decimal::refusal(value, bad))),
+        Err(bad) => Err(fail(decimal::why_refused(value, bad))),
     }
 }
 
