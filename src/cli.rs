@@ -627,6 +627,186 @@ mod tests {
         }
     }
 
+    /// What the lexer reads of `args`, item by item: an option as given (`--seed`, `-n`),
+    /// `=V` for the value an option takes (only `-n` and `--seed` take one here), and an
+    /// argument that is no option quoted (`'stray'`).
+    fn lexed(args: &[&str]) -> Result<Vec<String>, String> {
+        let mut lexer = Lexer::new(args.iter().map(OsString::from));
+        let mut items = Vec::new();
+        while let Some(arg) = lexer.next()? {
+            let takes_value = match arg {
+                Arg::Short('n') => Some("--messages"),
+                Arg::Long(b"seed") => Some("--seed"),
+                _ => None,
+            };
+            items.push(match arg {
+                Arg::Long(name) => format!("--{}", String::from_utf8_lossy(name)),
+                Arg::Short(c) => format!("-{c}"),
+                Arg::Value(value) => quote(value.as_bytes()),
+            });
+            if let Some(long) = takes_value {
+                let value = lexer.value(long)?;
+                items.push(format!("={}", value.to_str().unwrap()));
+            }
+        }
+        lexer.no_value()?;
+        Ok(items)
+    }
+
+    #[test]
+    fn the_lexer_gives_an_option_its_value_in_each_form() {
+        for args in [&["--seed=3"][..], &["--seed", "3"]] {
+            assert_eq!(
+                lexed(args),
+                Ok(vec!["--seed".into(), "=3".into()]),
+                "{args:?}"
+            );
+        }
+        for args in [&["-n3"][..], &["-n", "3"]] {
+            assert_eq!(lexed(args), Ok(vec!["-n".into(), "=3".into()]), "{args:?}");
+        }
+        // A long option's value is all after the first `=`; a short one's, all after its
+        // letter, `=` too.
+        assert_eq!(
+            lexed(&["--seed=a=b"]),
+            Ok(vec!["--seed".into(), "=a=b".into()])
+        );
+        assert_eq!(lexed(&["--seed="]), Ok(vec!["--seed".into(), "=".into()]));
+        assert_eq!(lexed(&["-n=3"]), Ok(vec!["-n".into(), "==3".into()]));
+        assert_eq!(lexed(&["--seed"]), Err("--seed needs a value".to_string()));
+        assert_eq!(lexed(&["-n"]), Err("--messages needs a value".to_string()));
+    }
+
+    #[test]
+    fn the_lexer_reads_a_group_of_short_flags_one_by_one() {
+        assert_eq!(lexed(&["-mV"]), Ok(vec!["-m".into(), "-V".into()]));
+        assert_eq!(
+            lexed(&["-mmm"]),
+            Ok(vec!["-m".into(), "-m".into(), "-m".into()])
+        );
+        assert_eq!(
+            lexed(&["-mn5", "x"]),
+            Ok(vec!["-m".into(), "-n".into(), "=5".into(), "'x'".into()])
+        );
+        assert_eq!(parse(["-mV"].map(OsString::from)), Ok(Command::Version));
+        let config = run(&["-mn7"]).unwrap();
+        assert!(config.settings.merges_only);
+        assert_eq!(config.messages, 7);
+    }
+
+    #[test]
+    fn a_value_given_to_a_flag_is_refused() {
+        for (args, error) in [
+            (&["--stats=1"][..], "--stats takes no value"),
+            (&["--stats="], "--stats takes no value"),
+            (&["-m=1"], "-m takes no value"),
+            (&["-mm=1"], "-m takes no value"),
+            (&["-h=1"], "-h takes no value"),
+            (&["-mV="], "-V takes no value"),
+        ] {
+            assert_eq!(lexed(args), Err(error.to_string()), "{args:?}");
+            assert_eq!(
+                parse(args.iter().map(OsString::from)),
+                Err(error.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn a_double_dash_ends_the_options() {
+        assert_eq!(lexed(&["--"]), Ok(vec![]));
+        assert_eq!(lexed(&["--", "-n"]), Ok(vec!["'-n'".into()]));
+        assert_eq!(
+            lexed(&["-m", "--", "--stats", "--"]),
+            Ok(vec!["-m".into(), "'--stats'".into(), "'--'".into()])
+        );
+        assert_eq!(run(&["-m", "--"]).map(|c| c.settings.merges_only), Ok(true));
+        assert_eq!(run(&["--", "-m"]).unwrap_err(), "unexpected argument '-m'");
+    }
+
+    #[test]
+    fn arguments_that_are_no_options_are_values() {
+        assert_eq!(lexed(&["stray"]), Ok(vec!["'stray'".into()]));
+        assert_eq!(lexed(&["-"]), Ok(vec!["'-'".into()]));
+        assert_eq!(lexed(&[""]), Ok(vec!["''".into()]));
+        assert_eq!(run(&["-"]).unwrap_err(), "unexpected argument '-'");
+    }
+
+    #[test]
+    fn a_value_that_looks_like_an_option_is_the_options_value() {
+        assert_eq!(lexed(&["-n", "-1"]), Ok(vec!["-n".into(), "=-1".into()]));
+        assert_eq!(
+            lexed(&["--seed", "--stats"]),
+            Ok(vec!["--seed".into(), "=--stats".into()])
+        );
+        assert_eq!(
+            run(&["-n", "-1"]).unwrap_err(),
+            "--messages takes a whole number from 0 to 18446744073709551615, got '-1'"
+        );
+        assert_eq!(
+            run(&["--seed", "--stats"]).unwrap_err(),
+            "--seed takes a whole number from 0 to 18446744073709551615, got '--stats'"
+        );
+    }
+
+    #[test]
+    fn arguments_need_not_be_utf8() {
+        let args = [&b"--\xff=\xfe"[..], b"-n\xff", b"\xff", b"-\xff"];
+        let mut lexer = Lexer::new(args.iter().map(|arg| OsString::from_vec(arg.to_vec())));
+        assert_eq!(lexer.next(), Ok(Some(Arg::Long(b"\xff"))));
+        assert_eq!(lexer.value("--x").unwrap().as_bytes(), b"\xfe");
+        assert_eq!(lexer.next(), Ok(Some(Arg::Short('n'))));
+        assert_eq!(lexer.value("--messages").unwrap().as_bytes(), b"\xff");
+        let value = OsString::from_vec(b"\xff".to_vec());
+        assert_eq!(lexer.next(), Ok(Some(Arg::Value(value))));
+        assert_eq!(lexer.next(), Err("unknown option '-\\xFF'".to_string()));
+        let parsed = |arg: &[u8]| parse([OsString::from_vec(arg.to_vec())]);
+        assert_eq!(
+            parsed(b"--\xff=1"),
+            Err("unknown option '--\\xFF'".to_string())
+        );
+        assert_eq!(
+            parsed(b"\xff"),
+            Err("unexpected argument '\\xFF'".to_string())
+        );
+        assert_eq!(
+            parsed(b"-n\xff"),
+            Err(
+                "--messages takes a whole number from 0 to 18446744073709551615, got '\\xFF'"
+                    .to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn an_option_given_again_keeps_its_last_value() {
+        assert_eq!(run(&["--seed", "1", "--seed", "2"]).unwrap().seed, Some(2));
+        assert_eq!(run(&["-n", "1", "--messages=7"]).unwrap().messages, 7);
+        let settings = |args: &[&str]| run(args).unwrap().settings;
+        assert_eq!(settings(&["--window", "3", "--window=5"]).window, 5);
+        let fill = decimal::Decimal::new(25, 1).unwrap();
+        let ending = settings(&["--fill", "1", "--fill", "2.5"]).ending;
+        assert_eq!(ending, Ending::Fill(fill));
+        let config = run(&["-i", "a", "-s", "x", "--input=b"]).unwrap();
+        assert_eq!(config.input, Input::Path("b".into()));
+        assert_eq!(
+            run(&["-i", "a", "-s", "x", "-i", "-"]).unwrap().input,
+            Input::Stdin
+        );
+    }
+
+    #[test]
+    fn help_and_version_end_the_reading() {
+        let parsed = |args: &[&str]| parse(args.iter().map(OsString::from));
+        assert_eq!(parsed(&["-h", "--bogus"]), Ok(Command::Help));
+        assert_eq!(parsed(&["--version", "-n"]), Ok(Command::Version));
+        assert_eq!(parsed(&["-Vh"]), Ok(Command::Version));
+        assert_eq!(
+            parsed(&["--bogus", "-h"]),
+            Err("unknown option '--bogus'".to_string())
+        );
+    }
+
     #[test]
     fn usage_errors_name_the_problem() {
         for (args, problem) in [
