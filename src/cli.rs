@@ -807,9 +807,17 @@ mod tests {
         );
     }
 
+    /// Asserts that each of `cases`' arguments is a usage error that names its problem.
+    fn refused(cases: &[(&[&str], &str)]) {
+        for &(args, problem) in cases {
+            let error = run(args).unwrap_err();
+            assert!(error.contains(problem), "{args:?}: {error}");
+        }
+    }
+
     #[test]
     fn usage_errors_name_the_problem() {
-        for (args, problem) in [
+        refused(&[
             (&["-n"][..], "--messages needs a value"),
             (&["-n", "-1"], "whole number"),
             (&["-n", "18446744073709551616"], "whole number"),
@@ -832,7 +840,14 @@ mod tests {
             (&["--", "stray"], "unexpected argument 'stray'"),
             (&["\x1b[2J"], "unexpected argument '\\x1B[2J'"),
             (&["--merges-only=yes"], "takes no value"),
-            (&["-s", "x=0-1"], "expected NAME=LO..HI"),
+            (&["--fill", "x"], "--fill: 'x' is not a value"),
+        ]);
+    }
+
+    #[test]
+    fn usage_errors_in_a_stream_name_the_problem() {
+        refused(&[
+            (&["-s", "x=0-1"][..], "expected NAME=LO..HI"),
             (&["-s", "x=a..b"], "'a' is not a value"),
             (&["-s", "x=0..9223372036854775808"], "out of range"),
             (&["-s", "x=0..1e-19"], "out of range"),
@@ -855,9 +870,22 @@ mod tests {
             (&["-s", "x="], "expected NAME=LO..HI"),
             (&["-s", "x", "-s", "x=0..1"], "stream 'x' is given twice"),
             (&["-s", "x", "-f", "x=p"], "stream 'x' is given twice"),
+            (
+                &["-s", "a=0..1", "-s", "a=2..3"],
+                "stream 'a' is given twice",
+            ),
             (&["-f", "x"], "expected NAME=PATH"),
             (&["-f", "x="], "the path is empty"),
-            (&["-i", "f"], "--input needs a stream on the shared input"),
+        ]);
+    }
+
+    #[test]
+    fn usage_errors_across_options_name_the_problem() {
+        refused(&[
+            (
+                &["-i", "f"][..],
+                "--input needs a stream on the shared input",
+            ),
             (&["-s", "x", "-i", ""], "--input: the path is empty"),
             (&["-s", "x", "--input="], "--input: the path is empty"),
             (
@@ -867,10 +895,6 @@ mod tests {
             (
                 &["-s", "x=0..1", "--input=f"],
                 "--input needs a stream on the shared input",
-            ),
-            (
-                &["-s", "a=0..1", "-s", "a=2..3"],
-                "stream 'a' is given twice",
             ),
             (
                 &["-s", "a", "-f", "b=-"],
@@ -884,15 +908,11 @@ mod tests {
                 &["-f", "a=-", "-f", "b=-"],
                 "stdin can be read by only one input",
             ),
-            (&["--fill", "x"], "--fill: 'x' is not a value"),
             (
                 &["--fill", "1", "--strict"],
                 "--fill and --strict cannot go together",
             ),
-        ] {
-            let error = run(args).unwrap_err();
-            assert!(error.contains(problem), "{args:?}: {error}");
-        }
+        ]);
         assert!(run(&["-s", "a", "-i", "in", "-f", "b=-"]).is_ok());
     }
 }
