@@ -1,23 +1,27 @@
 //! The command line: turns arguments into a `Config`, or into a one-line usage error.
 //!
+//! In three steps: a `Lexer` reads the arguments as options and their values; `read` only
+//! assigns what each option gives to what was `Given`; `config` checks across options and
+//! makes the `Config`, with the defaults of what was not given.
+//!
 //! Invariant: a `Config` that parsing returns can be run as it is: every stream has a valid,
 //! unique name, every generated stream a non-empty range, no path is empty, no two inputs
 //! are stdin, and `--input` comes only with a stream on the shared input. Arguments are
 //! read as given, not as UTF-8, and quoted in messages.
 
 use std::collections::HashSet;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
-use crate::decimal;
+use crate::decimal::{self, Decimal};
 use crate::format;
 use crate::input::Input;
 use crate::leaf::Uniform;
 use crate::quote::quote;
 use crate::root::Settings;
 use crate::rounds::Ending;
-use crate::window::{WINDOW, window_for};
+use crate::window::window_for;
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq)]
@@ -107,179 +111,276 @@ Examples:
   stream-merge -f temp=temp.log -f load=<(tail -f load.log)
 ";
 
+/// Values per generated stream, without `-n`.
+const MESSAGES: u64 = 4;
+
 /// Parses the arguments after the program's name. `Err` is a usage error, in a few words.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
-    let mut args = args.into_iter();
-    let mut config = Config {
-        streams: Vec::new(),
-        messages: 4,
-        seed: None,
-        settings: Settings {
-            window: WINDOW,
-            merges_only: false,
-            ending: Ending::Shortest,
-        },
-        stats: false,
-        input: Input::Stdin,
-    };
-    let (mut input, mut strict, mut fill, mut window) = (None, false, None, None);
-    let mut names = HashSet::new(); // the names of `config.streams`
-    // The rest of a group of short flags, such as `-V` left over from `-mV`.
-    let mut pending: Option<OsString> = None;
-    while let Some(arg) = pending.take().or_else(|| args.next()) {
+    let given = read(args)?;
+    if given.help {
+        Ok(Command::Help)
+    } else if given.version {
+        Ok(Command::Version)
+    } else {
+        config(given).map(Command::Run)
+    }
+}
+
+/// An argument, as the lexer reads it.
+#[derive(Debug, PartialEq)]
+enum Arg<'a> {
+    /// `--NAME`, or `--NAME=VALUE`: NAME, as given, up to the first `=`.
+    Long(&'a [u8]),
+    /// `-C`, alone or followed in its argument by a value or by more flags: C, ASCII.
+    Short(char),
+    /// An argument that is no option: `stray`, `-`, or any argument after `--`.
+    Value(OsString),
+}
+
+impl Arg<'_> {
+    /// The usage error for an argument that the program has no use for.
+    fn unexpected(&self) -> String {
+        match self {
+            Arg::Long(name) => format!("unknown option {}", quote(&[b"--", *name].concat())),
+            Arg::Short(c) => format!("unknown option {}", quote(format!("-{c}").as_bytes())),
+            Arg::Value(value) => format!("unexpected argument {}", quote(value.as_bytes())),
+        }
+    }
+}
+
+/// Reads arguments one at a time as options and values, as the lexopt crate does, and
+/// gives an option its value when asked to.
+///
+/// Invariant: `attached` is what followed the option last read in its own argument (the
+/// `v` of `--opt=v`, the `5` of `-n5`, the `V` of `-mV`) until `value` takes it as the
+/// option's value, or else the next read (`no_value`) refuses it or, after a short option,
+/// makes it `pending`: the rest of a group of short flags (`-V`), the next argument read.
+struct Lexer<I> {
+    args: I,
+    /// The option last read, as given (`--stats`, `-m`), for messages.
+    option: Vec<u8>,
+    attached: Option<OsString>,
+    pending: Option<OsString>,
+    /// `--` has been read: every argument after it is a `Value`.
+    options_ended: bool,
+}
+
+impl<I: Iterator<Item = OsString>> Lexer<I> {
+    fn new(args: I) -> Self {
+        Lexer {
+            args,
+            option: Vec::new(),
+            attached: None,
+            pending: None,
+            options_ended: false,
+        }
+    }
+
+    /// The next argument, `None` after the last. First, the option read before is taken
+    /// to be one that takes no value, unless `value` took one (see `no_value`).
+    fn next(&mut self) -> Result<Option<Arg<'_>>, String> {
+        self.no_value()?;
+        let Some(arg) = self.pending.take().or_else(|| self.args.next()) else {
+            return Ok(None);
+        };
         let bytes = arg.as_bytes();
-        let (option, mut inline) = if let Some(long) = bytes.strip_prefix(b"--") {
-            if long.is_empty() {
-                // `--` ends the options; nothing may follow, as there are no operands.
-                return match args.next() {
-                    Some(stray) => Err(unexpected(&stray)),
-                    None => break,
-                };
-            }
-            match long.iter().position(|&b| b == b'=') {
-                Some(at) => (&bytes[..at + 2], Some(os(&long[at + 1..]))),
-                None => (bytes, None),
-            }
-        } else if bytes.len() > 1 && bytes[0] == b'-' {
-            if !bytes[1].is_ascii() {
-                return Err(format!("unknown option {}", quote(bytes)));
-            }
-            (&bytes[..2], (bytes.len() > 2).then(|| os(&bytes[2..])))
-        } else {
-            return Err(unexpected(&arg));
+        if self.options_ended || bytes.len() < 2 || bytes[0] != b'-' {
+            return Ok(Some(Arg::Value(arg)));
+        }
+        if bytes == b"--" {
+            self.options_ended = true;
+            return Ok(self.args.next().map(Arg::Value));
+        }
+        if let Some(long) = bytes.strip_prefix(b"--") {
+            let end = long.iter().position(|&b| b == b'=').unwrap_or(long.len());
+            self.attached = (long.get(end + 1..)).map(|value| OsStr::from_bytes(value).into());
+            self.option = bytes[..2 + end].to_vec();
+            return Ok(Some(Arg::Long(&self.option[2..])));
+        }
+        if !bytes[1].is_ascii() {
+            return Err(format!("unknown option {}", quote(bytes)));
+        }
+        self.attached = (bytes.len() > 2).then(|| OsStr::from_bytes(&bytes[2..]).into());
+        self.option = bytes[..2].to_vec();
+        Ok(Some(Arg::Short(char::from(bytes[1]))))
+    }
+
+    /// The value of the option last read, whose long name is `long`: what is attached to
+    /// it (`--opt=v`, `-nv`), else the next argument, whatever it looks like (`-n -1`).
+    fn value(&mut self, long: &str) -> Result<OsString, String> {
+        (self.attached.take())
+            .or_else(|| self.args.next())
+            .ok_or_else(|| format!("{long} needs a value"))
+    }
+
+    /// Takes the option last read to be one that takes no value: a value given with it
+    /// (`--stats=1`, `-m=1`) is refused; what follows a short one in its argument (the `V`
+    /// of `-mV`) is more short flags, read next as an argument of their own (`-V`).
+    fn no_value(&mut self) -> Result<(), String> {
+        let Some(attached) = self.attached.take() else {
+            return Ok(());
         };
-        let mut value = |name: &str| {
-            inline
-                .take()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value"))
+        if self.option.starts_with(b"--") || attached.as_bytes().starts_with(b"=") {
+            let option = String::from_utf8_lossy(&self.option);
+            return Err(format!("{option} takes no value"));
+        }
+        self.pending = Some(OsString::from_vec([b"-", attached.as_bytes()].concat()));
+        Ok(())
+    }
+}
+
+/// What the arguments give, option by option, before any check across options and
+/// without defaults. An option given twice keeps its last value; streams add up.
+#[derive(Default)]
+struct Given {
+    messages: Option<u64>,
+    seed: Option<u64>,
+    window: Option<u64>,
+    input: Option<Input>,
+    fill: Option<Decimal>,
+    strict: bool,
+    merges_only: bool,
+    stats: bool,
+    help: bool,
+    version: bool,
+    streams: Streams,
+}
+
+/// The streams given, in order.
+///
+/// Invariant: no two have the same name; `names` holds the names of `specs`, so that
+/// many streams cost a look-up each, not a look at every other.
+#[derive(Default)]
+struct Streams {
+    specs: Vec<StreamSpec>,
+    names: HashSet<String>,
+}
+
+impl Streams {
+    /// Adds a stream whose name is not taken yet.
+    fn add(&mut self, spec: StreamSpec) -> Result<(), String> {
+        if !self.names.insert(spec.name.clone()) {
+            return Err(format!(
+                "stream {} is given twice",
+                quote(spec.name.as_bytes())
+            ));
+        }
+        self.specs.push(spec);
+        Ok(())
+    }
+}
+
+/// Reads what the arguments give, up to `-h` or `-V`, either of which ends the reading.
+/// An option's value is converted as it is read, so that the first bad argument is the
+/// one a message blames.
+fn read(args: impl IntoIterator<Item = OsString>) -> Result<Given, String> {
+    let mut lexer = Lexer::new(args.into_iter());
+    let mut given = Given::default();
+    while !given.help && !given.version {
+        let Some(arg) = lexer.next()? else {
+            return Ok(given);
         };
-        match option {
-            b"-n" | b"--messages" => config.messages = whole(&value("--messages")?, "--messages")?,
-            b"--seed" => config.seed = Some(whole(&value("--seed")?, "--seed")?),
-            b"--window" => window = Some(at_least(&value("--window")?, "--window", 1)?),
-            b"-i" | b"--input" => {
-                let path = value("--input")?;
-                if path.is_empty() {
-                    return Err("--input: the path is empty".to_string());
-                }
-                input = Some(Input::new(path.into()));
+        match arg {
+            Arg::Short('n') | Arg::Long(b"messages") => {
+                given.messages = Some(number(&lexer.value("--messages")?, "--messages", 0)?);
             }
-            b"--fill" => {
-                let text = value("--fill")?;
-                let parsed = decimal::parse(text.as_bytes());
-                fill = Some(parsed.map_err(|bad| {
-                    format!("--fill: {}", decimal::refusal(text.as_bytes(), bad))
-                })?);
+            Arg::Long(b"seed") => given.seed = Some(number(&lexer.value("--seed")?, "--seed", 0)?),
+            Arg::Long(b"window") => {
+                given.window = Some(number(&lexer.value("--window")?, "--window", 1)?);
             }
-            b"-s" | b"--stream" => {
-                let spec = stream(&value("--stream")?)?;
-                add(&mut config.streams, &mut names, spec)?;
+            Arg::Short('i') | Arg::Long(b"input") => {
+                given.input = Some(shared_input(lexer.value("--input")?)?);
             }
-            b"-f" | b"--file" => {
-                let spec = file(value("--file")?)?;
-                add(&mut config.streams, &mut names, spec)?;
+            Arg::Long(b"fill") => given.fill = Some(fill_value(&lexer.value("--fill")?)?),
+            Arg::Short('s') | Arg::Long(b"stream") => {
+                given.streams.add(stream(&lexer.value("--stream")?)?)?;
             }
-            b"-m" | b"--merges-only" | b"--stats" | b"--strict" | b"-h" | b"--help" | b"-V"
-            | b"--version" => {
-                match inline.take() {
-                    Some(value) if option.starts_with(b"--") || value.as_bytes()[0] == b'=' => {
-                        return Err(format!(
-                            "{} takes no value",
-                            String::from_utf8_lossy(option)
-                        ));
-                    }
-                    rest => pending = rest.map(|flags| os(&[b"-", flags.as_bytes()].concat())),
-                }
-                match option {
-                    b"-h" | b"--help" => return Ok(Command::Help),
-                    b"-V" | b"--version" => return Ok(Command::Version),
-                    b"--stats" => config.stats = true,
-                    b"--strict" => strict = true,
-                    _ => config.settings.merges_only = true,
-                }
+            Arg::Short('f') | Arg::Long(b"file") => {
+                given.streams.add(file(lexer.value("--file")?)?)?;
             }
-            _ => return Err(format!("unknown option {}", quote(option))),
+            Arg::Long(b"strict") => given.strict = true,
+            Arg::Short('m') | Arg::Long(b"merges-only") => given.merges_only = true,
+            Arg::Long(b"stats") => given.stats = true,
+            Arg::Short('h') | Arg::Long(b"help") => given.help = true,
+            Arg::Short('V') | Arg::Long(b"version") => given.version = true,
+            arg => return Err(arg.unexpected()),
         }
     }
-    config.settings.ending = match (strict, fill) {
-        (true, Some(_)) => return Err("--fill and --strict cannot go together".to_string()),
-        (true, None) => Ending::Strict,
-        (false, Some(fill)) => Ending::Fill(fill),
-        (false, None) => Ending::Shortest,
+    lexer.no_value()?; // `-h=1`: no read after `-h` or `-V` refuses a value given with it
+    Ok(given)
+}
+
+/// Checks what was given across options, and makes the `Config` of it, with the defaults
+/// of what was not given.
+fn config(given: Given) -> Result<Config, String> {
+    let ending = if let Some(fill) = given.fill {
+        if given.strict {
+            return Err("--fill and --strict cannot go together".to_string());
+        }
+        Ending::Fill(fill)
+    } else if given.strict {
+        Ending::Strict
+    } else {
+        Ending::Shortest
     };
-    if config.streams.is_empty() {
-        let range = |low, high| {
-            Kind::Generated(Uniform {
-                low,
-                high,
-                scale: 0,
-            })
-        };
-        config.streams = vec![
-            StreamSpec {
-                name: "x".to_string(),
-                kind: range(0, 10),
-            },
-            StreamSpec {
-                name: "y".to_string(),
-                kind: range(100, 110),
-            },
-        ];
+    let streams = if given.streams.specs.is_empty() {
+        default_streams()
+    } else {
+        given.streams.specs
+    };
+    let shared = streams.iter().any(|s| s.kind == Kind::Shared);
+    if given.input.is_some() && !shared {
+        return Err("--input needs a stream on the shared input (-s NAME)".to_string());
     }
-    config.settings.window = window.unwrap_or_else(|| window_for(config.streams.len()));
-    let shared = config.streams.iter().any(|s| s.kind == Kind::Shared);
-    match input {
-        Some(_) if !shared => {
-            return Err("--input needs a stream on the shared input (-s NAME)".to_string());
-        }
-        Some(input) => config.input = input,
-        None => {}
-    }
-    let on_stdin = (config.streams.iter())
+    let input = given.input.unwrap_or(Input::Stdin);
+    let on_stdin = (streams.iter())
         .filter(|s| s.kind == Kind::Own(Input::Stdin))
         .count()
-        + usize::from(shared && config.input == Input::Stdin);
+        + usize::from(shared && input == Input::Stdin);
     if on_stdin > 1 {
         return Err(
             "stdin can be read by only one input: give the others -f NAME=PATH".to_string(),
         );
     }
-    Ok(Command::Run(config))
+    let window = given.window.unwrap_or_else(|| window_for(streams.len()));
+    Ok(Config {
+        streams,
+        messages: given.messages.unwrap_or(MESSAGES),
+        seed: given.seed,
+        settings: Settings {
+            window,
+            merges_only: given.merges_only,
+            ending,
+        },
+        stats: given.stats,
+        input,
+    })
 }
 
-fn os(bytes: &[u8]) -> OsString {
-    OsString::from_vec(bytes.to_vec())
+/// The streams without `-s` or `-f`: x=0..10 and y=100..110.
+fn default_streams() -> Vec<StreamSpec> {
+    let range = |low, high| {
+        Kind::Generated(Uniform {
+            low,
+            high,
+            scale: 0,
+        })
+    };
+    vec![
+        StreamSpec {
+            name: "x".to_string(),
+            kind: range(0, 10),
+        },
+        StreamSpec {
+            name: "y".to_string(),
+            kind: range(100, 110),
+        },
+    ]
 }
 
-fn unexpected(arg: &OsString) -> String {
-    format!("unexpected argument {}", quote(arg.as_bytes()))
-}
-
-/// Adds a stream whose name is not taken yet; `names` holds the names taken, so that
-/// many streams cost a look-up each, not a look at every other.
-fn add(
-    streams: &mut Vec<StreamSpec>,
-    names: &mut HashSet<String>,
-    spec: StreamSpec,
-) -> Result<(), String> {
-    if !names.insert(spec.name.clone()) {
-        return Err(format!(
-            "stream {} is given twice",
-            quote(spec.name.as_bytes())
-        ));
-    }
-    streams.push(spec);
-    Ok(())
-}
-
-/// A whole number from 0 to `u64::MAX`.
-fn whole(value: &OsString, option: &str) -> Result<u64, String> {
-    at_least(value, option, 0)
-}
-
-/// A whole number from `least` to `u64::MAX`: one message for any other value.
-fn at_least(value: &OsString, option: &str, least: u64) -> Result<u64, String> {
+/// `option`'s value as a whole number from `least` to `u64::MAX`: one message for any
+/// other value.
+fn number(value: &OsString, option: &str, least: u64) -> Result<u64, String> {
     let number = value.to_str().and_then(|text| text.parse::<u64>().ok());
     number.filter(|&number| number >= least).ok_or_else(|| {
         let value = quote(value.as_bytes());
@@ -288,6 +389,20 @@ fn at_least(value: &OsString, option: &str, least: u64) -> Result<u64, String> {
             u64::MAX
         )
     })
+}
+
+/// `--input`'s value: the shared input at `path`, which may not be empty (`-` is stdin).
+fn shared_input(path: OsString) -> Result<Input, String> {
+    if path.is_empty() {
+        return Err("--input: the path is empty".to_string());
+    }
+    Ok(Input::new(path.into()))
+}
+
+/// `--fill`'s value.
+fn fill_value(text: &OsString) -> Result<Decimal, String> {
+    let text = text.as_bytes();
+    decimal::parse(text).map_err(|bad| format!("--fill: {}", decimal::why_refused(text, bad)))
 }
 
 /// A stream's name, as the line format has it (see `format::name`).
@@ -312,12 +427,12 @@ fn stream(value: &OsString) -> Result<StreamSpec, String> {
     let bad = |why: String| format!("invalid stream {}: {why}", quote(bytes));
     let at = (range.windows(2).position(|w| w == b".."))
         .ok_or_else(|| bad("expected NAME=LO..HI".to_string()))?;
-    let bound = |text: &[u8]| decimal::parse(text).map_err(|e| bad(decimal::refusal(text, e)));
+    let bound = |text: &[u8]| decimal::parse(text).map_err(|e| bad(decimal::why_refused(text, e)));
     let (low, high) = (bound(&range[..at])?, bound(&range[at + 2..])?);
-    let Some((low, high, scale)) = decimal::common(low, high) else {
+    let Some((low, high, scale)) = decimal::at_common_scale(low, high) else {
         return Err(bad(format!(
             "LO and HI at {} digits after the point do not fit in a 64-bit integer",
-            low.scale.max(high.scale)
+            low.scale().max(high.scale())
         )));
     };
     if low >= high {
@@ -343,7 +458,7 @@ fn file(value: OsString) -> Result<StreamSpec, String> {
             quote(bytes)
         ));
     }
-    let path = PathBuf::from(os(&bytes[at + 1..]));
+    let path = PathBuf::from(OsStr::from_bytes(&bytes[at + 1..]));
     Ok(StreamSpec {
         name,
         kind: Kind::Own(Input::new(path)),
@@ -353,6 +468,7 @@ fn file(value: OsString) -> Result<StreamSpec, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::window::WINDOW;
 
     fn run(args: &[&str]) -> Result<Config, String> {
         match parse(args.iter().map(OsString::from))? {
@@ -464,10 +580,7 @@ mod tests {
     #[test]
     fn strict_and_fill_set_the_ending() {
         assert_eq!(run(&["--strict"]).unwrap().settings.ending, Ending::Strict);
-        let fill = decimal::Decimal {
-            mantissa: -25,
-            scale: 1,
-        };
+        let fill = decimal::Decimal::new(-25, 1).unwrap();
         assert_eq!(
             run(&["--fill", "-2.5"]).unwrap().settings.ending,
             Ending::Fill(fill)
@@ -514,9 +627,197 @@ mod tests {
         }
     }
 
+    /// What the lexer reads of `args`, item by item: an option as given (`--seed`, `-n`),
+    /// `=V` for the value an option takes (only `-n` and `--seed` take one here), and an
+    /// argument that is no option quoted (`'stray'`).
+    fn lexed(args: &[&str]) -> Result<Vec<String>, String> {
+        let mut lexer = Lexer::new(args.iter().map(OsString::from));
+        let mut items = Vec::new();
+        while let Some(arg) = lexer.next()? {
+            let takes_value = match arg {
+                Arg::Short('n') => Some("--messages"),
+                Arg::Long(b"seed") => Some("--seed"),
+                _ => None,
+            };
+            items.push(match arg {
+                Arg::Long(name) => format!("--{}", String::from_utf8_lossy(name)),
+                Arg::Short(c) => format!("-{c}"),
+                Arg::Value(value) => quote(value.as_bytes()),
+            });
+            if let Some(long) = takes_value {
+                let value = lexer.value(long)?;
+                items.push(format!("={}", value.to_str().unwrap()));
+            }
+        }
+        lexer.no_value()?;
+        Ok(items)
+    }
+
+    #[test]
+    fn the_lexer_gives_an_option_its_value_in_each_form() {
+        for args in [&["--seed=3"][..], &["--seed", "3"]] {
+            assert_eq!(
+                lexed(args),
+                Ok(vec!["--seed".into(), "=3".into()]),
+                "{args:?}"
+            );
+        }
+        for args in [&["-n3"][..], &["-n", "3"]] {
+            assert_eq!(lexed(args), Ok(vec!["-n".into(), "=3".into()]), "{args:?}");
+        }
+        // A long option's value is all after the first `=`; a short one's, all after its
+        // letter, `=` too.
+        assert_eq!(
+            lexed(&["--seed=a=b"]),
+            Ok(vec!["--seed".into(), "=a=b".into()])
+        );
+        assert_eq!(lexed(&["--seed="]), Ok(vec!["--seed".into(), "=".into()]));
+        assert_eq!(lexed(&["-n=3"]), Ok(vec!["-n".into(), "==3".into()]));
+        assert_eq!(lexed(&["--seed"]), Err("--seed needs a value".to_string()));
+        assert_eq!(lexed(&["-n"]), Err("--messages needs a value".to_string()));
+    }
+
+    #[test]
+    fn the_lexer_reads_a_group_of_short_flags_one_by_one() {
+        assert_eq!(lexed(&["-mV"]), Ok(vec!["-m".into(), "-V".into()]));
+        assert_eq!(
+            lexed(&["-mmm"]),
+            Ok(vec!["-m".into(), "-m".into(), "-m".into()])
+        );
+        assert_eq!(
+            lexed(&["-mn5", "x"]),
+            Ok(vec!["-m".into(), "-n".into(), "=5".into(), "'x'".into()])
+        );
+        assert_eq!(parse(["-mV"].map(OsString::from)), Ok(Command::Version));
+        let config = run(&["-mn7"]).unwrap();
+        assert!(config.settings.merges_only);
+        assert_eq!(config.messages, 7);
+    }
+
+    #[test]
+    fn a_value_given_to_a_flag_is_refused() {
+        for (args, error) in [
+            (&["--stats=1"][..], "--stats takes no value"),
+            (&["--stats="], "--stats takes no value"),
+            (&["-m=1"], "-m takes no value"),
+            (&["-mm=1"], "-m takes no value"),
+            (&["-h=1"], "-h takes no value"),
+            (&["-mV="], "-V takes no value"),
+        ] {
+            assert_eq!(lexed(args), Err(error.to_string()), "{args:?}");
+            assert_eq!(
+                parse(args.iter().map(OsString::from)),
+                Err(error.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn a_double_dash_ends_the_options() {
+        assert_eq!(lexed(&["--"]), Ok(vec![]));
+        assert_eq!(lexed(&["--", "-n"]), Ok(vec!["'-n'".into()]));
+        assert_eq!(
+            lexed(&["-m", "--", "--stats", "--"]),
+            Ok(vec!["-m".into(), "'--stats'".into(), "'--'".into()])
+        );
+        assert_eq!(run(&["-m", "--"]).map(|c| c.settings.merges_only), Ok(true));
+        assert_eq!(run(&["--", "-m"]).unwrap_err(), "unexpected argument '-m'");
+    }
+
+    #[test]
+    fn arguments_that_are_no_options_are_values() {
+        assert_eq!(lexed(&["stray"]), Ok(vec!["'stray'".into()]));
+        assert_eq!(lexed(&["-"]), Ok(vec!["'-'".into()]));
+        assert_eq!(lexed(&[""]), Ok(vec!["''".into()]));
+        assert_eq!(run(&["-"]).unwrap_err(), "unexpected argument '-'");
+    }
+
+    #[test]
+    fn a_value_that_looks_like_an_option_is_the_options_value() {
+        assert_eq!(lexed(&["-n", "-1"]), Ok(vec!["-n".into(), "=-1".into()]));
+        assert_eq!(
+            lexed(&["--seed", "--stats"]),
+            Ok(vec!["--seed".into(), "=--stats".into()])
+        );
+        assert_eq!(
+            run(&["-n", "-1"]).unwrap_err(),
+            "--messages takes a whole number from 0 to 18446744073709551615, got '-1'"
+        );
+        assert_eq!(
+            run(&["--seed", "--stats"]).unwrap_err(),
+            "--seed takes a whole number from 0 to 18446744073709551615, got '--stats'"
+        );
+    }
+
+    #[test]
+    fn arguments_need_not_be_utf8() {
+        let args = [&b"--\xff=\xfe"[..], b"-n\xff", b"\xff", b"-\xff"];
+        let mut lexer = Lexer::new(args.iter().map(|arg| OsString::from_vec(arg.to_vec())));
+        assert_eq!(lexer.next(), Ok(Some(Arg::Long(b"\xff"))));
+        assert_eq!(lexer.value("--x").unwrap().as_bytes(), b"\xfe");
+        assert_eq!(lexer.next(), Ok(Some(Arg::Short('n'))));
+        assert_eq!(lexer.value("--messages").unwrap().as_bytes(), b"\xff");
+        let value = OsString::from_vec(b"\xff".to_vec());
+        assert_eq!(lexer.next(), Ok(Some(Arg::Value(value))));
+        assert_eq!(lexer.next(), Err("unknown option '-\\xFF'".to_string()));
+        let parsed = |arg: &[u8]| parse([OsString::from_vec(arg.to_vec())]);
+        assert_eq!(
+            parsed(b"--\xff=1"),
+            Err("unknown option '--\\xFF'".to_string())
+        );
+        assert_eq!(
+            parsed(b"\xff"),
+            Err("unexpected argument '\\xFF'".to_string())
+        );
+        assert_eq!(
+            parsed(b"-n\xff"),
+            Err(
+                "--messages takes a whole number from 0 to 18446744073709551615, got '\\xFF'"
+                    .to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn an_option_given_again_keeps_its_last_value() {
+        assert_eq!(run(&["--seed", "1", "--seed", "2"]).unwrap().seed, Some(2));
+        assert_eq!(run(&["-n", "1", "--messages=7"]).unwrap().messages, 7);
+        let settings = |args: &[&str]| run(args).unwrap().settings;
+        assert_eq!(settings(&["--window", "3", "--window=5"]).window, 5);
+        let fill = decimal::Decimal::new(25, 1).unwrap();
+        let ending = settings(&["--fill", "1", "--fill", "2.5"]).ending;
+        assert_eq!(ending, Ending::Fill(fill));
+        let config = run(&["-i", "a", "-s", "x", "--input=b"]).unwrap();
+        assert_eq!(config.input, Input::Path("b".into()));
+        assert_eq!(
+            run(&["-i", "a", "-s", "x", "-i", "-"]).unwrap().input,
+            Input::Stdin
+        );
+    }
+
+    #[test]
+    fn help_and_version_end_the_reading() {
+        let parsed = |args: &[&str]| parse(args.iter().map(OsString::from));
+        assert_eq!(parsed(&["-h", "--bogus"]), Ok(Command::Help));
+        assert_eq!(parsed(&["--version", "-n"]), Ok(Command::Version));
+        assert_eq!(parsed(&["-Vh"]), Ok(Command::Version));
+        assert_eq!(
+            parsed(&["--bogus", "-h"]),
+            Err("unknown option '--bogus'".to_string())
+        );
+    }
+
+    /// Asserts that each of `cases`' arguments is a usage error that names its problem.
+    fn refused(cases: &[(&[&str], &str)]) {
+        for &(args, problem) in cases {
+            let error = run(args).unwrap_err();
+            assert!(error.contains(problem), "{args:?}: {error}");
+        }
+    }
+
     #[test]
     fn usage_errors_name_the_problem() {
-        for (args, problem) in [
+        refused(&[
             (&["-n"][..], "--messages needs a value"),
             (&["-n", "-1"], "whole number"),
             (&["-n", "18446744073709551616"], "whole number"),
@@ -539,7 +840,14 @@ mod tests {
             (&["--", "stray"], "unexpected argument 'stray'"),
             (&["\x1b[2J"], "unexpected argument '\\x1B[2J'"),
             (&["--merges-only=yes"], "takes no value"),
-            (&["-s", "x=0-1"], "expected NAME=LO..HI"),
+            (&["--fill", "x"], "--fill: 'x' is not a value"),
+        ]);
+    }
+
+    #[test]
+    fn usage_errors_in_a_stream_name_the_problem() {
+        refused(&[
+            (&["-s", "x=0-1"][..], "expected NAME=LO..HI"),
             (&["-s", "x=a..b"], "'a' is not a value"),
             (&["-s", "x=0..9223372036854775808"], "out of range"),
             (&["-s", "x=0..1e-19"], "out of range"),
@@ -562,9 +870,22 @@ mod tests {
             (&["-s", "x="], "expected NAME=LO..HI"),
             (&["-s", "x", "-s", "x=0..1"], "stream 'x' is given twice"),
             (&["-s", "x", "-f", "x=p"], "stream 'x' is given twice"),
+            (
+                &["-s", "a=0..1", "-s", "a=2..3"],
+                "stream 'a' is given twice",
+            ),
             (&["-f", "x"], "expected NAME=PATH"),
             (&["-f", "x="], "the path is empty"),
-            (&["-i", "f"], "--input needs a stream on the shared input"),
+        ]);
+    }
+
+    #[test]
+    fn usage_errors_across_options_name_the_problem() {
+        refused(&[
+            (
+                &["-i", "f"][..],
+                "--input needs a stream on the shared input",
+            ),
             (&["-s", "x", "-i", ""], "--input: the path is empty"),
             (&["-s", "x", "--input="], "--input: the path is empty"),
             (
@@ -574,10 +895,6 @@ mod tests {
             (
                 &["-s", "x=0..1", "--input=f"],
                 "--input needs a stream on the shared input",
-            ),
-            (
-                &["-s", "a=0..1", "-s", "a=2..3"],
-                "stream 'a' is given twice",
             ),
             (
                 &["-s", "a", "-f", "b=-"],
@@ -591,15 +908,11 @@ mod tests {
                 &["-f", "a=-", "-f", "b=-"],
                 "stdin can be read by only one input",
             ),
-            (&["--fill", "x"], "--fill: 'x' is not a value"),
             (
                 &["--fill", "1", "--strict"],
                 "--fill and --strict cannot go together",
             ),
-        ] {
-            let error = run(args).unwrap_err();
-            assert!(error.contains(problem), "{args:?}: {error}");
-        }
+        ]);
         assert!(run(&["-s", "a", "-i", "in", "-f", "b=-"]).is_ok());
     }
 }

@@ -1,9 +1,13 @@
 //! Exact decimal values: a value is m·10^-s, with m an `i64` and s, its scale, the number
 //! of digits after the point, from 0 to 18.
 //!
-//! Invariant: nothing is ever rounded. Text either is exactly such a value, or is refused;
-//! a value prints (see `text`) in its canonical form (no `+`, no leading zeros, no
-//! exponent, s digits after the point), which parses back to the same m and s.
+//! Invariant: a `Decimal`'s scale is at most `MAX_SCALE`, as its constructor checks.
+//! Nothing is ever rounded. Text either is exactly such a value, or is refused; a value
+//! prints (see `text`) in its canonical form (no `+`, no leading zeros, no exponent, s
+//! digits after the point), which parses back to the same m and s.
+
+use std::fmt;
+use std::str::FromStr;
 
 use crate::quote::quote;
 
@@ -21,11 +25,62 @@ pub(crate) const POW10: [i64; MAX_SCALE as usize + 1] = {
     table
 };
 
-/// m·10^-s: `mantissa` and `scale` (s).
+/// m·10^-s: `mantissa` and `scale` (s), the scale at most `MAX_SCALE`.
+///
+/// The fields are private, so that the scale's bound is the type's: `new` checks it, and
+/// every value is made by `new` or `parse`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decimal {
-    pub mantissa: i64,
-    pub scale: u8,
+    mantissa: i64,
+    scale: u8,
+}
+
+impl Decimal {
+    /// `mantissa`·10^-`scale`, or `None` if `scale` is past `MAX_SCALE`.
+    pub const fn new(mantissa: i64, scale: u8) -> Option<Decimal> {
+        if scale > MAX_SCALE {
+            None
+        } else {
+            Some(Decimal { mantissa, scale })
+        }
+    }
+
+    /// m, the value times 10^s.
+    pub const fn mantissa(self) -> i64 {
+        self.mantissa
+    }
+
+    /// s, the number of digits after the point: 0 to `MAX_SCALE`.
+    pub const fn scale(self) -> u8 {
+        self.scale
+    }
+}
+
+/// The canonical form, as `Text::line` writes it: `-` for a negative value, the digits
+/// before the point (`0` if none), and, with a scale, the point and s digits after it.
+/// Width and other flags are not applied.
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.mantissa < 0 { "-" } else { "" };
+        let magnitude = self.mantissa.unsigned_abs();
+        if self.scale == 0 {
+            write!(f, "{sign}{magnitude}")
+        } else {
+            let unit = 10u64.pow(u32::from(self.scale));
+            let (before, after) = (magnitude / unit, magnitude % unit);
+            let digits = usize::from(self.scale);
+            write!(f, "{sign}{before}.{after:0digits$}")
+        }
+    }
+}
+
+/// Text as `parse` reads it.
+impl FromStr for Decimal {
+    type Err = Bad;
+
+    fn from_str(text: &str) -> Result<Decimal, Bad> {
+        parse(text.as_bytes())
+    }
 }
 
 /// Why text is not a value.
@@ -37,6 +92,18 @@ pub enum Bad {
     Range,
 }
 
+/// What the text is, and what a value is: `not a value: ...` or `out of range: ...`.
+impl fmt::Display for Bad {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Bad::Form => write!(f, "not a value: {FORM}"),
+            Bad::Range => write!(f, "out of range: {LIMITS}"),
+        }
+    }
+}
+
+impl std::error::Error for Bad {}
+
 /// What a value may be, for messages.
 const FORM: &str = "a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3";
 /// The limits of a value, for messages.
@@ -44,12 +111,8 @@ const LIMITS: &str =
     "a value is m·10^-s with m a 64-bit integer and at most 18 digits after the point";
 
 /// Why `text` was refused, for a message.
-pub(crate) fn refusal(text: &[u8], bad: Bad) -> String {
-    let text = quote(text);
-    match bad {
-        Bad::Form => format!("{text} is not a value: {FORM}"),
-        Bad::Range => format!("{text} is out of range: {LIMITS}"),
-    }
+pub(crate) fn why_refused(text: &[u8], bad: Bad) -> String {
+    format!("{} is {bad}", quote(text))
 }
 
 /// Parses `[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?`, ASCII only.
@@ -104,25 +167,20 @@ pub fn parse(text: &[u8]) -> Result<Decimal, Bad> {
         }
         scale = 0;
     }
-    if scale > i64::from(MAX_SCALE) {
-        return Err(Bad::Range);
-    }
     let mantissa = if negative {
         0i64.checked_sub_unsigned(magnitude)
     } else {
         i64::try_from(magnitude).ok()
     };
-    Ok(Decimal {
-        mantissa: mantissa.ok_or(Bad::Range)?,
-        scale: scale as u8,
-    })
+    let scale = u8::try_from(scale).map_err(|_| Bad::Range)?;
+    Decimal::new(mantissa.ok_or(Bad::Range)?, scale).ok_or(Bad::Range)
 }
 
 /// `text` as an integer, if it is one in canonical form with at most 18 digits: the fast
 /// path for the common case, whose text is then its own canonical form. `None` does not
 /// mean it is not a value: `parse` tells.
 #[inline]
-pub(crate) fn plain(text: &[u8]) -> Option<i64> {
+pub(crate) fn canonical_integer(text: &[u8]) -> Option<i64> {
     let (negative, digits) = match text {
         [b'-', rest @ ..] => (true, rest),
         _ => (false, text),
@@ -149,7 +207,7 @@ fn digits(text: &[u8]) -> (&[u8], &[u8]) {
 
 /// `a` and `b` at their common scale, the larger of the two: `(a's mantissa, b's, scale)`,
 /// or `None` if a scaled mantissa does not fit in an `i64`.
-pub fn common(a: Decimal, b: Decimal) -> Option<(i64, i64, u8)> {
+pub fn at_common_scale(a: Decimal, b: Decimal) -> Option<(i64, i64, u8)> {
     let scale = a.scale.max(b.scale);
     let at = |d: Decimal| d.mantissa.checked_mul(POW10[usize::from(scale - d.scale)]);
     Some((at(a)?, at(b)?, scale))
@@ -163,11 +221,19 @@ mod tests {
     fn canonical(text: &str) -> String {
         let d = parse(text.as_bytes()).unwrap_or_else(|e| panic!("{text}: {e:?}"));
         let mut printed = Text::default();
-        printed.line(&Prefix::new(b""), d.mantissa.into(), d.scale);
+        printed.line(&Prefix::new(b""), d.mantissa().into(), d.scale());
         String::from_utf8(printed.as_bytes().to_vec())
             .unwrap()
             .trim_end()
             .to_string()
+    }
+
+    #[test]
+    fn a_decimal_has_at_most_eighteen_digits_after_the_point() {
+        assert_eq!(Decimal::new(1, 19), None);
+        assert_eq!(Decimal::new(1, u8::MAX), None);
+        let finest = Decimal::new(i64::MIN, MAX_SCALE).unwrap();
+        assert_eq!((finest.mantissa(), finest.scale()), (i64::MIN, 18));
     }
 
     #[test]
@@ -197,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_integers_take_the_fast_path_and_agree_with_parse() {
+    fn canonical_integers_take_the_fast_path_and_agree_with_parse() {
         for text in [
             "0",
             "7",
@@ -207,7 +273,11 @@ mod tests {
             "100",
         ] {
             let value = parse(text.as_bytes()).unwrap();
-            assert_eq!(plain(text.as_bytes()), Some(value.mantissa), "{text}");
+            assert_eq!(
+                canonical_integer(text.as_bytes()),
+                Some(value.mantissa()),
+                "{text}"
+            );
         }
         for text in [
             "",
@@ -221,7 +291,7 @@ mod tests {
             "1 ",
             "1000000000000000000",
         ] {
-            assert_eq!(plain(text.as_bytes()), None, "{text}");
+            assert_eq!(canonical_integer(text.as_bytes()), None, "{text}");
         }
     }
 
@@ -288,11 +358,98 @@ mod tests {
         }
     }
 
+    /// What `Text::line`, the fast writer, prints for `d`, without the newline.
+    fn written(d: Decimal) -> String {
+        let mut text = Text::default();
+        text.line(&Prefix::new(b""), d.mantissa().into(), d.scale());
+        let line = String::from_utf8(text.as_bytes().to_vec()).unwrap();
+        line.strip_suffix('\n').unwrap().to_string()
+    }
+
+    /// Mantissas for every scale: the edges, powers of ten and their neighbours (zeros
+    /// after the point, nines before it), and pseudo-random ones of every width.
+    fn mantissas() -> Vec<i64> {
+        let mut all = vec![0, 1, -1, 5, -5, i64::MIN, i64::MIN + 1, i64::MAX];
+        for k in 0..19 {
+            let p = 10i64.pow(k);
+            all.extend([p, -p, p - 1, 1 - p, p + 1, -p - 1]);
+        }
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..2000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            all.push((state as i64) >> (state % 64));
+        }
+        all
+    }
+
+    #[test]
+    fn display_prints_what_the_fast_writer_prints_at_every_scale() {
+        for scale in 0..=MAX_SCALE {
+            for mantissa in mantissas() {
+                let d = Decimal::new(mantissa, scale).unwrap();
+                assert_eq!(d.to_string(), written(d), "{mantissa} at scale {scale}");
+            }
+        }
+        let d = |mantissa, scale| Decimal::new(mantissa, scale).unwrap().to_string();
+        assert_eq!(d(5, 3), "0.005");
+        assert_eq!(d(-5, 3), "-0.005");
+        assert_eq!(d(1005, 3), "1.005");
+        assert_eq!(d(0, 2), "0.00");
+        assert_eq!(d(i64::MIN, 18), "-9.223372036854775808");
+        assert_eq!(d(i64::MAX, 0), "9223372036854775807");
+    }
+
+    #[test]
+    fn canonical_text_parses_and_displays_as_itself() {
+        for scale in 0..=MAX_SCALE {
+            for mantissa in mantissas() {
+                let d = Decimal::new(mantissa, scale).unwrap();
+                let text = d.to_string();
+                assert_eq!(text.parse::<Decimal>(), Ok(d), "{text}");
+            }
+        }
+        for text in [
+            "0",
+            "-1",
+            "0.005",
+            "-0.50",
+            "7.000000000000000000",
+            "1e3",
+            "+2",
+            ".5",
+        ] {
+            let d: Decimal = text.parse().unwrap();
+            let canonical = d.to_string();
+            assert_eq!(canonical.parse::<Decimal>(), Ok(d), "{text}");
+            assert_eq!(canonical, written(d), "{text}");
+        }
+        assert_eq!("1e-19".parse::<Decimal>(), Err(Bad::Range));
+        assert_eq!("x".parse::<Decimal>(), Err(Bad::Form));
+    }
+
+    #[test]
+    fn why_text_is_refused_quotes_it_and_says_what_a_value_is() {
+        assert_eq!(
+            why_refused(b"x", Bad::Form),
+            "'x' is not a value: a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3"
+        );
+        assert_eq!(
+            why_refused(b"1e30", Bad::Range),
+            "'1e30' is out of range: a value is m·10^-s with m a 64-bit integer and at \
+             most 18 digits after the point"
+        );
+    }
+
     #[test]
     fn common_scale_multiplies_the_coarser_value() {
         let d = |text: &str| parse(text.as_bytes()).unwrap();
-        assert_eq!(common(d("19.5"), d("25.25")), Some((1950, 2525, 2)));
-        assert_eq!(common(d("1"), d("1.0")), Some((10, 10, 1)));
-        assert_eq!(common(d("9223372036854775807"), d("0.1")), None);
+        assert_eq!(
+            at_common_scale(d("19.5"), d("25.25")),
+            Some((1950, 2525, 2))
+        );
+        assert_eq!(at_common_scale(d("1"), d("1.0")), Some((10, 10, 1)));
+        assert_eq!(at_common_scale(d("9223372036854775807"), d("0.1")), None);
     }
 }

@@ -80,7 +80,7 @@ pub(crate) fn fields(line: &[u8]) -> Fields<'_> {
 /// if that is not a value; else for `extra`, the field after it.
 pub(crate) fn crowded(value: &[u8], extra: &[u8]) -> String {
     match decimal::parse(value) {
-        Err(bad) => decimal::refusal(value, bad),
+        Err(bad) => decimal::why_refused(value, bad),
         Ok(_) => unexpected(extra),
     }
 }

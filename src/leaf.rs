@@ -240,7 +240,7 @@ mod tests {
 
     #[test]
     fn values_added_one_at_a_time_or_many_keep_to_the_window_together() {
-        let d = |mantissa| Decimal { mantissa, scale: 0 };
+        let d = |mantissa| Decimal::new(mantissa, 0).unwrap();
         let window = Arc::new(Window::new(3));
         let (tx, _rx) = std::sync::mpsc::sync_channel(16);
         let (_back, spent) = std::sync::mpsc::sync_channel(4);
@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn any_values_can_be_given_one_at_a_time() {
-        let d = |mantissa, scale| Decimal { mantissa, scale };
+        let d = |mantissa, scale| Decimal::new(mantissa, scale).unwrap();
         let mut values = Values::new([d(1, 0), d(25, 1), d(3, 1)].into_iter());
         let mut batch = Batch::new(0, 8, Some(&Prefix::new(b"v ")));
         assert_eq!(values.fill(&mut batch, 8, Some(&Prefix::new(b"v "))), 3);

@@ -32,7 +32,7 @@ use std::time::Instant;
 use quote::quote;
 
 pub use cli::{Config, Kind};
-pub use decimal::Decimal;
+pub use decimal::{Bad, Decimal};
 pub use error::Error;
 pub use input::Input;
 pub use leaf::{Uniform, Values, uniform};

@@ -84,10 +84,11 @@ impl Batch {
     /// Appends `value`, and its line if the stream's lines are printed.
     #[inline]
     pub(crate) fn push(&mut self, value: Decimal, prefix: Option<&Prefix>) {
-        self.mantissas.push(value.mantissa);
-        self.count(value.scale, 1);
+        self.mantissas.push(value.mantissa());
+        self.count(value.scale(), 1);
         if let Some(prefix) = prefix {
-            self.lines.line(prefix, value.mantissa.into(), value.scale);
+            self.lines
+                .line(prefix, value.mantissa().into(), value.scale());
         }
     }
 
@@ -160,7 +161,7 @@ mod tests {
     fn scales_are_counted_in_runs() {
         let mut batch = Batch::new(0, 16, None);
         for (mantissa, scale) in [(1, 0), (2, 0), (15, 1), (3, 0), (4, 0)] {
-            batch.push(Decimal { mantissa, scale }, None);
+            batch.push(Decimal::new(mantissa, scale).unwrap(), None);
         }
         batch.push_copied(&[5, 6], b"");
         batch.count(2, 0); // an empty run counts nothing

@@ -523,7 +523,7 @@ mod tests {
         let prefix = Prefix::new(b"x ");
         let mut batch = Batch::new(0, 8, Some(&prefix));
         for &mantissa in values {
-            batch.push(Decimal { mantissa, scale: 0 }, Some(&prefix));
+            batch.push(Decimal::new(mantissa, 0).unwrap(), Some(&prefix));
         }
         batch
     }

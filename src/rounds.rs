@@ -158,7 +158,7 @@ impl Rounds {
             let (s, n) = match queue.scales.front() {
                 Some(&run) => run,
                 None => (
-                    fill(self.ending, queue).expect("not blocking").scale,
+                    fill(self.ending, queue).expect("not blocking").scale(),
                     usize::MAX,
                 ),
             };
@@ -280,7 +280,7 @@ fn terms<'a>(queues: &'a [Queue], ending: Ending, scale: u8, len: usize) -> Vec<
             let a = &a[..len.min(a.len())];
             (Terms::Queue(a, &b[..len - a.len()]), factor(s))
         }
-        (None, Some(fill)) => (Terms::Fill(fill.mantissa), factor(fill.scale)),
+        (None, Some(fill)) => (Terms::Fill(fill.mantissa()), factor(fill.scale())),
         (None, None) => unreachable!("a stream without values in a round is filled"),
     };
     queues.iter().map(term).collect()
@@ -503,10 +503,7 @@ mod tests {
 
     #[test]
     fn a_fill_stands_for_ended_streams_until_all_have_ended() {
-        let fill = Decimal {
-            mantissa: -5,
-            scale: 1,
-        };
+        let fill = Decimal::new(-5, 1).unwrap();
         let mut rounds = Rounds::new(2, Ending::Fill(fill), 0);
         push(&mut rounds, 0, &[1]);
         rounds.end(0, Last::End);
@@ -523,10 +520,7 @@ mod tests {
 
     #[test]
     fn a_failed_stream_is_not_filled() {
-        let fill = Decimal {
-            mantissa: 0,
-            scale: 0,
-        };
+        let fill = Decimal::new(0, 0).unwrap();
         let mut rounds = Rounds::new(2, Ending::Fill(fill), 0);
         push(&mut rounds, 0, &[1]);
         rounds.end(0, Last::Failed);

@@ -63,7 +63,7 @@ impl Shared {
             }
             _ => line.strip_prefix(&self.start[..]),
         };
-        rest.and_then(decimal::plain)
+        rest.and_then(decimal::canonical_integer)
     }
 
     pub(crate) fn new(name: String, feed: Transport) -> Self {
@@ -366,7 +366,8 @@ impl Reader<'_> {
         if self.streams.all[k].feed.is_none() {
             return ControlFlow::Continue(()); // past the stream's end: nothing of it counts
         }
-        let parsed = value.and_then(|v| decimal::parse(v).map_err(|bad| decimal::refusal(v, bad)));
+        let parsed =
+            value.and_then(|v| decimal::parse(v).map_err(|bad| decimal::why_refused(v, bad)));
         let value = match parsed {
             Ok(value) => value,
             Err(problem) => {

@@ -128,7 +128,7 @@ impl Reader {
             if self.integers.len() == room {
                 break;
             }
-            let Some(m) = decimal::plain(&block[at..end]) else {
+            let Some(m) = decimal::canonical_integer(&block[at..end]) else {
                 break; // a line that needs a closer look
             };
             self.integers.push(m);
@@ -167,7 +167,7 @@ fn value(place: &str, name: &str, number: u64, line: &[u8]) -> Result<Option<Dec
     };
     match decimal::parse(value) {
         Ok(value) => Ok(Some(value)),
-        Err(bad) => Err(fail(decimal::refusal(value, bad))),
+        Err(bad) => Err(fail(decimal::why_refused(value, bad))),
     }
 }
 

@@ -12,7 +12,7 @@ use stream_merge::{
 
 /// A generated stream of integers.
 fn stream(name: &str, values: impl Iterator<Item = i64> + Send + 'static) -> Stream {
-    let integer = |mantissa| Decimal { mantissa, scale: 0 };
+    let integer = |mantissa| Decimal::new(mantissa, 0).unwrap();
     let source = Source::Values(Values::new(values.map(integer)));
     Stream {
         name: name.to_string(),
