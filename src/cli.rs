@@ -79,8 +79,14 @@ Options:
   -i, --input FILE           the shared input [default: - (stdin)]
   -f, --file NAME=PATH       a stream read from a source of its own, a value a line: a
                              file, a named pipe, <(command), or - for stdin
-      --strict               streams must end together: fail if one ends before another
-      --fill VALUE           a stream that has ended counts as VALUE until every one has
+  -t, --by-time              every value comes with a time (NAME VALUE TIME); rounds
+                             are times, not positions: a missing reading misaligns nothing
+      --strict               streams must end together, and by time have a value at every
+                             time: fail if one does not
+      --fill VALUE           a stream with no value in a round counts as VALUE, until every
+                             stream has ended
+      --carry                a stream with no value in a round counts as its latest value,
+                             until every stream has ended
       --seed S               the same seed gives the same values and merges [default: random]
   -m, --merges-only          print only the merge lines
       --window W             how many values a stream may run ahead of the slowest one;
@@ -94,13 +100,16 @@ Values: decimals such as 7, -12, 20.5, .5 or 2.5E3, at most 18 digits after the 
 a 64-bit integer without it. Sums are exact, with as many digits after the point as their
 most precise term.
 
-Output: one line per item, NAME VALUE. A stream's values are printed as the root receives
-them, and `merge SUM` as soon as every stream has delivered the values it sums. The run
-ends with the shortest stream (values that no merge used are counted on stderr), unless
---strict or --fill says otherwise.
+Output: one line per item, NAME VALUE (by time NAME VALUE TIME). A value is printed once
+its round is decided, and `merge SUM` as soon as every stream has delivered the values it
+sums. By time, round t holds the values at the least time among every stream's next
+values, once every stream's next item is known. The run ends with the shortest stream
+(values that no merge used are counted on stderr), unless --strict, --fill or --carry
+says otherwise.
 
 Input: the shared input has the output's format, NAME VALUE a line; a source of its own
-(-f) has a value a line, or NAME VALUE with its own name. Blank lines and merge lines are
+(-f) has a value a line, or NAME VALUE with its own name; by time, each with its TIME
+after the value, a number that increases along each stream. Blank lines and merge lines are
 skipped, so the output of one run can be the input of another, and so are comments: lines
 that start with # (after any blanks). A bad line ends its stream with an error naming
 PATH:LINE (stdin is <stdin>), after the merges before it.
@@ -109,6 +118,7 @@ Examples:
   stream-merge -n 3 --seed 7 -s a=0..10 -s t=19.5..25.25
   stream-merge --seed 5 -n 1000 | stream-merge -s x -s y
   stream-merge -f temp=temp.log -f load=<(tail -f load.log)
+  stream-merge --by-time --carry -f a=a.log -f b=b.log
 ";
 
 /// Values per generated stream, without `-n`.
@@ -239,6 +249,8 @@ struct Given {
     input: Option<Input>,
     fill: Option<Decimal>,
     strict: bool,
+    carry: bool,
+    by_time: bool,
     merges_only: bool,
     stats: bool,
     help: bool,
@@ -299,6 +311,8 @@ fn read(args: impl IntoIterator<Item = OsString>) -> Result<Given, String> {
                 given.streams.add(file(lexer.value("--file")?)?)?;
             }
             Arg::Long(b"strict") => given.strict = true,
+            Arg::Long(b"carry") => given.carry = true,
+            Arg::Short('t') | Arg::Long(b"by-time") => given.by_time = true,
             Arg::Short('m') | Arg::Long(b"merges-only") => given.merges_only = true,
             Arg::Long(b"stats") => given.stats = true,
             Arg::Short('h') | Arg::Long(b"help") => given.help = true,
@@ -313,15 +327,14 @@ fn read(args: impl IntoIterator<Item = OsString>) -> Result<Given, String> {
 /// Checks what was given across options, and makes the `Config` of it, with the defaults
 /// of what was not given.
 fn config(given: Given) -> Result<Config, String> {
-    let ending = if let Some(fill) = given.fill {
-        if given.strict {
-            return Err("--fill and --strict cannot go together".to_string());
-        }
-        Ending::Fill(fill)
-    } else if given.strict {
-        Ending::Strict
-    } else {
-        Ending::Shortest
+    let ending = match (given.fill, given.strict, given.carry) {
+        (Some(_), true, _) => return Err("--fill and --strict cannot go together".to_string()),
+        (Some(_), _, true) => return Err("--carry and --fill cannot go together".to_string()),
+        (None, true, true) => return Err("--carry and --strict cannot go together".to_string()),
+        (Some(fill), false, false) => Ending::Fill(fill),
+        (None, true, false) => Ending::Strict,
+        (None, false, true) => Ending::Carry,
+        (None, false, false) => Ending::Shortest,
     };
     let streams = if given.streams.specs.is_empty() {
         default_streams()
@@ -351,6 +364,7 @@ fn config(given: Given) -> Result<Config, String> {
             window,
             merges_only: given.merges_only,
             ending,
+            by_time: given.by_time,
         },
         stats: given.stats,
         input,
@@ -508,6 +522,7 @@ mod tests {
             window: WINDOW,
             merges_only: false,
             ending: Ending::Shortest,
+            by_time: false,
         };
         assert_eq!(config.settings, settings);
     }

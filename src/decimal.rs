@@ -9,6 +9,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use std::cmp::Ordering;
+
 use crate::quote::quote;
 
 /// The most digits a value may have after the point.
@@ -198,6 +200,14 @@ pub(crate) fn canonical_integer(text: &[u8]) -> Option<i64> {
         n = n * 10 + i64::from(d - b'0');
     }
     Some(if negative { -n } else { n })
+}
+
+/// How `a` compares with `b` as numbers, exactly: `1.5` and `1.50` are equal. At their
+/// common scale, at most 18, a mantissa is at most 2^63 · 10^18 in size, well inside `i128`.
+pub(crate) fn compare(a: Decimal, b: Decimal) -> Ordering {
+    let scale = a.scale.max(b.scale);
+    let at = |d: Decimal| i128::from(d.mantissa) * i128::from(POW10[usize::from(scale - d.scale)]);
+    at(a).cmp(&at(b))
 }
 
 /// The leading ASCII digits of `text`, and the rest.

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::io;
 
+use crate::decimal::Decimal;
 use crate::quote::quote;
 
 #[derive(Debug)]
@@ -21,8 +22,11 @@ pub enum Error {
         after: u64,
         longer: String,
     },
-    /// The exact sum of this round, counted from 1, is outside `i128`.
-    Overflow(u64),
+    /// The exact sum of this round, counted from 1, at this time if by time, is outside
+    /// `i128`.
+    Overflow { round: u64, time: Option<Decimal> },
+    /// By time, with `--strict`: stream `stream` has no value at `time`.
+    Missing { stream: String, time: Decimal },
     /// The output could not be written; `BrokenPipe` means the reader has gone.
     Write(io::Error),
     /// A thread could not be started, as when the system's limit is reached.
@@ -48,9 +52,17 @@ impl fmt::Display for Error {
                 quote(ended.as_bytes()),
                 quote(longer.as_bytes()),
             ),
-            Error::Overflow(round) => write!(
+            Error::Overflow { round, time } => {
+                match time {
+                    Some(time) => write!(f, "merge at time {time}")?,
+                    None => write!(f, "merge {round}")?,
+                }
+                write!(f, ": the exact sum is outside the 128-bit range of sums")
+            }
+            Error::Missing { stream, time } => write!(
                 f,
-                "merge {round}: the exact sum is outside the 128-bit range of sums"
+                "stream {} has no value at time {time} (--strict)",
+                quote(stream.as_bytes())
             ),
             Error::Write(e) => write!(f, "cannot write output: {e}"),
             Error::Spawn(e) => write!(f, "cannot start a thread: {e}"),

@@ -24,6 +24,8 @@ pub(crate) struct Transport {
     prefix: Option<Prefix>,
     /// Values per batch.
     size: usize,
+    /// Whether values come with times.
+    timed: bool,
     batch: Batch,
     tx: SyncSender<Msg>,
     /// Batches the root has printed, sent back empty to be filled again: allocating a
@@ -35,23 +37,24 @@ impl Transport {
     pub(crate) fn new(
         stream: usize,
         prefix: Option<Prefix>,
-        size: usize,
+        (size, timed): (usize, bool),
         (tx, spent): (SyncSender<Msg>, Receiver<Batch>),
     ) -> Self {
         Transport {
             stream,
-            batch: Batch::new(stream, size, prefix.as_ref()),
+            batch: Batch::new(stream, size, prefix.as_ref(), timed),
             prefix,
             size,
+            timed,
             tx,
             spent,
         }
     }
 
-    /// Appends a value, and its line if lines are printed.
+    /// Appends a value, with its time by time, and its line if lines are printed.
     #[inline]
-    pub(crate) fn push(&mut self, value: Decimal) {
-        self.batch.push(value, self.prefix.as_ref());
+    pub(crate) fn push(&mut self, value: Decimal, time: Option<Decimal>) {
+        self.batch.push(value, time, self.prefix.as_ref());
     }
 
     /// Appends integers whose lines, in canonical form, are `lines`.
@@ -76,7 +79,7 @@ impl Transport {
         }
         let fresh = match self.spent.try_recv() {
             Ok(spent) => spent,
-            Err(_) => Batch::new(self.stream, self.size, self.prefix.as_ref()),
+            Err(_) => Batch::new(self.stream, self.size, self.prefix.as_ref(), self.timed),
         };
         let batch = mem::replace(&mut self.batch, fresh);
         self.tx.send(Msg::Values(batch)).is_ok()
@@ -126,7 +129,7 @@ impl Paced {
             if !self.transport.send() {
                 return None;
             }
-            let more = self.window.wait(self.produced)?;
+            let more = self.window.wait(self.transport.stream, self.produced)?;
             self.allowed = self.produced + more;
         }
         Some(self.take_now())
@@ -148,10 +151,10 @@ impl Paced {
         (self.allowed - self.produced).min(self.transport.room() as u64) as usize
     }
 
-    /// Appends a value: the caller has asked for room for it.
+    /// Appends a value, with its time by time: the caller has asked for room for it.
     #[inline]
-    pub(crate) fn push(&mut self, value: Decimal) {
-        self.transport.push(value);
+    pub(crate) fn push(&mut self, value: Decimal, time: Option<Decimal>) {
+        self.transport.push(value, time);
         self.produced += 1;
     }
 
@@ -176,9 +179,9 @@ impl Paced {
         made
     }
 
-    /// How many values it has pushed.
-    pub(crate) fn produced(&self) -> u64 {
-        self.produced
+    /// Its stream's place in the window: the stream's number, and the values it pushed.
+    pub(crate) fn place(&self) -> (usize, u64) {
+        (self.transport.stream, self.produced)
     }
 
     /// Sends what it holds; false once the root has hung up.

@@ -7,7 +7,7 @@
 //! path that takes lines a block at a time takes only lines of this layout, and leaves every
 //! other line to `fields`.
 
-use crate::decimal;
+use crate::decimal::{self, Decimal};
 use crate::quote::{printable, quote};
 
 /// The name of the merge lines, which no stream may take.
@@ -52,42 +52,99 @@ pub(crate) fn name(name: &[u8]) -> Result<&str, String> {
     }
 }
 
-/// A line's fields, separated by ASCII spaces and tabs, a CR before the newline dropped.
-pub(crate) enum Fields<'a> {
-    /// A blank line, a `merge` line, or a comment: a line whose first field starts with `#`.
-    Skip,
-    One(&'a [u8]),
-    Two(&'a [u8], &'a [u8]),
-    /// More than two: the first three.
-    More(&'a [u8], &'a [u8], &'a [u8]),
-}
-
-pub(crate) fn fields(line: &[u8]) -> Fields<'_> {
+/// A line's first four fields, separated by ASCII spaces and tabs, a CR before the newline
+/// dropped; a field the line does not have is empty. `None` for a line that is skipped: a
+/// blank line, a `merge` line, or a comment, whose first field starts with `#`.
+pub(crate) fn fields(line: &[u8]) -> Option<[&[u8]; 4]> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let blank = |&b: &u8| b == b' ' || b == b'\t';
     let mut fields = line.split(blank).filter(|field| !field.is_empty());
-    match (fields.next(), fields.next(), fields.next()) {
-        (None, ..) => Fields::Skip,
-        (Some(one), ..) if one == MERGE.as_bytes() => Fields::Skip,
-        (Some(one), ..) if one.starts_with(&[COMMENT]) => Fields::Skip,
-        (Some(one), None, _) => Fields::One(one),
-        (Some(one), Some(two), None) => Fields::Two(one, two),
-        (Some(one), Some(two), Some(three)) => Fields::More(one, two, three),
+    let first = fields.next()?;
+    if first == MERGE.as_bytes() || first.starts_with(&[COMMENT]) {
+        return None;
+    }
+    let mut next = || fields.next().unwrap_or_default();
+    Some([first, next(), next(), next()])
+}
+
+/// What a line gives its stream: a value and, by time, its time.
+pub(crate) type Reading = (Decimal, Option<Decimal>);
+
+/// What a time may be, for messages.
+const TIME: &str = "a time is a decimal such as 17, 1764614400 or 1764614400.125";
+
+/// The reading of `fields`, a line's fields from its value on: `VALUE`, or by time `VALUE
+/// TIME`; or why they are not one. The value is blamed first, then the time, then what
+/// follows them.
+pub(crate) fn reading(fields: &[&[u8]], by_time: bool) -> Result<Reading, String> {
+    let field = |k: usize| fields.get(k).copied().unwrap_or_default();
+    let (value, after) = (field(0), field(1));
+    let value = decimal::parse(value).map_err(|bad| decimal::why_refused(value, bad))?;
+    if !by_time {
+        if after.is_empty() {
+            return Ok((value, None));
+        }
+        let hint = if decimal::parse(after).is_ok() {
+            ": lines with a time need --by-time"
+        } else {
+            ""
+        };
+        return Err(format!("{}{hint}", unexpected(after)));
+    }
+    if after.is_empty() {
+        return Err("a time is expected after the value".to_string());
+    }
+    let time = match decimal::parse(after) {
+        Ok(time) => time,
+        Err(decimal::Bad::Form) => return Err(format!("{} is not a time: {TIME}", quote(after))),
+        Err(decimal::Bad::Range) => {
+            return Err(format!(
+                "{} is out of range for a time: {TIME}, with at most 18 digits after the point",
+                quote(after)
+            ));
+        }
+    };
+    match field(2) {
+        [] => Ok((value, Some(time))),
+        extra => Err(format!("unexpected {} after the time", quote(extra))),
     }
 }
 
-/// Why a line of more fields than `NAME VALUE` is refused: for its value field, `value`,
-/// if that is not a value; else for `extra`, the field after it.
-pub(crate) fn crowded(value: &[u8], extra: &[u8]) -> String {
-    match decimal::parse(value) {
-        Err(bad) => decimal::why_refused(value, bad),
-        Ok(_) => unexpected(extra),
+/// The reading of a line of stream `name`'s own source, whose fields are `fields`: `VALUE`
+/// or `NAME VALUE` with its own name, each with a time after the value by time. By time, a
+/// line of two fields is always `VALUE TIME`.
+pub(crate) fn own_reading(
+    name: &str,
+    fields: [&[u8]; 4],
+    by_time: bool,
+) -> Result<Reading, String> {
+    let [first, second, third, fourth] = fields;
+    let own = first == name.as_bytes();
+    let value_first = decimal::parse(first).is_ok();
+    if by_time && !second.is_empty() && third.is_empty() {
+        return if own && !value_first {
+            reading(&[second], true) // its name and a value: no time
+        } else {
+            reading(&[first, second], true)
+        };
     }
+    if own && !second.is_empty() {
+        return reading(&[second, third, fourth], by_time);
+    }
+    if second.is_empty() || value_first {
+        return reading(&[first, second, third], by_time);
+    }
+    Err(format!("{} is not this stream's name", quote(first)))
 }
 
 /// Why a line is refused for `extra`, a field after its value.
-pub(crate) fn unexpected(extra: &[u8]) -> String {
+fn unexpected(extra: &[u8]) -> String {
     format!("unexpected {} after the value", quote(extra))
+}
+
+/// Why a stream's value at `time` is refused, `before` being the time of its value before.
+pub(crate) fn not_after(time: Decimal, before: Decimal) -> String {
+    format!("time {time} is not after {before}, the time before it")
 }
 
 #[cfg(test)]
@@ -96,22 +153,68 @@ mod tests {
 
     #[test]
     fn fields_split_on_spaces_and_tabs_only() {
-        assert!(matches!(fields(b" \t \r"), Fields::Skip));
-        assert!(matches!(fields(b"merge 12"), Fields::Skip));
-        assert!(matches!(fields(b"7\r"), Fields::One(b"7")));
-        assert!(matches!(fields(b"\tx  7 "), Fields::Two(b"x", b"7")));
-        assert!(matches!(fields(b"x 7 8 9"), Fields::More(b"x", b"7", b"8")));
-        assert!(matches!(fields(b"x\x0c7"), Fields::One(b"x\x0c7")));
-        assert!(matches!(fields(b"x\xc2\xa07"), Fields::One(_)));
+        let empty: &[u8] = b"";
+        assert_eq!(fields(b" \t \r"), None);
+        assert_eq!(fields(b"merge 12"), None);
+        assert_eq!(fields(b"7\r"), Some([&b"7"[..], empty, empty, empty]));
+        assert_eq!(fields(b"\tx  7 "), Some([&b"x"[..], b"7", empty, empty]));
+        assert_eq!(fields(b"x 7 8 9 10"), Some([&b"x"[..], b"7", b"8", b"9"]));
+        assert_eq!(
+            fields(b"x\x0c7"),
+            Some([&b"x\x0c7"[..], empty, empty, empty])
+        );
+        assert_eq!(fields(b"x\xc2\xa07").map(|f| f[1]), Some(empty));
     }
 
     #[test]
     fn a_line_whose_first_field_starts_with_a_hash_is_a_comment() {
-        assert!(matches!(fields(b"# sensor A, Celsius"), Fields::Skip));
-        assert!(matches!(fields(b" \t#x 1\r"), Fields::Skip));
-        assert!(matches!(fields(b"#"), Fields::Skip));
-        assert!(matches!(fields(b"x #1"), Fields::Two(b"x", b"#1")));
-        assert!(matches!(fields(b"1#"), Fields::One(b"1#")));
+        let empty: &[u8] = b"";
+        assert_eq!(fields(b"# sensor A, Celsius"), None);
+        assert_eq!(fields(b" \t#x 1\r"), None);
+        assert_eq!(fields(b"#"), None);
+        assert_eq!(fields(b"x #1"), Some([&b"x"[..], b"#1", empty, empty]));
+        assert_eq!(fields(b"1#").map(|f| f[0]), Some(&b"1#"[..]));
+    }
+
+    fn read(line: &str, by_time: bool) -> Result<(String, Option<String>), String> {
+        let fields = fields(line.as_bytes()).unwrap();
+        let (value, time) = own_reading("x", fields, by_time)?;
+        Ok((value.to_string(), time.map(|t| t.to_string())))
+    }
+
+    #[test]
+    fn a_sources_own_lines_give_a_value_and_by_time_a_time() {
+        let ok = |v: &str, t: Option<&str>| Ok((v.to_string(), t.map(str::to_string)));
+        assert_eq!(read("7", false), ok("7", None));
+        assert_eq!(read("x 7", false), ok("7", None));
+        assert_eq!(read("7 17", true), ok("7", Some("17")));
+        assert_eq!(read("x 7.5 1.50", true), ok("7.5", Some("1.50")));
+        let hint = "unexpected '17' after the value: lines with a time need --by-time";
+        assert_eq!(read("7 17", false), Err(hint.to_string()));
+        assert_eq!(read("x 7 17", false), Err(hint.to_string()));
+        let no_time = Err("a time is expected after the value".to_string());
+        assert_eq!(read("7", true), no_time);
+        assert_eq!(read("x 7", true), no_time);
+        assert_eq!(
+            read("y 7", true).unwrap_err(),
+            "'y' is not a value: a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3"
+        );
+        assert_eq!(
+            read("y 7", false).unwrap_err(),
+            "'y' is not this stream's name"
+        );
+        assert_eq!(
+            read("7 abc", true).unwrap_err(),
+            format!("'abc' is not a time: {TIME}")
+        );
+        assert_eq!(
+            read("7 17 5", true).unwrap_err(),
+            "unexpected '5' after the time"
+        );
+        assert_eq!(
+            read("x 7 17 5", true).unwrap_err(),
+            "unexpected '5' after the time"
+        );
     }
 
     #[test]

@@ -21,8 +21,12 @@ use crate::message::Batch;
 use crate::text::Prefix;
 use crate::window::Window;
 
-/// A stream's values, produced on its leaf's thread.
-pub struct Values(Made);
+/// A stream's values, produced on its leaf's thread; by time, the n-th is at time n.
+pub struct Values {
+    made: Made,
+    /// How many it has made.
+    count: u64,
+}
 
 /// How a stream's values are made.
 enum Made {
@@ -40,13 +44,29 @@ enum Made {
 impl Values {
     /// `values`, in order.
     pub fn new(values: impl Iterator<Item = Decimal> + Send + 'static) -> Self {
-        Values(Made::OneByOne(Box::new(values)))
+        Values {
+            made: Made::OneByOne(Box::new(values)),
+            count: 0,
+        }
     }
 
-    /// Appends up to `count` values to `batch`, with their lines if `prefix` is given;
-    /// returns how many: fewer once the values have run out.
+    /// Appends up to `count` values to `batch`, with their times if it is timed and their
+    /// lines if `prefix` is given; returns how many: fewer once the values have run out.
     fn fill(&mut self, batch: &mut Batch, count: usize, prefix: Option<&Prefix>) -> usize {
-        match &mut self.0 {
+        let first = self.count + 1;
+        let made = self.make(batch, count, prefix, first);
+        self.count += made as u64;
+        made
+    }
+
+    fn make(
+        &mut self,
+        batch: &mut Batch,
+        count: usize,
+        prefix: Option<&Prefix>,
+        first: u64,
+    ) -> usize {
+        match &mut self.made {
             Made::Drawn {
                 rng,
                 range,
@@ -58,7 +78,9 @@ impl Values {
                 batch.mantissas.resize(start + count, 0);
                 draw(rng, range.low..range.high, &mut batch.mantissas[start..]);
                 batch.count(range.scale, count);
-                if let Some(prefix) = prefix {
+                if batch.timed {
+                    batch.push_counted(start, range.scale, first, prefix);
+                } else if let Some(prefix) = prefix {
                     batch
                         .lines
                         .lines(prefix, &batch.mantissas[start..], range.scale);
@@ -67,7 +89,12 @@ impl Values {
             }
             Made::OneByOne(values) => {
                 let values = values.by_ref().take(count);
-                values.map(|value| batch.push(value, prefix)).count()
+                let timed = batch.timed;
+                let at = |k: u64| timed.then(|| Decimal::new(k as i64, 0)).flatten();
+                (first..)
+                    .zip(values)
+                    .map(|(k, value)| batch.push(value, at(k), prefix))
+                    .count()
             }
         }
     }
@@ -95,11 +122,14 @@ pub struct Uniform {
 /// so other streams can come and go without changing them.
 pub fn uniform(seed: u64, name: &str, range: Uniform, count: u64) -> Values {
     let rng = SmallRng::seed_from_u64(stream_seed(seed, name));
-    Values(Made::Drawn {
-        rng,
-        range,
-        remaining: count,
-    })
+    Values {
+        made: Made::Drawn {
+            rng,
+            range,
+            remaining: count,
+        },
+        count: 0,
+    }
 }
 
 /// The run's seed and a stream's name mixed by 64-bit FNV-1a: stable across platforms
@@ -164,11 +194,13 @@ impl Turns for Generated {
 /// many, so that a thousand streams cost no thousand wake-ups each time the window moves.
 pub(crate) fn feed(mut group: Vec<impl Turns>, window: &Window) {
     while !group.is_empty() {
-        // What the window allows, asked once for every stream here.
-        let Some(edge) = window.edge() else { return };
         let mut took = false;
         let mut i = 0;
         while i < group.len() {
+            let (stream, _) = group[i].feed().place();
+            let Some(edge) = window.edge(stream) else {
+                return;
+            };
             let room = match group[i].feed().room(edge) {
                 Some(0) => {
                     i += 1;
@@ -189,8 +221,8 @@ pub(crate) fn feed(mut group: Vec<impl Turns>, window: &Window) {
             if !group.iter_mut().all(|g| g.feed().send()) {
                 return;
             }
-            let slowest = group.iter_mut().map(|g| g.feed().produced()).min();
-            if slowest.is_some_and(|produced| window.wait(produced).is_none()) {
+            let places: Vec<(usize, u64)> = group.iter_mut().map(|g| g.feed().place()).collect();
+            if !window.wait_any(&places) {
                 return;
             }
         }
@@ -205,7 +237,7 @@ mod tests {
 
     /// Up to `count` of 1000 values of `range`, as a leaf would take them.
     fn mantissas(seed: u64, name: &str, range: Uniform, count: usize) -> Vec<i64> {
-        let mut batch = Batch::new(0, count, None);
+        let mut batch = Batch::new(0, count, None, false);
         let made = uniform(seed, name, range, 1000).fill(&mut batch, count, None);
         assert_eq!(made, count.min(1000));
         assert_eq!(batch.scales, [(range.scale, made)]);
@@ -241,13 +273,13 @@ mod tests {
     #[test]
     fn values_added_one_at_a_time_or_many_keep_to_the_window_together() {
         let d = |mantissa| Decimal::new(mantissa, 0).unwrap();
-        let window = Arc::new(Window::new(3));
+        let window = Arc::new(Window::new(3, 1));
         let (tx, _rx) = std::sync::mpsc::sync_channel(16);
         let (_back, spent) = std::sync::mpsc::sync_channel(4);
-        let transport = Transport::new(0, None, 8, (tx, spent));
+        let transport = Transport::new(0, None, (8, false), (tx, spent));
         let mut feed = Paced::new(transport, Arc::clone(&window));
         assert_eq!(feed.wait(), Some(3));
-        feed.push(d(1)); // the window allowed 3: two more need not ask
+        feed.push(d(1), None); // the window allowed 3: two more need not ask
         let room = feed.wait().unwrap();
         assert_eq!(room, 2);
         feed.push_integers(&vec![0; room]); // the window is full now
@@ -255,7 +287,7 @@ mod tests {
             let asking = scope.spawn(|| feed.wait());
             std::thread::sleep(std::time::Duration::from_millis(50));
             assert!(!asking.is_finished(), "a value went past the window");
-            window.advance(2);
+            window.advance(2, |_| 2);
             assert_eq!(asking.join().unwrap(), Some(2));
         });
     }
@@ -264,7 +296,7 @@ mod tests {
     fn any_values_can_be_given_one_at_a_time() {
         let d = |mantissa, scale| Decimal::new(mantissa, scale).unwrap();
         let mut values = Values::new([d(1, 0), d(25, 1), d(3, 1)].into_iter());
-        let mut batch = Batch::new(0, 8, Some(&Prefix::new(b"v ")));
+        let mut batch = Batch::new(0, 8, Some(&Prefix::new(b"v ")), false);
         assert_eq!(values.fill(&mut batch, 8, Some(&Prefix::new(b"v "))), 3);
         assert_eq!(
             (batch.mantissas, batch.scales),

@@ -37,6 +37,7 @@ pub use error::Error;
 pub use input::Input;
 pub use leaf::{Uniform, Values, uniform};
 pub use root::{Settings, Summary, Tally, merge};
+pub use rounds::Counts;
 pub use rounds::Ending;
 pub use shared::LEAD;
 pub use source::{Source, Stream};
@@ -63,28 +64,53 @@ pub fn run(config: Config, out: impl Write, mut notes: impl Write) -> Result<(),
         name: spec.name,
     });
     let start = Instant::now();
+    let by_time = config.settings.by_time;
     let (summary, result) = merge(streams.collect(), config.input, config.settings, out);
     if result.is_ok() {
-        for tally in summary.streams.iter().filter(|t| t.unmatched > 0) {
-            let _ = writeln!(notes, "{}: {} unmatched", tally.name, tally.unmatched);
-        }
+        notes_on(&summary, by_time, &mut notes);
     }
     if config.stats && !matches!(result, Err(Error::Spawn(_))) {
-        let seconds = start.elapsed().as_secs_f64();
-        let values = summary
-            .streams
-            .iter()
-            .map(|t| format!("{} {}", t.name, t.delivered))
-            .collect::<Vec<_>>();
-        let _ = write!(
-            notes,
-            "rounds merged: {}\nvalues: {}\nelapsed: {seconds:.3} s\nrounds per second: {:.0}\n",
-            summary.merged,
-            values.join(", "),
-            summary.merged as f64 / seconds,
-        );
+        stats(&summary, start.elapsed().as_secs_f64(), &mut notes);
     }
     result
+}
+
+/// The values no merge used and, by time, the readings missing: a line per stream that has
+/// any.
+fn notes_on(summary: &Summary, by_time: bool, notes: &mut impl Write) {
+    for tally in summary.streams.iter().filter(|t| t.unmatched > 0) {
+        let _ = writeln!(notes, "{}: {} unmatched", tally.name, tally.unmatched);
+    }
+    if !by_time {
+        return;
+    }
+    for tally in &summary.streams {
+        if let (count, Some(first)) = tally.missing {
+            let times = if count == 1 { "time" } else { "times" };
+            let _ = writeln!(
+                notes,
+                "{}: missing at {count} {times}, first at {first}",
+                tally.name
+            );
+        }
+    }
+}
+
+/// The summary `--stats` prints after the run.
+fn stats(summary: &Summary, seconds: f64, notes: &mut impl Write) {
+    let rounds = summary.rounds;
+    let values = (summary.streams.iter()).map(|t| format!("{} {}", t.name, t.delivered));
+    let _ = write!(
+        notes,
+        "rounds merged: {}\nrounds dropped: {}\nrounds filled: {}\nrounds carried: {}\n\
+         values: {}\nelapsed: {seconds:.3} s\nrounds per second: {:.0}\n",
+        rounds.merged,
+        rounds.dropped,
+        rounds.filled,
+        rounds.carried,
+        values.collect::<Vec<_>>().join(", "),
+        (rounds.merged + rounds.dropped) as f64 / seconds,
+    );
 }
 
 /// Checks every input before anything is printed: each can be read as a stream, no pipe,

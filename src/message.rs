@@ -38,6 +38,11 @@ pub(crate) struct Batch {
     /// `(scale, count)`: the scales of `mantissas`, in runs.
     pub(crate) scales: Vec<(u8, usize)>,
     pub(crate) lines: Text,
+    /// By time, the values' times, with their scales in runs; empty by position.
+    pub(crate) times: Vec<i64>,
+    pub(crate) time_scales: Vec<(u8, usize)>,
+    /// Whether its values come with times.
+    pub(crate) timed: bool,
     /// How many values it may hold.
     size: usize,
     /// The most bytes a line takes, or 0 when lines are not printed.
@@ -45,17 +50,22 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    /// An empty batch with room for `size` values and, if they are printed, their lines:
-    /// growing a batch value by value would cost more than filling it.
-    pub(crate) fn new(stream: usize, size: usize, prefix: Option<&Prefix>) -> Self {
-        let short = prefix.map_or(0, |prefix| prefix.len() + 4); // allowing for a short value
+    /// An empty batch with room for `size` values, with times if `timed`, and, if they are
+    /// printed, their lines: growing a batch value by value would cost more than filling it.
+    pub(crate) fn new(stream: usize, size: usize, prefix: Option<&Prefix>, timed: bool) -> Self {
+        // Allowing for a short value, and a short time.
+        let short = prefix.map_or(0, |prefix| prefix.len() + 4 + 8 * usize::from(timed));
+        let time = if timed { 42 } else { 0 };
         Batch {
             stream,
             mantissas: Vec::with_capacity(size),
             scales: Vec::new(),
             lines: Text::with_capacity((size * short).min(BYTES)),
+            times: Vec::with_capacity(if timed { size } else { 0 }),
+            time_scales: Vec::new(),
+            timed,
             size,
-            line: prefix.map_or(0, |prefix| prefix.len() + 42),
+            line: prefix.map_or(0, |prefix| prefix.len() + 42 + time),
         }
     }
 
@@ -64,6 +74,8 @@ impl Batch {
         self.mantissas.clear();
         self.scales.clear();
         self.lines.clear();
+        self.times.clear();
+        self.time_scales.clear();
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -81,14 +93,46 @@ impl Batch {
         }
     }
 
-    /// Appends `value`, and its line if the stream's lines are printed.
+    /// Appends `value`, with its time if the batch is timed, and its line if the stream's
+    /// lines are printed.
     #[inline]
-    pub(crate) fn push(&mut self, value: Decimal, prefix: Option<&Prefix>) {
+    pub(crate) fn push(&mut self, value: Decimal, time: Option<Decimal>, prefix: Option<&Prefix>) {
         self.mantissas.push(value.mantissa());
         self.count(value.scale(), 1);
+        let (m, s) = (value.mantissa().into(), value.scale());
+        match (prefix, time) {
+            (Some(prefix), Some(time)) => {
+                self.lines
+                    .line_timed(prefix, m, s, time.mantissa(), time.scale())
+            }
+            (Some(prefix), None) => self.lines.line(prefix, m, s),
+            (None, _) => {}
+        }
+        if let Some(time) = time {
+            self.times.push(time.mantissa());
+            count(&mut self.time_scales, time.scale(), 1);
+        }
+    }
+
+    /// Gives the values from `start` on, just added at `scale`, the times `first`,
+    /// `first + 1`, and so on, and writes their lines if they are printed: a generated
+    /// stream's, whose n-th value is at time n.
+    pub(crate) fn push_counted(
+        &mut self,
+        start: usize,
+        scale: u8,
+        first: u64,
+        prefix: Option<&Prefix>,
+    ) {
+        let count = self.mantissas.len() - start;
+        self.times.extend((first..).take(count).map(|t| t as i64));
+        self::count(&mut self.time_scales, 0, count);
         if let Some(prefix) = prefix {
-            self.lines
-                .line(prefix, value.mantissa().into(), value.scale());
+            let (values, times) = (
+                &self.mantissas[start..],
+                &self.times[self.times.len() - count..],
+            );
+            self.lines.lines_timed(prefix, values, scale, times, 0);
         }
     }
 
@@ -117,11 +161,17 @@ impl Batch {
     /// Counts `count` values just added at `scale`.
     #[inline]
     pub(crate) fn count(&mut self, scale: u8, count: usize) {
-        match self.scales.last_mut() {
-            Some((last, n)) if *last == scale => *n += count,
-            _ if count == 0 => {}
-            _ => self.scales.push((scale, count)),
-        }
+        self::count(&mut self.scales, scale, count);
+    }
+}
+
+/// Counts `count` more at `scale` in `runs` of scales.
+#[inline]
+fn count(runs: &mut Vec<(u8, usize)>, scale: u8, count: usize) {
+    match runs.last_mut() {
+        Some((last, n)) if *last == scale => *n += count,
+        _ if count == 0 => {}
+        _ => runs.push((scale, count)),
     }
 }
 
@@ -137,7 +187,7 @@ mod tests {
     #[test]
     fn a_batch_takes_as_many_values_as_its_size_and_its_bytes_allow() {
         let short = Prefix::new(b"x ");
-        let mut batch = Batch::new(0, 4, Some(&short));
+        let mut batch = Batch::new(0, 4, Some(&short), false);
         assert_eq!(batch.room(), 4);
         batch.push_integers(&[1, 2, 3], Some(&short));
         assert_eq!(
@@ -147,21 +197,21 @@ mod tests {
         // A long name: a batch holds no more than about BYTES of lines.
         let name = vec![b'n'; 5000];
         let long = Prefix::new(&[&name[..], b" "].concat());
-        let mut batch = Batch::new(0, BATCH, Some(&long));
+        let mut batch = Batch::new(0, BATCH, Some(&long), false);
         while batch.room() > 0 {
             batch.push_integers(&vec![7; batch.room()], Some(&long));
         }
         let bytes = batch.lines.len();
         assert!((BYTES..BYTES + 5000 + 42).contains(&bytes), "{bytes}");
         assert!(batch.mantissas.len() < 15, "{}", batch.mantissas.len());
-        assert_eq!(Batch::new(0, 9, None).room(), 9);
+        assert_eq!(Batch::new(0, 9, None, false).room(), 9);
     }
 
     #[test]
     fn scales_are_counted_in_runs() {
-        let mut batch = Batch::new(0, 16, None);
+        let mut batch = Batch::new(0, 16, None, false);
         for (mantissa, scale) in [(1, 0), (2, 0), (15, 1), (3, 0), (4, 0)] {
-            batch.push(Decimal::new(mantissa, scale).unwrap(), None);
+            batch.push(Decimal::new(mantissa, scale).unwrap(), None, None);
         }
         batch.push_copied(&[5, 6], b"");
         batch.count(2, 0); // an empty run counts nothing

@@ -15,6 +15,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::{self, Scope};
 use std::time::{Duration, Instant};
 
+use crate::decimal::Decimal;
 use crate::error::Error;
 use crate::feed::{Paced, Transport};
 use crate::format::{self, MERGE};
@@ -22,7 +23,7 @@ use crate::input::Input;
 use crate::leaf::{self, Generated};
 use crate::lines::{self, LINE, Newlines};
 use crate::message::{self, Batch, Msg};
-use crate::rounds::{Ending, Last, Merged, Outcome, Rounds};
+use crate::rounds::{Counts, Ending, Last, Merged, Outcome, Rounds};
 use crate::shared::{self, Name, Shared};
 use crate::source::{self, Source, Stream, Unopened};
 use crate::text::{Prefix, Text};
@@ -36,12 +37,14 @@ pub struct Settings {
     /// Print only the `merge` lines.
     pub merges_only: bool,
     pub ending: Ending,
+    /// Values come with times, and rounds are times.
+    pub by_time: bool,
 }
 
-/// What a merge leaves: how many rounds it merged, and how far each stream got.
+/// What a merge leaves: how many rounds it took, and how far each stream got.
 #[derive(Debug, PartialEq)]
 pub struct Summary {
-    pub merged: u64,
+    pub rounds: Counts,
     pub streams: Vec<Tally>,
 }
 
@@ -51,8 +54,12 @@ pub struct Tally {
     pub name: String,
     /// Values up to the round at which the run ended: those merged, and the unmatched.
     pub delivered: u64,
-    /// Values of the round at which the run ended as it should, which no merge used.
+    /// Values no merge used: those of rounds not merged, and of the round at which the run
+    /// ended as it should.
     pub unmatched: u64,
+    /// By time: at how many times of the rounds taken it had no value of its own, and the
+    /// first of them.
+    pub missing: (u64, Option<Decimal>),
 }
 
 /// How many threads feed the generated streams, and how many read the regular files, at
@@ -76,14 +83,15 @@ pub fn merge(
     out: impl Write,
 ) -> (Summary, Result<(), Error>) {
     let names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
-    let window = Arc::new(Window::new(settings.window));
+    let window = Arc::new(Window::new(settings.window, names.len()));
     let slots = slots(settings.window);
     let (tx, rx) = mpsc::sync_channel(names.len().saturating_mul(slots));
     thread::scope(|scope| {
-        let started = start(scope, streams, shared, settings.merges_only, &window, &tx);
+        let started = start(scope, streams, shared, settings, &window, &tx);
         drop(tx); // from here on, the channel lives as long as the leaves' senders
         let reserve = (settings.window.min(WINDOW) as usize) + batch(settings.window);
-        let mut root = Root::new(Rounds::new(names.len(), settings.ending, reserve), &names);
+        let rounds = Rounds::new(names.len(), settings.ending, settings.by_time, reserve);
+        let mut root = Root::new(rounds, &names);
         let result = match started {
             Ok(returns) => {
                 window.open();
@@ -105,12 +113,15 @@ fn start<'scope>(
     scope: &'scope Scope<'scope, '_>,
     streams: Vec<Stream>,
     shared: Input,
-    merges_only: bool,
+    settings: Settings,
     window: &Arc<Window>,
     tx: &SyncSender<Msg>,
 ) -> io::Result<Vec<SyncSender<Batch>>> {
-    let mut threads = Threads::default();
-    let returns = threads.deal(streams, merges_only, window, tx);
+    let mut threads = Threads {
+        by_time: settings.by_time,
+        ..Threads::default()
+    };
+    let returns = threads.deal(streams, settings.merges_only, window, tx);
     threads.spawn(scope, shared, window)?;
     Ok(returns)
 }
@@ -126,6 +137,8 @@ struct Threads {
     names: HashMap<Vec<u8>, Name>,
     /// The shared input's line limit: as long as a short line with its longest name.
     limit: usize,
+    /// Values come with times.
+    by_time: bool,
 }
 
 impl Threads {
@@ -150,7 +163,8 @@ impl Threads {
             let (back, spent) = mpsc::sync_channel(slots);
             returns.push(back);
             let prefix = message::prefix(&name, merges_only);
-            let transport = Transport::new(stream, prefix, batch, (tx.clone(), spent));
+            let channels = (tx.clone(), spent);
+            let transport = Transport::new(stream, prefix, (batch, self.by_time), channels);
             let feed = |transport| Paced::new(transport, Arc::clone(window));
             let key = name.clone().into_bytes();
             let meaning = match source {
@@ -160,18 +174,18 @@ impl Threads {
                     Name::Generated
                 }
                 Source::Own(input) if input.is_file() => {
-                    self.files
-                        .add(Unopened::new(input, name, feed(transport), files));
+                    let stream = Unopened::new(input, name, feed(transport), files, self.by_time);
+                    self.files.add(stream);
                     Name::Own
                 }
                 Source::Own(input) => {
-                    self.waiting
-                        .push(Unopened::new(input, name, feed(transport), 1));
+                    let stream = Unopened::new(input, name, feed(transport), 1, self.by_time);
+                    self.waiting.push(stream);
                     Name::Own
                 }
                 Source::Shared => {
                     self.limit = self.limit.max(lines::limit(&name));
-                    self.shared.push(Shared::new(name, transport));
+                    self.shared.push(Shared::new(name, stream, transport));
                     Name::Shared(self.shared.len() - 1)
                 }
             };
@@ -202,9 +216,10 @@ impl Threads {
             thread::Builder::new().stack_size(STACK).spawn(reader)?;
         }
         if !self.shared.is_empty() {
-            let (streams, names, limit) = (self.shared, self.names, self.limit);
+            let (streams, names) = (self.shared, self.names);
+            let (limit, by_time) = (self.limit, self.by_time);
             let reader = gated(window, move |window| {
-                shared::read(shared, streams, names, window, limit)
+                shared::read(shared, streams, names, window, (limit, by_time))
             });
             thread::Builder::new().spawn(reader)?;
         }
@@ -329,7 +344,11 @@ impl<'a> Root<'a> {
                 after: self.rounds.merged(),
                 longer: self.names[longer].clone(),
             }),
-            Outcome::Overflow(round) => Err(Error::Overflow(round)),
+            Outcome::Missing { stream, time } => Err(Error::Missing {
+                stream: self.names[stream].clone(),
+                time,
+            }),
+            Outcome::Overflow { round, time } => Err(Error::Overflow { round, time }),
         })
     }
 
@@ -355,12 +374,14 @@ impl<'a> Root<'a> {
             if self.rounds.merge() > 0 {
                 self.print(|rounds, s| rounds.used(s), returns, printer)?;
                 printer.merges(self.rounds.merges())?;
-                window.advance(self.rounds.merged());
+                let rounds = &self.rounds;
+                window.advance(rounds.counts().merged + rounds.counts().dropped, |s| {
+                    rounds.used(s)
+                });
             }
         }
         // The values of the round that ended the run as it should, after every merge.
-        let decided = |rounds: &Rounds, s| rounds.used(s) + rounds.unmatched(s);
-        self.print(decided, returns, printer)
+        self.print(Rounds::decided, returns, printer)
     }
 
     /// Hands a message to the rounds, holding a batch's lines if `hold` and they are
@@ -369,7 +390,9 @@ impl<'a> Root<'a> {
         match msg {
             Msg::Values(mut batch) => {
                 let stream = batch.stream;
-                self.rounds.push(stream, &batch.mantissas, &batch.scales);
+                let values = (&batch.mantissas[..], &batch.scales[..]);
+                let times = (&batch.times[..], &batch.time_scales[..]);
+                self.rounds.push(stream, values, times);
                 if hold && batch.lines.len() > 0 {
                     self.held[stream].hold(batch);
                 } else {
@@ -402,11 +425,12 @@ impl<'a> Root<'a> {
     fn summary(&self) -> Summary {
         let tally = |(s, name): (usize, &String)| Tally {
             name: name.clone(),
-            delivered: self.rounds.used(s) + self.rounds.unmatched(s),
+            delivered: self.rounds.decided(s),
             unmatched: self.rounds.unmatched(s),
+            missing: self.rounds.missing(s),
         };
         Summary {
-            merged: self.rounds.merged(),
+            rounds: self.rounds.counts(),
             streams: self.names.iter().enumerate().map(tally).collect(),
         }
     }
@@ -500,10 +524,33 @@ impl<W: Write> Printer<W> {
     fn merges(&mut self, merged: Merged) -> io::Result<()> {
         self.merges.clear();
         let mut at = 0;
-        for &(scale, count) in merged.scales {
-            self.merges
-                .lines(&self.prefix, &merged.sums[at..at + count], scale);
-            at += count;
+        if merged.times.is_empty() {
+            for &(scale, count) in merged.scales {
+                let sums = &merged.sums[at..at + count];
+                self.merges.lines(&self.prefix, sums, scale);
+                at += count;
+            }
+        } else {
+            // Runs over which both the sums' scale and the times' hold.
+            let (mut scales, mut time_runs) = (merged.scales.iter(), merged.time_scales.iter());
+            let (mut sums_run, mut times_run) = (scales.next().copied(), time_runs.next().copied());
+            while let (Some((scale, n)), Some((time_scale, m))) = (sums_run, times_run) {
+                let len = n.min(m);
+                let (sums, times) = (&merged.sums[at..at + len], &merged.times[at..at + len]);
+                self.merges
+                    .lines_timed(&self.prefix, sums, scale, times, time_scale);
+                at += len;
+                sums_run = if n > len {
+                    Some((scale, n - len))
+                } else {
+                    scales.next().copied()
+                };
+                times_run = if m > len {
+                    Some((time_scale, m - len))
+                } else {
+                    time_runs.next().copied()
+                };
+            }
         }
         self.out.write_all(self.merges.as_bytes())
     }
@@ -521,9 +568,9 @@ mod tests {
     /// A batch of stream 0's values `values`, with their lines.
     fn batch(values: &[i64]) -> Batch {
         let prefix = Prefix::new(b"x ");
-        let mut batch = Batch::new(0, 8, Some(&prefix));
+        let mut batch = Batch::new(0, 8, Some(&prefix), false);
         for &mantissa in values {
-            batch.push(Decimal::new(mantissa, 0).unwrap(), Some(&prefix));
+            batch.push(Decimal::new(mantissa, 0).unwrap(), None, Some(&prefix));
         }
         batch
     }

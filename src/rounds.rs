@@ -1,26 +1,33 @@
-//! The pure core of the merge: one queue per stream, and rounds taken from their fronts.
+//! The pure core of the merge: one queue per stream, and rounds taken from their fronts,
+//! by position or by time.
 //!
-//! Invariant: rounds are taken in order. Round n is merged as soon as every stream has
-//! delivered its n-th value (or, with a fill, has ended), and never earlier; its sum is
-//! exact, at the largest scale among its terms. Otherwise the run's outcome is decided by
-//! the n-th items alone (a value, an end or a failure), once every stream's is known, so it
-//! never depends on which stream's item came first. Each queue holds exactly the values of
-//! its stream that no round has used yet, oldest first. No threads and no I/O here.
+//! Invariant: rounds are taken in order: by position, round n holds every stream's n-th
+//! value; by time, round t holds the values at the least time among every stream's next
+//! values. A round is decided once every stream's next item is known (a value, an end or a
+//! failure), never earlier, and by those items alone, so nothing depends on which stream's
+//! item came first. A stream with no value in a round counts as the ending says (a fill,
+//! its latest value) or the round is not merged; a failure among the next items ends the
+//! run. A merged round's sum is exact, at the largest scale among its terms. Each queue
+//! holds exactly the values of its stream that no round has used yet, oldest first. No
+//! threads and no I/O here.
 
 use std::collections::VecDeque;
 
-use crate::decimal::{Decimal, POW10};
+use crate::decimal::{self, Decimal, POW10};
 
-/// How a run ends when its streams are not all of the same length.
+/// What stands for a stream that has no value in a round.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Ending {
-    /// With the shortest stream, as `zip` does.
+    /// Nothing: the round is not merged, and the run ends with the shortest stream, as
+    /// `zip` does.
     Shortest,
-    /// Streams must end together, as Python's `zip(strict=True)`.
+    /// Nothing: the run fails. Streams must end together, as Python's `zip(strict=True)`.
     Strict,
-    /// A stream that has ended counts as this value until every stream has ended, as
-    /// `itertools.zip_longest`.
+    /// This value, as `itertools.zip_longest`, until every stream has ended.
     Fill(Decimal),
+    /// The stream's latest value, as pandas' `merge_asof`, until every stream has ended;
+    /// if it has none yet, the round is not merged.
+    Carry,
 }
 
 /// How a stream's items ended.
@@ -37,19 +44,116 @@ pub enum Outcome {
     Done,
     /// This stream, the first on the command line to fail where the run stopped, failed.
     Failed(usize),
-    /// With `Ending::Strict`: stream `ended` ended while `longer` had more values.
+    /// By position, with `Ending::Strict`: stream `ended` ended while `longer` had more
+    /// values.
     Uneven { ended: usize, longer: usize },
-    /// The exact sum of this round, counted from 1, is outside `i128`.
-    Overflow(u64),
+    /// By time, with `Ending::Strict`: this stream had no value at this time.
+    Missing { stream: usize, time: Decimal },
+    /// The exact sum of this round, counted from 1, at this time if by time, is outside
+    /// `i128`.
+    Overflow { round: u64, time: Option<Decimal> },
+}
+
+/// Values in a queue: mantissas, with their scales in runs.
+#[derive(Clone, Debug, Default)]
+struct Column {
+    mantissas: VecDeque<i64>,
+    /// `(scale, count)`: the scales of `mantissas`, in runs.
+    scales: VecDeque<(u8, usize)>,
+}
+
+impl Column {
+    fn push(&mut self, mantissas: &[i64], scales: &[(u8, usize)]) {
+        self.mantissas.extend(mantissas);
+        for &(scale, count) in scales {
+            match self.scales.back_mut() {
+                Some((last, n)) if *last == scale => *n += count,
+                _ if count == 0 => {}
+                _ => self.scales.push_back((scale, count)),
+            }
+        }
+    }
+
+    fn front(&self) -> Option<Decimal> {
+        let (&m, &(s, _)) = (self.mantissas.front()?, self.scales.front()?);
+        Decimal::new(m, s)
+    }
+
+    /// Drops the first `len` values, which share one scale; returns the last of them.
+    fn pop(&mut self, len: usize) -> Option<Decimal> {
+        let &(scale, _) = self.scales.front()?;
+        let last = Decimal::new(self.mantissas[len - 1], scale);
+        self.mantissas.drain(..len);
+        let front = self.scales.front_mut().expect("a run");
+        front.1 -= len;
+        if front.1 == 0 {
+            self.scales.pop_front();
+        }
+        last
+    }
 }
 
 #[derive(Clone, Debug, Default)]
 struct Queue {
-    mantissas: VecDeque<i64>,
-    /// `(scale, count)`: the scales of `mantissas`, in runs.
-    scales: VecDeque<(u8, usize)>,
+    values: Column,
+    /// Their times, by time; empty by position.
+    times: Column,
     last: Option<Last>,
     delivered: u64,
+    /// The latest value a round used: what `Ending::Carry` counts the stream as.
+    latest: Option<Decimal>,
+    /// Values of rounds that were not merged.
+    dropped: u64,
+    /// By time: rounds taken at which the stream had no value of its own, and the first.
+    missing: u64,
+    first_missing: Option<Decimal>,
+    /// Whether its next value is in the round at which the run ended as it should.
+    in_last: bool,
+}
+
+impl Queue {
+    fn is_empty(&self) -> bool {
+        self.values.mantissas.is_empty()
+    }
+
+    fn ended(&self) -> bool {
+        self.is_empty() && self.last == Some(Last::End)
+    }
+
+    /// What stands for it in the next round if it has ended: the fill, or its latest value.
+    fn stand_in(&self, ending: Ending) -> Option<Decimal> {
+        match ending {
+            _ if !self.ended() => None,
+            Ending::Fill(fill) => Some(fill),
+            Ending::Carry => self.latest,
+            Ending::Shortest | Ending::Strict => None,
+        }
+    }
+
+    /// Takes its first `len` values, which share one scale (and, by time, one time scale).
+    fn take(&mut self, len: usize) {
+        self.latest = self.values.pop(len);
+        if !self.times.mantissas.is_empty() {
+            self.times.pop(len);
+        }
+    }
+
+    /// It had no value of its own at `time`.
+    fn missed(&mut self, time: Decimal) {
+        self.missing += 1;
+        self.first_missing.get_or_insert(time);
+    }
+}
+
+/// Counts of rounds, for `--stats`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Counts {
+    pub merged: u64,
+    /// Not merged: a stream had no value, and nothing stood for it.
+    pub dropped: u64,
+    /// Merged with a fill, or with a carried value, for a stream.
+    pub filled: u64,
+    pub carried: u64,
 }
 
 /// Per-stream queues of values waiting for their round.
@@ -57,89 +161,122 @@ struct Queue {
 pub struct Rounds {
     queues: Vec<Queue>,
     ending: Ending,
-    merged: u64,
+    by_time: bool,
+    counts: Counts,
     outcome: Option<Outcome>,
-    /// The sums of the rounds merged last, and their scales in runs.
+    /// The sums of the rounds merged last, and their scales in runs; by time, their times.
     sums: Vec<i128>,
     scales: Vec<(u8, usize)>,
-    /// How many streams hold up the next round (no value, and not filled), and how many of
-    /// them have not told their last item yet: counted as they change, so that a message
-    /// costs no pass over a thousand streams when nothing can be merged.
+    times: Vec<i64>,
+    time_scales: Vec<(u8, usize)>,
+    /// How many streams hold up the next round (no value, and nothing stands for them), and
+    /// how many of them have not told their last item yet: counted as they change, so that
+    /// a message costs no pass over a thousand streams when nothing can be taken.
     blocking: usize,
     unknown: usize,
+    /// A round's terms, when one is taken on its own: reused.
+    scratch: Vec<Decimal>,
 }
 
-/// What one call to `merge` merged: sums, oldest first, and their scales in runs.
+/// What one call to `merge` merged: sums, oldest first, and their scales in runs; by time,
+/// their times, and the times' scales in runs.
 pub struct Merged<'a> {
     pub sums: &'a [i128],
     pub scales: &'a [(u8, usize)],
+    pub times: &'a [i64],
+    pub time_scales: &'a [(u8, usize)],
+}
+
+/// Appends `count` of `scale` to runs of scales.
+fn count(runs: &mut Vec<(u8, usize)>, scale: u8, count: usize) {
+    match runs.last_mut() {
+        Some((s, n)) if *s == scale => *n += count,
+        _ => runs.push((scale, count)),
+    }
 }
 
 impl Rounds {
     /// Queues for `streams` streams, numbered from 0, each reserving `reserve` values:
     /// what it holds past that grows as values come, so memory follows the values held.
-    pub fn new(streams: usize, ending: Ending, reserve: usize) -> Self {
-        let queue = Queue {
-            mantissas: VecDeque::with_capacity(reserve),
-            ..Queue::default()
-        };
+    /// `by_time`: values come with times, and rounds are times.
+    pub fn new(streams: usize, ending: Ending, by_time: bool, reserve: usize) -> Self {
+        let mut queue = Queue::default();
+        queue.values.mantissas.reserve(reserve);
+        if by_time {
+            queue.times.mantissas.reserve(reserve);
+        }
         Rounds {
             queues: vec![queue; streams],
             ending,
-            merged: 0,
+            by_time,
+            counts: Counts::default(),
             outcome: None,
             sums: Vec::new(),
             scales: Vec::new(),
+            times: Vec::new(),
+            time_scales: Vec::new(),
             blocking: streams,
             unknown: streams,
+            scratch: Vec::new(),
         }
     }
 
-    /// Appends a stream's next values: `mantissas`, with their scales in runs.
-    pub fn push(&mut self, stream: usize, mantissas: &[i64], scales: &[(u8, usize)]) {
+    /// Appends a stream's next values: `mantissas`, with their scales in runs, and by time
+    /// their times, `times` with `time_scales`.
+    pub fn push(
+        &mut self,
+        stream: usize,
+        (mantissas, scales): (&[i64], &[(u8, usize)]),
+        (times, time_scales): (&[i64], &[(u8, usize)]),
+    ) {
         let queue = &mut self.queues[stream];
-        if queue.mantissas.is_empty() && !mantissas.is_empty() {
+        if queue.is_empty() && !mantissas.is_empty() {
             self.blocking -= 1;
             self.unknown -= usize::from(queue.last.is_none());
         }
-        queue.mantissas.extend(mantissas);
+        queue.values.push(mantissas, scales);
+        queue.times.push(times, time_scales);
         queue.delivered += mantissas.len() as u64;
-        for &(scale, count) in scales {
-            match queue.scales.back_mut() {
-                Some((last, n)) if *last == scale => *n += count,
-                _ => queue.scales.push_back((scale, count)),
-            }
-        }
     }
 
     /// Records a stream's last item, after its values.
     pub fn end(&mut self, stream: usize, last: Last) {
         let queue = &mut self.queues[stream];
         queue.last = Some(last);
-        if queue.mantissas.is_empty() {
+        if queue.is_empty() {
             self.unknown -= 1;
-            self.blocking -= usize::from(fill(self.ending, queue).is_some());
+            self.blocking -= usize::from(queue.stand_in(self.ending).is_some());
         }
     }
 
-    /// Takes every round that can be merged, in order, and returns how many it took (their
-    /// sums are `merges`); decides the outcome once no further round can be.
-    pub fn merge(&mut self) -> usize {
+    /// Takes every round that can be taken, in order, and returns how many it took, merged
+    /// or not (the merged ones' sums are `merges`); decides the outcome once no further
+    /// round can be.
+    pub fn merge(&mut self) -> u64 {
+        let taken = self.taken();
         self.sums.clear();
         self.scales.clear();
+        self.times.clear();
+        self.time_scales.clear();
         while self.outcome.is_none() {
             if self.blocking > 0 {
-                if self.unknown == 0 {
-                    self.outcome = Some(self.decide());
+                if self.unknown > 0 {
+                    break;
                 }
-                break;
+                self.step();
+                continue;
             }
-            match self.next() {
+            match self.run() {
                 Some((len, scale)) => self.merge_run(len, scale),
-                None => self.outcome = Some(Outcome::Done), // filled: every stream has ended
+                None => self.step(),
             }
         }
-        self.sums.len()
+        self.taken() - taken
+    }
+
+    /// How many rounds have been taken, merged or not.
+    fn taken(&self) -> u64 {
+        self.counts.merged + self.counts.dropped
     }
 
     /// The sums of the rounds the last `merge` took, oldest first, and their scales.
@@ -147,41 +284,167 @@ impl Rounds {
         Merged {
             sums: &self.sums,
             scales: &self.scales,
+            times: &self.times,
+            time_scales: &self.time_scales,
         }
     }
 
-    /// With no stream holding up the next round: how many rounds follow over which every
-    /// stream keeps one scale, and their scale; `None` if every stream is filled.
-    fn next(&self) -> Option<(usize, u8)> {
+    /// With no stream holding up the next round: how many rounds follow that can be merged
+    /// together, over which every stream keeps one scale, and their scale. By position,
+    /// ended streams count as what stands in for them; `None` if every stream has ended.
+    /// By time, every stream must have values at the same times; `None` if not.
+    fn run(&self) -> Option<(usize, u8)> {
         let (mut len, mut scale) = (usize::MAX, 0);
         for queue in &self.queues {
-            let (s, n) = match queue.scales.front() {
+            let (s, n) = match queue.values.scales.front() {
                 Some(&run) => run,
+                None if self.by_time => return None,
                 None => (
-                    fill(self.ending, queue).expect("not blocking").scale(),
+                    queue.stand_in(self.ending).expect("not blocking").scale(),
                     usize::MAX,
                 ),
             };
             (len, scale) = (len.min(n), scale.max(s));
         }
-        (len != usize::MAX).then_some((len, scale))
+        if self.by_time {
+            len = self.aligned(len);
+        }
+        (len != usize::MAX && len > 0).then_some((len, scale))
     }
 
-    /// Once every stream's next item is known and some are no value: how the run ends.
-    fn decide(&self) -> Outcome {
-        let queues = &self.queues;
-        let ended = |last| {
-            queues
-                .iter()
-                .position(|q| q.mantissas.is_empty() && q.last == Some(last))
+    /// By time: of the next `most` rounds, how many in a row every stream has a value at,
+    /// with times of one scale: the common case, where no reading is missing.
+    fn aligned(&self, most: usize) -> usize {
+        let first = &self.queues[0].times;
+        let Some(&(scale, run)) = first.scales.front() else {
+            return 0;
         };
-        if let Some(failed) = ended(Last::Failed) {
-            return Outcome::Failed(failed);
+        let mut len = most.min(run);
+        for queue in &self.queues[1..] {
+            match queue.times.scales.front() {
+                Some(&(s, n)) if s == scale => len = len.min(n),
+                _ => return 0,
+            }
+            let (a, b) = (&first.mantissas, &queue.times.mantissas);
+            len = (0..len).find(|&i| a[i] != b[i]).unwrap_or(len);
         }
-        let longer = queues.iter().position(|q| !q.mantissas.is_empty());
-        match (self.ending, ended(Last::End), longer) {
-            (Ending::Strict, Some(ended), Some(longer)) => Outcome::Uneven { ended, longer },
-            _ => Outcome::Done,
+        len
+    }
+
+    /// Once every stream's next item is known, and the next round cannot be merged with
+    /// others: takes it on its own, or decides how the run ends.
+    fn step(&mut self) {
+        let failed = |q: &Queue| q.is_empty() && q.last == Some(Last::Failed);
+        if let Some(failed) = self.queues.iter().position(failed) {
+            self.outcome = Some(Outcome::Failed(failed));
+            return;
+        }
+        let time = self.next_time();
+        let present = |q: &Queue| Self::present(q, time);
+        if !self.queues.iter().any(present) {
+            self.outcome = Some(Outcome::Done); // every stream has ended
+            return;
+        }
+        let absent = self.queues.iter().position(|q| !present(q));
+        match (self.ending, absent) {
+            (Ending::Shortest, _) if self.queues.iter().any(Queue::ended) => {
+                for queue in &mut self.queues {
+                    queue.in_last = present(queue);
+                }
+                self.outcome = Some(Outcome::Done);
+            }
+            (Ending::Strict, Some(stream)) => {
+                self.outcome = Some(match time {
+                    Some(time) => Outcome::Missing { stream, time },
+                    None => Outcome::Uneven {
+                        ended: stream,
+                        longer: self.queues.iter().position(present).expect("a value"),
+                    },
+                });
+            }
+            _ => self.take_one(time),
+        }
+    }
+
+    /// By time, the least time among every stream's next values.
+    fn next_time(&self) -> Option<Decimal> {
+        let times = self.queues.iter().filter_map(|q| q.times.front());
+        times.min_by(|&a, &b| decimal::compare(a, b))
+    }
+}
+
+impl Rounds {
+    /// Whether `queue` has a value in the round at `time` (by position, any value).
+    fn present(queue: &Queue, time: Option<Decimal>) -> bool {
+        match (queue.values.front(), time) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(_), Some(t)) => {
+                (queue.times.front()).is_some_and(|u| decimal::compare(u, t).is_eq())
+            }
+        }
+    }
+
+    /// Takes the next round on its own: the values of the streams that have one in it, and
+    /// for each other what stands in for it. Merged if every stream has a term; else not,
+    /// and its values are unmatched.
+    fn take_one(&mut self, time: Option<Decimal>) {
+        let mut terms = std::mem::take(&mut self.scratch);
+        terms.clear();
+        let (mut filled, mut carried, mut whole) = (false, false, true);
+        // The merge's time: the time of a value in it with the largest scale.
+        let mut at: Option<Decimal> = None;
+        for queue in &self.queues {
+            if Self::present(queue, time) {
+                terms.extend(queue.values.front());
+                let t = queue.times.front();
+                if t.map(Decimal::scale) > at.map(Decimal::scale) {
+                    at = t;
+                }
+                continue;
+            }
+            let stand_in = match self.ending {
+                Ending::Fill(fill) => Some(fill),
+                Ending::Carry => queue.latest,
+                Ending::Shortest | Ending::Strict => None,
+            };
+            filled |= matches!(self.ending, Ending::Fill(_));
+            carried |= stand_in.is_some() && self.ending == Ending::Carry;
+            whole &= stand_in.is_some();
+            terms.extend(stand_in);
+        }
+        if whole {
+            let scale = terms.iter().map(|d| d.scale()).max().unwrap_or(0);
+            let Some(sum) = exact_sum(&terms, scale) else {
+                let round = self.taken() + 1;
+                self.outcome = Some(Outcome::Overflow { round, time });
+                self.scratch = terms;
+                return;
+            };
+            self.sums.push(sum);
+            count(&mut self.scales, scale, 1);
+            if let Some(at) = at {
+                self.times.push(at.mantissa());
+                count(&mut self.time_scales, at.scale(), 1);
+            }
+            self.counts.merged += 1;
+            self.counts.filled += u64::from(filled);
+            self.counts.carried += u64::from(carried);
+        } else {
+            self.counts.dropped += 1;
+        }
+        self.scratch = terms;
+        for queue in &mut self.queues {
+            if !Self::present(queue, time) {
+                time.into_iter().for_each(|t| queue.missed(t));
+                continue;
+            }
+            queue.dropped += u64::from(!whole);
+            queue.take(1);
+            if queue.is_empty() && queue.stand_in(self.ending).is_none() {
+                self.blocking += 1;
+                self.unknown += usize::from(queue.last.is_none());
+            }
         }
     }
 
@@ -199,29 +462,44 @@ impl Rounds {
         } else {
             let added = add_checked(&mut self.sums[base..], &terms);
             if added < len {
-                self.outcome = Some(Outcome::Overflow(self.merged + added as u64 + 1));
+                let round = self.taken() + added as u64 + 1;
+                let time = self
+                    .by_time
+                    .then(|| self.queues[0].times.front_at(added))
+                    .flatten();
+                self.outcome = Some(Outcome::Overflow { round, time });
             }
             added
         };
         self.sums.truncate(base + len);
+        if len == 0 {
+            return;
+        }
+        let stood_in = terms
+            .iter()
+            .any(|(term, _)| matches!(term, Terms::StandIn(_)));
+        if self.by_time {
+            let first = &self.queues[0].times;
+            self.times.extend(first.mantissas.range(..len));
+            count(&mut self.time_scales, first.scales[0].0, len);
+        }
         for queue in &mut self.queues {
-            if let Some(front) = queue.scales.front_mut() {
-                queue.mantissas.drain(..len);
-                front.1 -= len;
-                if front.1 == 0 {
-                    queue.scales.pop_front();
-                }
-                if queue.mantissas.is_empty() && fill(self.ending, queue).is_none() {
+            if !queue.is_empty() {
+                queue.take(len);
+                if queue.is_empty() && queue.stand_in(self.ending).is_none() {
                     self.blocking += 1;
                     self.unknown += usize::from(queue.last.is_none());
                 }
             }
         }
-        match self.scales.last_mut() {
-            Some((s, n)) if *s == scale => *n += len,
-            _ => self.scales.push((scale, len)),
+        count(&mut self.scales, scale, len);
+        self.counts.merged += len as u64;
+        if stood_in {
+            match self.ending {
+                Ending::Carry => self.counts.carried += len as u64,
+                _ => self.counts.filled += len as u64,
+            }
         }
-        self.merged += len as u64;
     }
 
     /// How the run ended, once it has.
@@ -229,59 +507,91 @@ impl Rounds {
         self.outcome
     }
 
+    /// How many rounds have been merged, dropped, filled and carried.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
     /// How many rounds have been merged.
     pub fn merged(&self) -> u64 {
-        self.merged
+        self.counts.merged
     }
 
     /// How many values of a stream are waiting for their round.
-    pub fn waiting(&self, stream: usize) -> usize {
-        self.queues[stream].mantissas.len()
+    #[cfg(test)]
+    fn waiting(&self, stream: usize) -> usize {
+        self.queues[stream].values.mantissas.len()
     }
 
-    /// How many values of a stream the merged rounds used.
+    /// How many values of a stream the rounds taken used, merged or not.
     pub fn used(&self, stream: usize) -> u64 {
         let queue = &self.queues[stream];
-        queue.delivered - queue.mantissas.len() as u64
+        queue.delivered - queue.values.mantissas.len() as u64
     }
 
-    /// How many values of a stream no round used, once the run is over: its value in the
-    /// round at which the run ended as it should, which was decided but not merged. Depends
-    /// on the streams' items alone, never on how far a stream had run ahead.
+    /// How many values of a stream the run decided on: those the rounds taken used, and
+    /// its value in the round at which the run ended as it should.
+    pub fn decided(&self, stream: usize) -> u64 {
+        let last = self.outcome == Some(Outcome::Done) && self.queues[stream].in_last;
+        self.used(stream) + u64::from(last)
+    }
+
+    /// How many values of a stream no merge used, once the run is over: those of rounds
+    /// not merged, and its value in the round at which the run ended as it should, which
+    /// was decided but not merged. Depends on the streams' items alone, never on how far a
+    /// stream had run ahead.
     pub fn unmatched(&self, stream: usize) -> u64 {
-        match self.outcome {
-            Some(Outcome::Done) => u64::from(self.waiting(stream) > 0),
-            _ => 0,
-        }
+        let queue = &self.queues[stream];
+        let last = self.outcome == Some(Outcome::Done) && queue.in_last;
+        queue.dropped + u64::from(last)
+    }
+
+    /// By time: at how many times of the rounds taken the stream had no value of its own,
+    /// and the first.
+    pub fn missing(&self, stream: usize) -> (u64, Option<Decimal>) {
+        let queue = &self.queues[stream];
+        (queue.missing, queue.first_missing)
     }
 }
 
-/// The fill that stands for an ended stream, if it is filled.
-fn fill(ending: Ending, queue: &Queue) -> Option<Decimal> {
-    match (ending, queue.last) {
-        (Ending::Fill(fill), Some(Last::End)) if queue.mantissas.is_empty() => Some(fill),
-        _ => None,
+impl Column {
+    /// The value `at` places from the front, if any.
+    fn front_at(&self, at: usize) -> Option<Decimal> {
+        let (&m, &(s, _)) = (self.mantissas.get(at)?, self.scales.front()?);
+        Decimal::new(m, s)
     }
 }
 
-/// A stream's terms for the next rounds: the front of its queue, or the fill.
+/// The exact sum of `terms` at `scale`, the largest of theirs; `None` if outside `i128`.
+fn exact_sum(terms: &[Decimal], scale: u8) -> Option<i128> {
+    let (mut sum, mut wraps) = (0i128, 0i64);
+    for term in terms {
+        let factor = i128::from(POW10[usize::from(scale - term.scale())]);
+        let (next, wrapped) = sum.overflowing_add(i128::from(term.mantissa()) * factor);
+        wraps += i64::from(wrapped) * term.mantissa().signum();
+        sum = next;
+    }
+    (wraps == 0).then_some(sum)
+}
+
+/// A stream's terms for the next rounds: the front of its queue, or what stands in for it.
 enum Terms<'a> {
     Queue(&'a [i64], &'a [i64]),
-    Fill(i64),
+    StandIn(i64),
 }
 
 /// Each stream's terms for the next `len` rounds, with the factor that brings them to
 /// `scale`.
 fn terms<'a>(queues: &'a [Queue], ending: Ending, scale: u8, len: usize) -> Vec<(Terms<'a>, i128)> {
     let factor = |s: u8| i128::from(POW10[usize::from(scale - s)]);
-    let term = |queue: &'a Queue| match (queue.scales.front(), fill(ending, queue)) {
+    let term = |queue: &'a Queue| match (queue.values.scales.front(), queue.stand_in(ending)) {
         (Some(&(s, _)), _) => {
-            let (a, b) = queue.mantissas.as_slices();
+            let (a, b) = queue.values.mantissas.as_slices();
             let a = &a[..len.min(a.len())];
             (Terms::Queue(a, &b[..len - a.len()]), factor(s))
         }
-        (None, Some(fill)) => (Terms::Fill(fill.mantissa()), factor(fill.scale())),
-        (None, None) => unreachable!("a stream without values in a round is filled"),
+        (None, Some(value)) => (Terms::StandIn(value.mantissa()), factor(value.scale())),
+        (None, None) => unreachable!("a stream without values in a round has a stand-in"),
     };
     queues.iter().map(term).collect()
 }
@@ -296,7 +606,7 @@ fn add(sums: &mut [i128], terms: &[(Terms, i128)]) {
                 add_slice(first, a, factor);
                 add_slice(second, b, factor);
             }
-            Terms::Fill(m) => sums
+            Terms::StandIn(m) => sums
                 .iter_mut()
                 .for_each(|sum| *sum += i128::from(m) * factor),
         }
@@ -327,7 +637,7 @@ fn add_checked(sums: &mut [i128], terms: &[(Terms, i128)]) -> usize {
         for (term, factor) in terms {
             let m = match *term {
                 Terms::Queue(a, b) => *a.get(k).unwrap_or_else(|| &b[k - a.len()]),
-                Terms::Fill(m) => m,
+                Terms::StandIn(m) => m,
             };
             let (next, wrapped) = sum.overflowing_add(i128::from(m) * factor);
             wraps += i64::from(wrapped) * m.signum();
@@ -347,7 +657,7 @@ mod tests {
 
     /// Pushes integer values.
     fn push(rounds: &mut Rounds, stream: usize, values: &[i64]) {
-        rounds.push(stream, values, &[(0, values.len())]);
+        rounds.push(stream, (values, &[(0, values.len())]), (&[], &[]));
     }
 
     /// Merges and returns the sums, at their scales, as (sum, scale).
@@ -367,7 +677,7 @@ mod tests {
 
     #[test]
     fn a_round_waits_for_every_stream() {
-        let mut rounds = Rounds::new(3, Ending::Shortest, 0);
+        let mut rounds = Rounds::new(3, Ending::Shortest, false, 0);
         push(&mut rounds, 0, &[1, 2]);
         push(&mut rounds, 1, &[10]);
         assert_eq!(sums(&mut rounds), []);
@@ -384,7 +694,7 @@ mod tests {
 
     #[test]
     fn rounds_pair_values_by_position_not_by_arrival() {
-        let mut rounds = Rounds::new(2, Ending::Shortest, 0);
+        let mut rounds = Rounds::new(2, Ending::Shortest, false, 0);
         push(&mut rounds, 0, &[1, 2, 3]);
         push(&mut rounds, 1, &[10]);
         push(&mut rounds, 1, &[20, 30]);
@@ -393,21 +703,22 @@ mod tests {
 
     #[test]
     fn a_rounds_scale_is_its_finest_terms() {
-        let mut rounds = Rounds::new(2, Ending::Shortest, 0);
+        let mut rounds = Rounds::new(2, Ending::Shortest, false, 0);
         // 1.50 + 2, 0.1 + 0.2, -1.5 + 1.50, 1000 + 0.025, 7 + 8
-        rounds.push(0, &[150, 1, -15, 1000, 7], &[(2, 1), (1, 2), (0, 2)]);
         rounds.push(
-            1,
-            &[2, 2, 150, 25, 8],
-            &[(0, 1), (1, 1), (2, 1), (3, 1), (0, 1)],
+            0,
+            (&[150, 1, -15, 1000, 7], &[(2, 1), (1, 2), (0, 2)]),
+            (&[], &[]),
         );
+        let scales = [(0, 1), (1, 1), (2, 1), (3, 1), (0, 1)];
+        rounds.push(1, (&[2, 2, 150, 25, 8], &scales), (&[], &[]));
         let expected = [(350, 2), (3, 1), (0, 2), (1_000_025, 3), (15, 0)];
         assert_eq!(merged(&mut rounds), expected);
     }
 
     #[test]
     fn sums_are_exact_beyond_i64() {
-        let mut rounds = Rounds::new(3, Ending::Shortest, 0);
+        let mut rounds = Rounds::new(3, Ending::Shortest, false, 0);
         for stream in 0..3 {
             push(&mut rounds, stream, &[i64::MAX - 1, i64::MIN]);
         }
@@ -419,22 +730,26 @@ mod tests {
     fn only_a_sum_outside_i128_overflows_not_a_partial_one() {
         // Stream 40 is at scale 18, so the others' terms are m·10^18, up to about 9.2e36.
         let big = i64::MAX;
-        let mut rounds = Rounds::new(41, Ending::Shortest, 0);
+        let mut rounds = Rounds::new(41, Ending::Shortest, false, 0);
         for stream in 0..40 {
             // Round 1: 20 terms up then 20 down; partial sums pass i128::MAX, the sum is 0.
             // Round 2: 20 terms up, about 1.8e38: past i128::MAX, about 1.7e38.
             let values = if stream < 20 { [big, big] } else { [-big, 0] };
-            rounds.push(stream, &values, &[(0, 2)]);
+            rounds.push(stream, (&values, &[(0, 2)]), (&[], &[]));
         }
-        rounds.push(40, &[0, 0], &[(18, 2)]);
+        rounds.push(40, (&[0, 0], &[(18, 2)]), (&[], &[]));
         assert_eq!(merged(&mut rounds), [(0, 18)]);
-        assert_eq!(rounds.outcome(), Some(Outcome::Overflow(2)));
+        let overflow = Outcome::Overflow {
+            round: 2,
+            time: None,
+        };
+        assert_eq!(rounds.outcome(), Some(overflow));
         assert_eq!(rounds.merged(), 1);
     }
 
     #[test]
     fn the_run_ends_with_the_shortest_once_every_next_item_is_known() {
-        let mut rounds = Rounds::new(3, Ending::Shortest, 0);
+        let mut rounds = Rounds::new(3, Ending::Shortest, false, 0);
         push(&mut rounds, 0, &[1, 2]);
         rounds.end(0, Last::End);
         push(&mut rounds, 1, &[10, 20]);
@@ -452,7 +767,7 @@ mod tests {
 
     #[test]
     fn a_failure_past_the_shortest_stream_does_not_count() {
-        let mut rounds = Rounds::new(2, Ending::Shortest, 0);
+        let mut rounds = Rounds::new(2, Ending::Shortest, false, 0);
         push(&mut rounds, 0, &[1]);
         rounds.end(0, Last::End);
         push(&mut rounds, 1, &[10, 20]);
@@ -465,7 +780,7 @@ mod tests {
     #[test]
     fn the_first_failure_on_the_command_line_is_the_one_told() {
         for order in [[0, 1, 2], [2, 1, 0]] {
-            let mut rounds = Rounds::new(3, Ending::Shortest, 0);
+            let mut rounds = Rounds::new(3, Ending::Shortest, false, 0);
             for stream in order {
                 push(&mut rounds, stream, &[5]);
                 let last = if stream == 0 { Last::End } else { Last::Failed };
@@ -479,7 +794,7 @@ mod tests {
 
     #[test]
     fn strict_streams_must_end_together() {
-        let mut rounds = Rounds::new(3, Ending::Strict, 0);
+        let mut rounds = Rounds::new(3, Ending::Strict, false, 0);
         for stream in 0..3 {
             push(&mut rounds, stream, &[1]);
         }
@@ -492,7 +807,7 @@ mod tests {
             longer: 1,
         };
         assert_eq!(rounds.outcome(), Some(uneven));
-        let mut even = Rounds::new(2, Ending::Strict, 0);
+        let mut even = Rounds::new(2, Ending::Strict, false, 0);
         for stream in 0..2 {
             push(&mut even, stream, &[1]);
             even.end(stream, Last::End);
@@ -504,7 +819,7 @@ mod tests {
     #[test]
     fn a_fill_stands_for_ended_streams_until_all_have_ended() {
         let fill = Decimal::new(-5, 1).unwrap();
-        let mut rounds = Rounds::new(2, Ending::Fill(fill), 0);
+        let mut rounds = Rounds::new(2, Ending::Fill(fill), false, 0);
         push(&mut rounds, 0, &[1]);
         rounds.end(0, Last::End);
         push(&mut rounds, 1, &[10, 20]);
@@ -521,11 +836,176 @@ mod tests {
     #[test]
     fn a_failed_stream_is_not_filled() {
         let fill = Decimal::new(0, 0).unwrap();
-        let mut rounds = Rounds::new(2, Ending::Fill(fill), 0);
+        let mut rounds = Rounds::new(2, Ending::Fill(fill), false, 0);
         push(&mut rounds, 0, &[1]);
         rounds.end(0, Last::Failed);
         push(&mut rounds, 1, &[10, 20]);
         assert_eq!(sums(&mut rounds), [11]);
         assert_eq!(rounds.outcome(), Some(Outcome::Failed(0)));
+    }
+
+    /// Pushes integer values at integer times: `(value, time)`.
+    fn push_at(rounds: &mut Rounds, stream: usize, values: &[(i64, i64)]) {
+        let (mantissas, times): (Vec<i64>, Vec<i64>) = values.iter().copied().unzip();
+        let runs = [(0, values.len())];
+        rounds.push(stream, (&mantissas, &runs), (&times, &runs));
+    }
+
+    /// Merges and returns the sums with their times, as (sum, time).
+    fn timed(rounds: &mut Rounds) -> Vec<(i128, i64)> {
+        rounds.merge();
+        let merged = rounds.merges();
+        merged
+            .sums
+            .iter()
+            .copied()
+            .zip(merged.times.iter().copied())
+            .collect()
+    }
+
+    fn d(mantissa: i64, scale: u8) -> Decimal {
+        Decimal::new(mantissa, scale).unwrap()
+    }
+
+    #[test]
+    fn by_time_rounds_at_the_same_times_merge_as_by_position() {
+        let mut rounds = Rounds::new(2, Ending::Shortest, true, 0);
+        push_at(&mut rounds, 0, &[(1, 10), (2, 20), (3, 30)]);
+        push_at(&mut rounds, 1, &[(10, 10), (20, 20)]);
+        assert_eq!(timed(&mut rounds), [(11, 10), (22, 20)]);
+        assert_eq!(rounds.outcome(), None); // stream 1's next item is not known
+    }
+
+    #[test]
+    fn by_time_a_missing_reading_drops_one_round_and_misaligns_nothing() {
+        let mut rounds = Rounds::new(2, Ending::Shortest, true, 0);
+        push_at(&mut rounds, 0, &[(1, 1), (3, 3), (4, 4)]);
+        push_at(&mut rounds, 1, &[(10, 1), (20, 2), (30, 3), (40, 4)]);
+        rounds.end(0, Last::End);
+        rounds.end(1, Last::End);
+        assert_eq!(timed(&mut rounds), [(11, 1), (33, 3), (44, 4)]);
+        assert_eq!(rounds.outcome(), Some(Outcome::Done));
+        assert_eq!((rounds.unmatched(0), rounds.unmatched(1)), (0, 1));
+        assert_eq!(rounds.missing(0), (1, Some(d(2, 0))));
+        assert_eq!(rounds.missing(1), (0, None));
+        let counts = Counts {
+            merged: 3,
+            dropped: 1,
+            filled: 0,
+            carried: 0,
+        };
+        assert_eq!(rounds.counts(), counts);
+    }
+
+    #[test]
+    fn by_time_the_values_of_the_round_that_ends_the_run_are_unmatched() {
+        let mut rounds = Rounds::new(3, Ending::Shortest, true, 0);
+        push_at(&mut rounds, 0, &[(1, 1)]);
+        rounds.end(0, Last::End);
+        push_at(&mut rounds, 1, &[(2, 1), (3, 5)]);
+        push_at(&mut rounds, 2, &[(4, 1), (5, 7)]);
+        assert_eq!(timed(&mut rounds), [(7, 1)]);
+        assert_eq!(rounds.outcome(), Some(Outcome::Done));
+        // The run ends at time 5, the least of the next values: stream 1's is in it.
+        let unmatched: Vec<u64> = (0..3).map(|s| rounds.unmatched(s)).collect();
+        assert_eq!(unmatched, [0, 1, 0]);
+        assert_eq!((rounds.decided(1), rounds.decided(2)), (2, 1));
+    }
+
+    #[test]
+    fn by_time_a_fill_or_a_carried_value_stands_for_a_missing_reading() {
+        // Carried: stream 1 has no value before time 2, so round 1 is not merged.
+        for (ending, expected, unmatched) in [
+            (
+                Ending::Fill(d(0, 0)),
+                vec![(10, 1), (200, 2), (330, 3), (40, 4), (500, 5)],
+                0,
+            ),
+            (
+                Ending::Carry,
+                vec![(210, 2), (330, 3), (340, 4), (540, 5)],
+                1,
+            ),
+        ] {
+            let mut rounds = Rounds::new(2, ending, true, 0);
+            push_at(&mut rounds, 0, &[(10, 1), (30, 3), (40, 4)]);
+            rounds.end(0, Last::End);
+            push_at(&mut rounds, 1, &[(200, 2), (300, 3), (500, 5)]);
+            rounds.end(1, Last::End);
+            assert_eq!(timed(&mut rounds), expected, "{ending:?}");
+            assert_eq!(rounds.outcome(), Some(Outcome::Done));
+            assert_eq!((rounds.unmatched(0), rounds.unmatched(1)), (unmatched, 0));
+        }
+    }
+
+    #[test]
+    fn by_time_carry_drops_rounds_before_a_stream_has_any_value() {
+        let mut rounds = Rounds::new(2, Ending::Carry, true, 0);
+        push_at(&mut rounds, 0, &[(1, 1), (2, 2)]);
+        push_at(&mut rounds, 1, &[(10, 2)]);
+        rounds.end(0, Last::End);
+        rounds.end(1, Last::End);
+        assert_eq!(timed(&mut rounds), [(12, 2)]);
+        assert_eq!(rounds.unmatched(0), 1);
+        assert_eq!(rounds.counts().dropped, 1);
+    }
+
+    #[test]
+    fn by_time_strict_names_the_first_stream_without_a_value() {
+        let mut rounds = Rounds::new(3, Ending::Strict, true, 0);
+        push_at(&mut rounds, 0, &[(1, 1), (1, 2)]);
+        push_at(&mut rounds, 1, &[(1, 1), (1, 3)]);
+        push_at(&mut rounds, 2, &[(1, 1)]);
+        rounds.end(2, Last::End);
+        assert_eq!(timed(&mut rounds), [(3, 1)]);
+        let missing = Outcome::Missing {
+            stream: 1,
+            time: d(2, 0),
+        };
+        assert_eq!(rounds.outcome(), Some(missing));
+    }
+
+    #[test]
+    fn by_time_a_failure_among_the_next_items_fails_the_run() {
+        let mut rounds = Rounds::new(2, Ending::Fill(d(0, 0)), true, 0);
+        push_at(&mut rounds, 0, &[(1, 1), (2, 9)]);
+        push_at(&mut rounds, 1, &[(1, 1)]);
+        rounds.end(1, Last::Failed);
+        assert_eq!(timed(&mut rounds), [(2, 1)]);
+        assert_eq!(rounds.outcome(), Some(Outcome::Failed(1)));
+    }
+
+    #[test]
+    fn by_time_times_compare_as_numbers_and_a_merge_takes_the_finest() {
+        let mut rounds = Rounds::new(2, Ending::Shortest, true, 0);
+        rounds.push(0, (&[1], &[(0, 1)]), (&[15], &[(1, 1)])); // at 1.5
+        rounds.push(1, (&[2], &[(0, 1)]), (&[150], &[(2, 1)])); // at 1.50
+        rounds.merge();
+        let merged = rounds.merges();
+        assert_eq!(
+            (merged.sums, merged.times, merged.time_scales),
+            (&[3][..], &[150][..], &[(2, 1)][..])
+        );
+    }
+
+    #[test]
+    fn by_position_carry_counts_an_ended_stream_as_its_last_value() {
+        let mut rounds = Rounds::new(2, Ending::Carry, false, 0);
+        push(&mut rounds, 0, &[1, 2]);
+        rounds.end(0, Last::End);
+        push(&mut rounds, 1, &[10, 20, 30, 40]);
+        rounds.end(1, Last::End);
+        assert_eq!(sums(&mut rounds), [11, 22, 32, 42]);
+        assert_eq!(rounds.outcome(), Some(Outcome::Done));
+        assert_eq!(rounds.counts().carried, 2);
+        let mut empty = Rounds::new(2, Ending::Carry, false, 0);
+        empty.end(0, Last::End);
+        push(&mut empty, 1, &[10, 20]);
+        empty.end(1, Last::End);
+        assert_eq!(sums(&mut empty), []);
+        assert_eq!(
+            (empty.outcome(), empty.unmatched(1)),
+            (Some(Outcome::Done), 2)
+        );
     }
 }

@@ -11,14 +11,14 @@
 //! Lines as the output prints them are taken a block at a time, and any other line one at
 //! a time, with the same outcome.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 use std::ops::ControlFlow;
 
 use crate::decimal::{self, Decimal};
 use crate::error::Error;
 use crate::feed::Transport;
-use crate::format::{self, Fields, fields};
+use crate::format::{self, fields};
 use crate::input::Input;
 use crate::lines::{self, Lines, Newlines, Next, Problem};
 use crate::quote::{hint, quote};
@@ -46,8 +46,12 @@ pub(crate) struct Shared {
     key: Option<(u64, u64)>,
     /// `None` once the stream has failed or ended.
     feed: Option<Transport>,
+    /// Its number among the run's streams.
+    id: usize,
     /// Values read.
     count: u64,
+    /// By time, the time of its last value.
+    before: Option<Decimal>,
 }
 
 impl Shared {
@@ -66,7 +70,7 @@ impl Shared {
         rest.and_then(decimal::canonical_integer)
     }
 
-    pub(crate) fn new(name: String, feed: Transport) -> Self {
+    pub(crate) fn new(name: String, id: usize, feed: Transport) -> Self {
         let feed = Some(feed);
         let start = format::start(&name);
         let key = (start.len() <= 8).then(|| {
@@ -80,7 +84,9 @@ impl Shared {
             start,
             name,
             feed,
+            id,
             count: 0,
+            before: None,
         }
     }
 }
@@ -212,11 +218,13 @@ impl Streams {
         Some(feed.room())
     }
 
-    /// Appends a value of stream `k`, which is live; `Break` once the root has hung up.
-    fn push(&mut self, k: usize, value: Decimal) -> ControlFlow<()> {
+    /// Appends a value of stream `k`, which is live, at `time` by time; `Break` once the
+    /// root has hung up.
+    fn push(&mut self, k: usize, value: Decimal, time: Option<Decimal>) -> ControlFlow<()> {
         self.count(k, 1);
+        self.all[k].before = time;
         let feed = self.all[k].feed.as_mut().expect("a live stream");
-        feed.push(value);
+        feed.push(value, time);
         if feed.send_full() {
             ControlFlow::Continue(())
         } else {
@@ -270,6 +278,105 @@ fn not_here(name: &[u8], what: Option<&Name>) -> String {
     }
 }
 
+/// By time, how far the streams on the shared input are ahead of the slowest one: the
+/// values of each that are later than the latest time of the slowest, all together. Kept
+/// as lines come, from the input's content alone.
+struct Leads {
+    /// Per stream: the times of its values later than `slowest`, oldest first, its latest
+    /// time, and whether it is live.
+    later: Vec<VecDeque<Decimal>>,
+    latest: Vec<Option<Decimal>>,
+    live: Vec<bool>,
+    /// The latest time of the slowest live stream (`None` while one has no value yet, as
+    /// if it were before every time), and how many live streams are at it.
+    slowest: Option<Decimal>,
+    at_slowest: usize,
+    /// The values later than `slowest`, of every stream.
+    total: u64,
+}
+
+impl Leads {
+    fn new(streams: usize) -> Self {
+        Leads {
+            later: vec![VecDeque::new(); streams],
+            latest: vec![None; streams],
+            live: vec![true; streams],
+            slowest: None,
+            at_slowest: streams,
+            total: 0,
+        }
+    }
+
+    /// Counts a value of stream `k` at `time`, later than its own before; true if that
+    /// takes the streams past the bound.
+    fn add(&mut self, k: usize, time: Decimal) -> bool {
+        let was_slowest = self.is_slowest(k);
+        self.latest[k] = Some(time);
+        self.later[k].push_back(time);
+        self.total += 1;
+        if was_slowest {
+            self.left_slowest();
+        }
+        self.total > LEAD
+    }
+
+    /// Stream `k` has failed: it counts no more.
+    fn remove(&mut self, k: usize) {
+        let was_slowest = self.is_slowest(k);
+        self.live[k] = false;
+        self.total -= self.later[k].len() as u64;
+        self.later[k].clear();
+        if was_slowest {
+            self.left_slowest();
+        }
+    }
+
+    fn is_slowest(&self, k: usize) -> bool {
+        let same = |a: Option<Decimal>, b: Option<Decimal>| match (a, b) {
+            (Some(a), Some(b)) => decimal::compare(a, b).is_eq(),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        self.live[k] && same(self.latest[k], self.slowest)
+    }
+
+    /// A stream has moved on from the slowest time, or stopped: once none is left there,
+    /// the slowest is found again, and what is no longer later than it no longer counts.
+    fn left_slowest(&mut self) {
+        self.at_slowest -= 1;
+        if self.at_slowest > 0 {
+            return;
+        }
+        let live = (0..self.live.len()).filter(|&k| self.live[k]);
+        let slowest = live
+            .clone()
+            .map(|k| self.latest[k])
+            .min_by(|a, b| match (a, b) {
+                (Some(a), Some(b)) => decimal::compare(*a, *b),
+                (a, b) => a.is_some().cmp(&b.is_some()),
+            });
+        self.slowest = slowest.flatten();
+        self.at_slowest = live.filter(|&k| self.is_slowest(k)).count();
+        if let Some(slowest) = self.slowest {
+            for later in &mut self.later {
+                while later
+                    .front()
+                    .is_some_and(|&t| decimal::compare(t, slowest).is_le())
+                {
+                    later.pop_front();
+                    self.total -= 1;
+                }
+            }
+        }
+    }
+
+    /// The first live stream at the slowest time.
+    fn slowest_stream(&self) -> usize {
+        (0..self.live.len())
+            .find(|&k| self.is_slowest(k))
+            .unwrap_or(0)
+    }
+}
+
 /// Reads `input` to its end, sending each line's value to its stream in `streams`; `names`
 /// says what every name of the run stands for. Stops early once the root has stopped.
 pub(crate) fn read(
@@ -277,15 +384,19 @@ pub(crate) fn read(
     streams: Vec<Shared>,
     names: HashMap<Vec<u8>, Name>,
     window: &Window,
-    limit: usize,
+    (limit, by_time): (usize, bool),
 ) {
+    let count = streams.len();
     let mut reader = Reader {
         place: input.place(),
+        edges: vec![0; count],
+        leads: Leads::new(count),
         streams: Streams::new(streams),
         names,
         window,
         limit,
-        allowed: 0,
+        by_time,
+        room: 0,
         last: None,
     };
     let mut lines = match input.open() {
@@ -324,8 +435,14 @@ struct Reader<'a> {
     names: HashMap<Vec<u8>, Name>,
     window: &'a Window,
     limit: usize,
-    /// Values of the slowest stream the window allowed when last asked.
-    allowed: u64,
+    by_time: bool,
+    /// Each stream's edge in the window, when last asked.
+    edges: Vec<u64>,
+    /// A stream that had room in the window when last looked at: while it has, the reader
+    /// need not wait.
+    room: usize,
+    /// By time, how far the streams are ahead of the slowest.
+    leads: Leads,
     /// The stream of the last value: its next lines are taken as printed, a block at a
     /// time.
     last: Option<usize>,
@@ -335,12 +452,16 @@ impl Reader<'_> {
     /// Takes the lines of the last value's stream, as the output prints them, at the start
     /// of what `lines` holds. `Break` once the root has hung up.
     fn take_as_printed(&mut self, lines: &mut Lines<impl Read>) -> ControlFlow<()> {
-        let Some(k) = self.last.filter(|&k| self.streams.all[k].feed.is_some()) else {
+        let Some(k) = self
+            .last
+            .filter(|&k| !self.by_time && self.streams.all[k].feed.is_some())
+        else {
             return ControlFlow::Continue(());
         };
+        let edge = self.edges[k];
         match self
             .streams
-            .take_as_printed(k, lines.whole_lines(), self.allowed, self.limit)
+            .take_as_printed(k, lines.whole_lines(), edge, self.limit)
         {
             Some((bytes, count)) => {
                 lines.consume(bytes, count);
@@ -353,11 +474,8 @@ impl Reader<'_> {
     /// Takes line `number`, one the slow way. `Break` once there is nothing more to read
     /// for: the input failed every stream, they have all failed, or the root hung up.
     fn line(&mut self, number: u64, line: &[u8]) -> ControlFlow<()> {
-        let (name, value) = match fields(line) {
-            Fields::Skip => return ControlFlow::Continue(()),
-            Fields::One(name) => (name, Err("has no value".to_string())),
-            Fields::Two(name, value) => (name, Ok(value)),
-            Fields::More(name, value, extra) => (name, Err(format::crowded(value, extra))),
+        let Some([name, value, time, extra]) = fields(line) else {
+            return ControlFlow::Continue(());
         };
         let k = match self.names.get(name) {
             Some(&Name::Shared(k)) => k,
@@ -366,40 +484,88 @@ impl Reader<'_> {
         if self.streams.all[k].feed.is_none() {
             return ControlFlow::Continue(()); // past the stream's end: nothing of it counts
         }
-        let parsed =
-            value.and_then(|v| decimal::parse(v).map_err(|bad| decimal::why_refused(v, bad)));
-        let value = match parsed {
-            Ok(value) => value,
+        let parsed = match value {
+            [] => Err("has no value".to_string()),
+            _ => format::reading(&[value, time, extra], self.by_time),
+        };
+        let parsed = parsed.and_then(|(value, time)| match (time, self.streams.all[k].before) {
+            (Some(time), Some(before)) if decimal::compare(time, before).is_le() => {
+                Err(format::not_after(time, before))
+            }
+            _ => Ok((value, time)),
+        });
+        let (value, time) = match parsed {
+            Ok(reading) => reading,
             Err(problem) => {
                 self.streams.fail(k, self.at(number), &problem);
+                self.leads.remove(k);
                 if self.streams.live == 0 {
                     return ControlFlow::Break(()); // every stream here has failed
                 }
                 return ControlFlow::Continue(());
             }
         };
-        if self.streams.passes(k) {
+        let passes = match time {
+            Some(time) => self.leads.add(k, time),
+            None => self.streams.passes(k),
+        };
+        if passes {
+            let slowest = match time {
+                Some(_) => &self.streams.all[self.leads.slowest_stream()].name,
+                None => self.streams.slowest(),
+            };
             let problem = format!(
                 "the streams on this input are {LEAD} values ahead of {} in all, as many as it \
                  holds; give {} a source of its own with -f {}=PATH",
-                quote(self.streams.slowest().as_bytes()),
+                quote(slowest.as_bytes()),
                 quote(self.streams.all[k].name.as_bytes()),
                 hint(self.streams.all[k].name.as_bytes()),
             );
             return self.fail_all(number, &problem);
         }
-        if self.streams.min >= self.allowed {
-            // Every stream here is a window ahead of the merge: wait, as a leaf does.
-            if !self.streams.send() {
-                return ControlFlow::Break(());
-            }
-            let Some(more) = self.window.wait(self.streams.min) else {
-                return ControlFlow::Break(());
-            };
-            self.allowed = self.streams.min + more;
+        if self.at_edge(k) && self.wait().is_break() {
+            return ControlFlow::Break(());
         }
         self.last = Some(k);
-        self.streams.push(k, value)
+        self.streams.push(k, value, time)
+    }
+
+    /// Whether stream `k`, and every other live stream here, is at its edge in the window,
+    /// as it stands: then the reader waits, as a leaf does. Otherwise it reads on, to reach
+    /// the lines of a stream with room, which the merge may be waiting for.
+    fn at_edge(&mut self, k: usize) -> bool {
+        let all = &self.streams.all;
+        if all[k].count < self.edges[k] {
+            return false;
+        }
+        let ids: Vec<usize> = all.iter().map(|s| s.id).collect();
+        self.window.edges_of(&ids, &mut self.edges);
+        let all = &self.streams.all;
+        let room = |j: usize| all[j].feed.is_some() && all[j].count < self.edges[j];
+        if room(k) || room(self.room) {
+            return false;
+        }
+        match (0..all.len()).find(|&j| room(j)) {
+            Some(j) => {
+                self.room = j;
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// Sends what every stream holds and waits until one of them has room in the window.
+    /// `Break` once the root has stopped.
+    fn wait(&mut self) -> ControlFlow<()> {
+        let all = &self.streams.all;
+        let live = all.iter().filter(|s| s.feed.is_some());
+        let places: Vec<(usize, u64)> = live.map(|s| (s.id, s.count)).collect();
+        if !self.streams.send() || !self.window.wait_any(&places) {
+            return ControlFlow::Break(());
+        }
+        let ids: Vec<usize> = self.streams.all.iter().map(|s| s.id).collect();
+        self.window.edges_of(&ids, &mut self.edges);
+        ControlFlow::Continue(())
     }
 
     /// `PATH:LINE` for line `number`.
@@ -446,8 +612,8 @@ mod tests {
             .map(|(k, &name)| {
                 let (_, spent) = mpsc::sync_channel(1);
                 let prefix = Prefix::new(&format::start(name));
-                let transport = Transport::new(k, Some(prefix), 16, (tx.clone(), spent));
-                Shared::new(name.to_string(), transport)
+                let transport = Transport::new(k, Some(prefix), (16, false), (tx.clone(), spent));
+                Shared::new(name.to_string(), k, transport)
             })
             .collect();
         (Streams::new(all), rx)

@@ -10,7 +10,7 @@
 use crate::decimal::{self, Decimal};
 use crate::error::Error;
 use crate::feed::Paced;
-use crate::format::{self, Fields, fields};
+use crate::format::{self, Reading, fields};
 use crate::input::{Input, Opened};
 use crate::leaf::{Turn, Turns, Values};
 use crate::lines::{self, Lines, Newlines, Next, Problem};
@@ -44,18 +44,26 @@ pub(crate) struct Unopened {
     feed: Paced,
     /// How many bytes its line buffer takes, at least.
     buffer: usize,
+    by_time: bool,
 }
 
 impl Unopened {
     /// Stream `name` read from `input`, one of `files` regular files that share the
     /// memory of their buffers (or the only one of its thread).
-    pub(crate) fn new(input: Input, name: String, feed: Paced, files: usize) -> Self {
+    pub(crate) fn new(
+        input: Input,
+        name: String,
+        feed: Paced,
+        files: usize,
+        by_time: bool,
+    ) -> Self {
         let buffer = BUFFERS / files.max(1);
         Unopened {
             input,
             name,
             feed,
             buffer,
+            by_time,
         }
     }
 
@@ -70,6 +78,8 @@ impl Unopened {
                 name: self.name,
                 feed: self.feed,
                 integers: Vec::new(),
+                by_time: self.by_time,
+                before: None,
             }),
             Err(e) => {
                 let problem = format!("stream {}: cannot open: {e}", quote(self.name.as_bytes()));
@@ -115,6 +125,9 @@ pub(crate) struct Reader {
     feed: Paced,
     /// Values of lines that are plain integers, not in the batch yet.
     integers: Vec<i64>,
+    /// Values come with times; the time of the last one.
+    by_time: bool,
+    before: Option<Decimal>,
 }
 
 impl Reader {
@@ -146,29 +159,29 @@ impl Reader {
     }
 }
 
-/// The value of line `number` of stream `name`'s source at `place`, `None` for a line
-/// that is skipped, or why it is bad.
-fn value(place: &str, name: &str, number: u64, line: &[u8]) -> Result<Option<Decimal>, Error> {
+/// The reading of line `number` of stream `name`'s source at `place`, `None` for a line
+/// that is skipped, or why it is bad. By time, its time must come after `before`, the
+/// stream's time before it.
+fn reading(
+    (place, name): (&str, &str),
+    (number, line): (u64, &[u8]),
+    by_time: bool,
+    before: Option<Decimal>,
+) -> Result<Option<Reading>, Error> {
     let fail = |problem: String| Error::Input {
         place: format!("{place}:{number}"),
         problem: format!("stream {}: {problem}", quote(name.as_bytes())),
     };
-    let value = match fields(line) {
-        Fields::Skip => return Ok(None),
-        Fields::One(value) => value,
-        Fields::Two(own, value) if own == name.as_bytes() => value,
-        Fields::Two(other, _) => {
-            return Err(fail(format!("{} is not this stream's name", quote(other))));
-        }
-        Fields::More(own, value, extra) if own == name.as_bytes() => {
-            return Err(fail(format::crowded(value, extra)));
-        }
-        Fields::More(_, _, extra) => return Err(fail(format::unexpected(extra))),
+    let Some(fields) = fields(line) else {
+        return Ok(None);
     };
-    match decimal::parse(value) {
-        Ok(value) => Ok(Some(value)),
-        Err(bad) => Err(fail(decimal::why_refused(value, bad))),
+    let (value, time) = format::own_reading(name, fields, by_time).map_err(fail)?;
+    if let (Some(time), Some(before)) = (time, before) {
+        if decimal::compare(time, before).is_le() {
+            return Err(fail(format::not_after(time, before)));
+        }
     }
+    Ok(Some((value, time)))
 }
 
 impl Turns for Reader {
@@ -177,15 +190,21 @@ impl Turns for Reader {
     }
 
     fn take(&mut self, room: usize) -> Turn {
-        if self.take_integers(room) == room {
+        if !self.by_time && self.take_integers(room) == room {
             return Turn::Took;
         }
         match self.lines.next() {
-            Ok(Next::Line(number, line)) => match value(&self.place, &self.name, number, line) {
-                Ok(Some(value)) => self.feed.push(value),
-                Ok(None) => {}
-                Err(failure) => return Turn::Ended(Err(failure)),
-            },
+            Ok(Next::Line(number, line)) => {
+                let at = (&self.place[..], &self.name[..]);
+                match reading(at, (number, line), self.by_time, self.before) {
+                    Ok(Some((value, time))) => {
+                        self.before = time;
+                        self.feed.push(value, time);
+                    }
+                    Ok(None) => {}
+                    Err(failure) => return Turn::Ended(Err(failure)),
+                }
+            }
             Ok(Next::Empty) => {
                 if !self.feed.send() {
                     return Turn::Stopped;
@@ -223,9 +242,9 @@ mod tests {
         let (tx, rx) = mpsc::sync_channel(1 << 12);
         let (_back, spent) = mpsc::sync_channel(1);
         let prefix = Some(Prefix::new(b"x "));
-        let transport = Transport::new(0, prefix, 64, (tx, spent));
-        let feed = Paced::new(transport, Arc::new(Window::new(u64::MAX)));
-        let unopened = Unopened::new(Input::new(path), "x".to_string(), feed, 1);
+        let transport = Transport::new(0, prefix, (64, false), (tx, spent));
+        let feed = Paced::new(transport, Arc::new(Window::new(u64::MAX, 1)));
+        let unopened = Unopened::new(Input::new(path), "x".to_string(), feed, 1, false);
         let mut reader = unopened.open().expect("opened");
         let how = loop {
             let room = reader.feed.wait().unwrap().min(most);

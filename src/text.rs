@@ -164,6 +164,34 @@ impl Text {
         }
     }
 
+    /// TEMPORARY
+    pub(crate) fn line_timed(
+        &mut self,
+        prefix: &Prefix,
+        n: i128,
+        scale: u8,
+        time: i64,
+        time_scale: u8,
+    ) {
+        self.line(prefix, n, scale);
+        self.len -= 1;
+        self.line(&Prefix::new(b" "), time.into(), time_scale);
+    }
+
+    /// TEMPORARY
+    pub(crate) fn lines_timed<T: Copy + Into<i128>>(
+        &mut self,
+        prefix: &Prefix,
+        values: &[T],
+        scale: u8,
+        times: &[i64],
+        time_scale: u8,
+    ) {
+        for (&v, &t) in values.iter().zip(times) {
+            self.line_timed(prefix, v.into(), scale, t, time_scale);
+        }
+    }
+
     /// Appends `prefix`, n·10^-scale in canonical form (no `+`, no leading zeros, `scale`
     /// digits after the point, a `0` before a leading point) and a newline.
     #[inline]

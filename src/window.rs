@@ -53,16 +53,22 @@ pub(crate) struct Window {
 }
 
 struct State {
-    merged: u64,
+    /// How many values of each stream the rounds had used when the root last moved the
+    /// window: by position the rounds taken, by time each stream's own.
+    used: Vec<u64>,
+    /// The rounds taken then.
+    taken: u64,
     /// Every thread of the run has started.
     open: bool,
     stopped: bool,
 }
 
 impl Window {
-    pub(crate) fn new(size: u64) -> Self {
+    /// The window of `streams` streams, each `size` values wide.
+    pub(crate) fn new(size: u64, streams: usize) -> Self {
         let state = Mutex::new(State {
-            merged: 0,
+            used: vec![0; streams],
+            taken: 0,
             open: false,
             stopped: false,
         });
@@ -77,29 +83,51 @@ impl Window {
         self.size
     }
 
-    /// How many values a leaf may have produced, as the window stands.
-    fn edge_of(&self, state: &State) -> u64 {
-        state.merged.saturating_add(self.size)
+    /// How many values of `stream` a leaf may have produced, as the window stands.
+    fn edge_of(&self, state: &State, stream: usize) -> u64 {
+        state.used[stream].saturating_add(self.size)
     }
 
-    /// How many more values a leaf that has produced `produced` may produce: waits until
-    /// that is at least one. `None` once the root has stopped.
-    pub(crate) fn wait(&self, produced: u64) -> Option<u64> {
+    /// How many more values of `stream` a leaf that has produced `produced` may produce:
+    /// waits until that is at least one. `None` once the root has stopped.
+    pub(crate) fn wait(&self, stream: usize, produced: u64) -> Option<u64> {
         let state = self.state.lock().unwrap();
         let state = self
             .moved
             .wait_while(state, |state| {
-                !state.stopped && produced >= self.edge_of(state)
+                !state.stopped && produced >= self.edge_of(state, stream)
             })
             .unwrap();
-        (!state.stopped).then(|| self.edge_of(&state) - produced)
+        (!state.stopped).then(|| self.edge_of(&state, stream) - produced)
     }
 
-    /// How many values a leaf may have produced now, without waiting: the window's edge.
-    /// `None` once the root has stopped.
-    pub(crate) fn edge(&self) -> Option<u64> {
+    /// Waits until one of `streams`, `(stream, produced)`, may produce more; false once the
+    /// root has stopped.
+    pub(crate) fn wait_any(&self, streams: &[(usize, u64)]) -> bool {
         let state = self.state.lock().unwrap();
-        (!state.stopped).then(|| self.edge_of(&state))
+        let state = self
+            .moved
+            .wait_while(state, |state| {
+                let room = |&(s, produced): &(usize, u64)| produced < self.edge_of(state, s);
+                !state.stopped && !streams.iter().any(room)
+            })
+            .unwrap();
+        !state.stopped
+    }
+
+    /// How many values of `stream` a leaf may have produced now, without waiting: its
+    /// edge. `None` once the root has stopped.
+    pub(crate) fn edge(&self, stream: usize) -> Option<u64> {
+        let state = self.state.lock().unwrap();
+        (!state.stopped).then(|| self.edge_of(&state, stream))
+    }
+
+    /// The edges of `streams` now, into `edges`.
+    pub(crate) fn edges_of(&self, streams: &[usize], edges: &mut [u64]) {
+        let state = self.state.lock().unwrap();
+        for (&s, edge) in streams.iter().zip(edges) {
+            *edge = self.edge_of(&state, s);
+        }
     }
 
     /// Every thread of the run has started: they may begin.
@@ -119,13 +147,17 @@ impl Window {
         !state.stopped
     }
 
-    /// The root has merged `merged` rounds. Leaves see it, and are woken, only once the
-    /// merge has moved half a window since they last were: a woken leaf then has room for a
-    /// long run of values, and the root does not pay for waking leaves on every message.
-    pub(crate) fn advance(&self, merged: u64) {
+    /// The root has taken `taken` rounds, which have used `used(s)` values of stream s.
+    /// Leaves see it, and are woken, only once the rounds have moved half a window since
+    /// they last were: a woken leaf then has room for a long run of values, and the root
+    /// does not pay for waking leaves, or for looking at every stream, on every message.
+    pub(crate) fn advance(&self, taken: u64, used: impl Fn(usize) -> u64) {
         let mut state = self.state.lock().unwrap();
-        if merged - state.merged >= self.size.div_ceil(2) {
-            state.merged = merged;
+        if taken - state.taken >= self.size.div_ceil(2) {
+            state.taken = taken;
+            for (s, slot) in state.used.iter_mut().enumerate() {
+                *slot = used(s);
+            }
             self.moved.notify_all();
         }
     }
@@ -163,20 +195,22 @@ mod tests {
 
     #[test]
     fn a_wait_gives_what_the_window_leaves() {
-        let window = Window::new(4);
-        assert_eq!(window.wait(0), Some(4));
-        assert_eq!(window.wait(3), Some(1));
-        window.advance(1); // less than half the window: not yet seen
-        assert_eq!(window.wait(3), Some(1));
-        window.advance(10);
-        assert_eq!(window.wait(4), Some(10));
+        let window = Window::new(4, 2);
+        assert_eq!(window.wait(0, 0), Some(4));
+        assert_eq!(window.wait(0, 3), Some(1));
+        window.advance(1, |_| 1); // less than half the window: not yet seen
+        assert_eq!(window.wait(0, 3), Some(1));
+        window.advance(10, |s| [10, 2][s]); // each stream's edge is its own
+        assert_eq!((window.wait(0, 4), window.wait(1, 4)), (Some(10), Some(2)));
+        assert!(window.wait_any(&[(0, 14), (1, 5)]));
         window.stop();
-        assert_eq!(window.wait(0), None);
+        assert_eq!(window.wait(0, 0), None);
+        assert!(!window.wait_any(&[(0, 0)]));
     }
 
     #[test]
     fn threads_wait_at_the_gate_until_it_opens_or_the_run_stops() {
-        let window = Window::new(2);
+        let window = Window::new(2, 1);
         std::thread::scope(|scope| {
             let waiting = scope.spawn(|| window.wait_open());
             std::thread::sleep(std::time::Duration::from_millis(50));
@@ -184,21 +218,22 @@ mod tests {
             window.open();
             assert!(waiting.join().unwrap());
         });
-        let stopped = Window::new(2);
+        let stopped = Window::new(2, 1);
         stopped.stop();
         assert!(!stopped.wait_open());
     }
 
     #[test]
     fn a_leaf_at_the_edge_waits_for_a_merge_or_the_stop() {
-        let window = Window::new(2);
+        let window = Window::new(2, 1);
         std::thread::scope(|scope| {
-            let leaf = scope.spawn(|| window.wait(2));
+            let leaf = scope.spawn(|| window.wait(0, 2));
+            // A wait that must not end: no handshake can show that, so give it time.
             std::thread::sleep(std::time::Duration::from_millis(50));
             assert!(!leaf.is_finished());
-            window.advance(1);
+            window.advance(1, |_| 1);
             assert_eq!(leaf.join().unwrap(), Some(1));
-            let leaf = scope.spawn(|| window.wait(3));
+            let leaf = scope.spawn(|| window.wait(0, 3));
             window.stop();
             assert_eq!(leaf.join().unwrap(), None);
         });
