@@ -1000,6 +1000,8 @@ mod sources {
             let mut line = String::new();
             stdout.read_line(&mut line).unwrap();
             assert_eq!(line, format!("merge {}\n", k + 1));
+            // A negative check needs a wait: the endless source has 10 ms a round to fill
+            // the memory, were the run to let it run ahead.
             thread::sleep(Duration::from_millis(10));
         }
         let kib = peak(child.id());
