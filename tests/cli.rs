@@ -78,36 +78,45 @@ fn finish(child: Child) -> Output {
     }
 }
 
-/// The (name, value) pairs of a run's stdout.
-fn parse(stdout: &[u8]) -> Vec<(String, i128)> {
+/// The lines of a run's stdout, as (name, value) text.
+fn lines_of(stdout: &[u8]) -> Vec<(String, String)> {
     let stdout = std::str::from_utf8(stdout).unwrap();
-    stdout
-        .lines()
-        .map(|line| {
-            let (name, value) = line.split_once(' ').expect("NAME VALUE");
-            (name.to_string(), value.parse().expect("an integer"))
-        })
-        .collect()
+    let pair = |line: &str| {
+        let (name, value) = line.split_once(' ').expect("NAME VALUE");
+        (name.to_string(), value.to_string())
+    };
+    stdout.lines().map(pair).collect()
 }
 
-/// The lines of a successful run, as (name, value) pairs.
-fn lines(args: &[&str]) -> Vec<(String, i128)> {
+/// The lines of a successful run that printed nothing on stderr.
+fn lines_of_run(args: &[&str]) -> Vec<(String, String)> {
     let output = run(args);
     assert!(output.status.success(), "{args:?}: {output:?}");
     assert!(output.stderr.is_empty(), "{args:?}: {output:?}");
-    parse(&output.stdout)
+    lines_of(&output.stdout)
 }
 
-/// Each stream's values in order, and the merges, from a run's lines.
-fn split(lines: &[(String, i128)], names: &[&str]) -> (Vec<Vec<i128>>, Vec<i128>) {
-    let of = |name: &str| lines.iter().filter(|l| l.0 == name).map(|l| l.1).collect();
-    (names.iter().map(|&name| of(name)).collect(), of("merge"))
+/// The values of stream `name`, or the merges for `merge`, in order, as printed.
+fn values(lines: &[(String, String)], name: &str) -> Vec<String> {
+    let values = lines.iter().filter(|(n, _)| n == name);
+    values.map(|(_, value)| value.clone()).collect()
+}
+
+/// A value printed as a whole number.
+fn integer(value: &str) -> i128 {
+    value.parse().expect("an integer")
+}
+
+/// The values of stream `name`, or the merges, as whole numbers: for runs of integers.
+fn integers(lines: &[(String, String)], name: &str) -> Vec<i128> {
+    values(lines, name).iter().map(|v| integer(v)).collect()
 }
 
 /// Asserts that merge k is the sum of the k-th values and comes after them, that no value
 /// outside `names` appears, and that every stream has `rounds` values.
-fn assert_merged(lines: &[(String, i128)], names: &[&str], rounds: usize) {
-    let (streams, merges) = split(lines, names);
+fn assert_merged(lines: &[(String, String)], names: &[&str], rounds: usize) {
+    let streams: Vec<Vec<i128>> = names.iter().map(|name| integers(lines, name)).collect();
+    let merges = integers(lines, "merge");
     assert_eq!(merges.len(), rounds);
     for (k, &merge) in merges.iter().enumerate() {
         assert_eq!(
@@ -140,11 +149,10 @@ mod merging {
 
     #[test]
     fn the_default_run_is_the_original_example() {
-        let lines = lines(&[]);
+        let lines = lines_of_run(&[]);
         assert_merged(&lines, &["x", "y"], 4);
-        let (streams, _) = split(&lines, &["x", "y"]);
-        assert!(streams[0].iter().all(|v| (0..10).contains(v)));
-        assert!(streams[1].iter().all(|v| (100..110).contains(v)));
+        assert!(integers(&lines, "x").iter().all(|v| (0..10).contains(v)));
+        assert!(integers(&lines, "y").iter().all(|v| (100..110).contains(v)));
     }
 
     #[test]
@@ -159,11 +167,11 @@ mod merging {
             "-s",
             "c=5..6",
         ];
-        let lines = lines(&args);
+        let lines = lines_of_run(&args);
         assert_merged(&lines, &["a", "b", "c"], 5000);
-        let (streams, _) = split(&lines, &["a", "b", "c"]);
-        assert!(streams[1].iter().all(|v| (-1000..1000).contains(v)));
-        assert!(streams[2].iter().all(|&v| v == 5));
+        let (b, c) = (integers(&lines, "b"), integers(&lines, "c"));
+        assert!(b.iter().all(|v| (-1000..1000).contains(v)));
+        assert!(c.iter().all(|&v| v == 5));
     }
 
     #[test]
@@ -175,14 +183,14 @@ mod merging {
         args.extend(["-n", "3000", "--seed", "4"]);
         let output = run(&args);
         assert!(output.status.success(), "{output:?}");
-        let lines = text_lines(&output.stdout);
+        let lines = lines_of(&output.stdout);
         let names: Vec<String> = (0..100).map(|k| format!("s{k}")).collect();
         let tenths = |v: &String| -> i64 { v.replace('.', "").parse().unwrap() };
         let streams: Vec<Vec<i64>> = names
             .iter()
-            .map(|n| of(&lines, n).iter().map(tenths).collect())
+            .map(|n| values(&lines, n).iter().map(tenths).collect())
             .collect();
-        let merges: Vec<i64> = of(&lines, "merge").iter().map(tenths).collect();
+        let merges: Vec<i64> = values(&lines, "merge").iter().map(tenths).collect();
         assert_eq!(merges.len(), 3000);
         for (k, merge) in merges.iter().enumerate() {
             assert_eq!(
@@ -195,14 +203,14 @@ mod merging {
 
     #[test]
     fn zero_messages_print_nothing() {
-        assert!(lines(&["-n", "0"]).is_empty());
+        assert!(lines_of_run(&["-n", "0"]).is_empty());
     }
 
     #[test]
     fn sums_are_exact_beyond_i64() {
         let max = "x=9223372036854775806..9223372036854775807";
         let min = "z=-9223372036854775808..-9223372036854775807";
-        let high = lines(&[
+        let high = lines_of_run(&[
             "-n",
             "2",
             "-s",
@@ -213,20 +221,17 @@ mod merging {
             &max.replace('x', "w"),
         ]);
         assert_merged(&high, &["x", "y", "w"], 2);
-        assert_eq!(split(&high, &[]).1, [3 * (i64::MAX as i128 - 1); 2]);
-        let low = lines(&["-n", "1", "-s", min, "-s", &min.replace('z', "v")]);
-        assert_eq!(split(&low, &[]).1, [2 * i64::MIN as i128]);
+        assert_eq!(integers(&high, "merge"), [3 * (i64::MAX as i128 - 1); 2]);
+        let low = lines_of_run(&["-n", "1", "-s", min, "-s", &min.replace('z', "v")]);
+        assert_eq!(integers(&low, "merge"), [2 * i64::MIN as i128]);
     }
 
     #[test]
     fn merges_only_prints_just_the_merges() {
-        let all = lines(&["-n", "300", "--seed", "9"]);
-        let merges = lines(&["-n", "300", "--seed", "9", "--merges-only"]);
+        let all = lines_of_run(&["-n", "300", "--seed", "9"]);
+        let merges = lines_of_run(&["-n", "300", "--seed", "9", "--merges-only"]);
         assert!(merges.iter().all(|(name, _)| name == "merge"));
-        assert_eq!(
-            merges.iter().map(|l| l.1).collect::<Vec<_>>(),
-            split(&all, &[]).1
-        );
+        assert_eq!(integers(&merges, "merge"), integers(&all, "merge"));
     }
 }
 
@@ -235,7 +240,7 @@ mod window {
 
     #[test]
     fn the_smallest_window_still_merges_every_round() {
-        let lines = lines(&[
+        let lines = lines_of_run(&[
             "-n", "3000", "--window", "1", "-s", "a=0..5", "-s", "b=7..9", "-s", "c=-9..0",
         ]);
         assert_merged(&lines, &["a", "b", "c"], 3000);
@@ -270,16 +275,17 @@ mod seeds {
     #[test]
     fn the_same_seed_gives_the_same_values_and_merges() {
         let args = ["-n", "2000", "--seed", "42"];
-        let (first, second) = (lines(&args), lines(&args));
-        assert_eq!(split(&first, &["x", "y"]), split(&second, &["x", "y"]));
-        let other = lines(&["-n", "2000", "--seed", "43"]);
-        assert_ne!(split(&first, &["x", "y"]), split(&other, &["x", "y"]));
+        let view = |lines: &[(String, String)]| ["x", "y", "merge"].map(|n| integers(lines, n));
+        let (first, second) = (lines_of_run(&args), lines_of_run(&args));
+        assert_eq!(view(&first), view(&second));
+        let other = lines_of_run(&["-n", "2000", "--seed", "43"]);
+        assert_ne!(view(&first), view(&other));
     }
 
     #[test]
     fn a_streams_values_do_not_depend_on_its_neighbours() {
-        let alone = lines(&["-n", "500", "--seed", "5", "-s", "a=0..1000"]);
-        let crowded = lines(&[
+        let alone = lines_of_run(&["-n", "500", "--seed", "5", "-s", "a=0..1000"]);
+        let crowded = lines_of_run(&[
             "-n",
             "500",
             "--seed",
@@ -291,13 +297,13 @@ mod seeds {
             "-s",
             "c=1..2",
         ]);
-        assert_eq!(split(&alone, &["a"]).0, split(&crowded, &["a"]).0);
+        assert_eq!(integers(&alone, "a"), integers(&crowded, "a"));
     }
 
     #[test]
     fn runs_without_a_seed_differ() {
         let args = ["-n", "100", "-s", "a=0..1000000"];
-        assert_ne!(lines(&args), lines(&args));
+        assert_ne!(lines_of_run(&args), lines_of_run(&args));
     }
 }
 
@@ -420,7 +426,7 @@ mod shared_input {
 
     #[test]
     fn the_programs_own_output_feeds_back_in() {
-        let first = lines(&["--seed", "5", "-n", "1000"]);
+        let first = lines_of_run(&["--seed", "5", "-n", "1000"]);
         let text: String = first
             .iter()
             .map(|(name, value)| format!("{name} {value}\n"))
@@ -430,9 +436,11 @@ mod shared_input {
             output.status.success() && output.stderr.is_empty(),
             "{output:?}"
         );
-        let second = parse(&output.stdout);
+        let second = lines_of(&output.stdout);
         assert_merged(&second, &["x", "y"], 1000);
-        assert_eq!(split(&first, &["x", "y"]), split(&second, &["x", "y"]));
+        for name in ["x", "y", "merge"] {
+            assert_eq!(integers(&first, name), integers(&second, name), "{name}");
+        }
     }
 
     #[test]
@@ -442,7 +450,7 @@ mod shared_input {
             output.status.success() && output.stderr.is_empty(),
             "{output:?}"
         );
-        assert_eq!(split(&parse(&output.stdout), &[]).1, [6, 7, 8]);
+        assert_eq!(integers(&lines_of(&output.stdout), "merge"), [6, 7, 8]);
     }
 
     #[test]
@@ -461,7 +469,7 @@ mod shared_input {
             "y 100\ny 100\ny 100\n",
         );
         assert!(output.status.success(), "{output:?}");
-        let merges = split(&parse(&output.stdout), &[]).1;
+        let merges = integers(&lines_of(&output.stdout), "merge");
         assert_eq!(merges.len(), 3);
         assert!(merges.iter().all(|m| (100..110).contains(m)), "{merges:?}");
         // x ran ahead by at most its window; what no merge used is reported.
@@ -483,12 +491,11 @@ mod shared_input {
             output.status.success() && output.stderr.is_empty(),
             "{output:?}"
         );
-        let lines = parse(&output.stdout);
+        let lines = lines_of(&output.stdout);
         assert_merged(&lines, &["x", "y"], 2);
-        assert_eq!(
-            split(&lines, &["x", "y"]),
-            (vec![vec![1, -4], vec![2, 10]], vec![3, 6])
-        );
+        assert_eq!(integers(&lines, "x"), [1, -4]);
+        assert_eq!(integers(&lines, "y"), [2, 10]);
+        assert_eq!(integers(&lines, "merge"), [3, 6]);
     }
 
     #[test]
@@ -585,11 +592,11 @@ mod shared_input {
             "{:?}",
             output.status
         );
-        let (expected, output) = (text_lines(&expected.stdout), text_lines(&output.stdout));
+        let (expected, output) = (lines_of(&expected.stdout), lines_of(&output.stdout));
         for name in ["x", "y", "merge"] {
-            assert!(of(&output, name) == of(&expected, name), "{name}");
+            assert!(values(&output, name) == values(&expected, name), "{name}");
         }
-        assert_eq!(of(&output, "merge").len(), 29_995);
+        assert_eq!(values(&output, "merge").len(), 29_995);
     }
 
     #[test]
@@ -634,16 +641,16 @@ mod shared_input {
         ] {
             let output = run(args);
             assert!(output.status.success(), "{output:?}");
-            assert_eq!(
-                split(&parse(&output.stdout), &["x", "y"]),
-                (vec![vec![1], vec![5]], vec![6])
-            );
+            let lines = lines_of(&output.stdout);
+            assert_eq!(integers(&lines, "x"), [1]);
+            assert_eq!(integers(&lines, "y"), [5]);
+            assert_eq!(integers(&lines, "merge"), [6]);
         }
         let output = run_with_input(&["-s", "x", "-s", "y", "-i", "-"], "x 1\ny 1\n");
-        assert_eq!(
-            split(&parse(&output.stdout), &["x", "y"]),
-            (vec![vec![1], vec![1]], vec![2])
-        );
+        let lines = lines_of(&output.stdout);
+        assert_eq!(integers(&lines, "x"), [1]);
+        assert_eq!(integers(&lines, "y"), [1]);
+        assert_eq!(integers(&lines, "merge"), [2]);
     }
 
     #[test]
@@ -660,24 +667,10 @@ mod shared_input {
         // stdin is a pipe that never ends: reading it would hang.
         let output = finish(spawn(&["-n", "2", "-m"]));
         assert!(output.status.success());
-        assert_eq!(parse(&output.stdout).len(), 2);
+        let lines = lines_of(&output.stdout);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(integers(&lines, "merge").len(), 2);
     }
-}
-
-/// The lines of a run's stdout as (name, value) text.
-fn text_lines(stdout: &[u8]) -> Vec<(String, String)> {
-    let stdout = std::str::from_utf8(stdout).unwrap();
-    let pair = |line: &str| {
-        let (name, value) = line.split_once(' ').expect("NAME VALUE");
-        (name.to_string(), value.to_string())
-    };
-    stdout.lines().map(pair).collect()
-}
-
-/// The values of stream `name`, or the merges, as text.
-fn of(lines: &[(String, String)], name: &str) -> Vec<String> {
-    let values = lines.iter().filter(|(n, _)| n == name);
-    values.map(|(_, value)| value.clone()).collect()
 }
 
 mod decimals {
@@ -737,9 +730,9 @@ mod decimals {
         }
         let output = run_with_input(&["-s", "a", "-s", "b", "-s", "c"], &input);
         assert!(output.status.success(), "{output:?}");
-        let lines = text_lines(&output.stdout);
-        let streams = ["a", "b", "c"].map(|name| of(&lines, name));
-        let merges = of(&lines, "merge");
+        let lines = lines_of(&output.stdout);
+        let streams = ["a", "b", "c"].map(|name| values(&lines, name));
+        let merges = values(&lines, "merge");
         assert_eq!(merges.len(), 3000);
         for (k, merge) in merges.iter().enumerate() {
             let terms = streams.each_ref().map(|values| exact(&values[k]));
@@ -756,10 +749,10 @@ mod decimals {
         let path = file("canonical.txt", input.join("\n"));
         let output = run(&["-f", &format!("v={path}"), "-s", "z=0..1", "-n", "8"]);
         assert!(output.status.success(), "{output:?}");
-        assert_eq!(of(&text_lines(&output.stdout), "v"), expected);
+        assert_eq!(values(&lines_of(&output.stdout), "v"), expected);
         let again = file("canonical-again.txt", expected.join("\n"));
         let output = run(&["-f", &format!("v={again}"), "-s", "z=0..1", "-n", "8"]);
-        assert_eq!(of(&text_lines(&output.stdout), "v"), expected);
+        assert_eq!(values(&lines_of(&output.stdout), "v"), expected);
     }
 
     #[test]
@@ -775,22 +768,19 @@ mod decimals {
             "3",
         ]);
         assert!(output.status.success(), "{output:?}");
-        let lines = text_lines(&output.stdout);
-        let values = of(&lines, "t");
-        assert_eq!(values.len(), 2000);
-        for value in &values {
+        let lines = lines_of(&output.stdout);
+        let t = values(&lines, "t");
+        assert_eq!(t.len(), 2000);
+        for value in &t {
             let (whole, fraction) = value.split_once('.').expect("two digits after the point");
             assert_eq!(fraction.len(), 2, "{value}");
             let hundredths: i64 = format!("{whole}{fraction}").parse().unwrap();
             assert!((1950..2525).contains(&hundredths), "{value}");
         }
         // Both ends are reached over many values, so the whole range is used.
+        assert!(t.iter().any(|v| v.starts_with("19.")) && t.iter().any(|v| v.starts_with("25.")));
         assert!(
-            values.iter().any(|v| v.starts_with("19."))
-                && values.iter().any(|v| v.starts_with("25."))
-        );
-        assert!(
-            of(&lines, "merge")
+            values(&lines, "merge")
                 .iter()
                 .all(|m| m.split_once('.').unwrap().1.len() == 2)
         );
@@ -839,9 +829,9 @@ mod sources {
         let y = own("y", "own-y.txt", "y 10\n20\n30\n40\n");
         let output = run(&["-f", &x, "--file", &y]);
         assert!(output.status.success(), "{output:?}");
-        let lines = text_lines(&output.stdout);
-        assert_eq!(of(&lines, "x"), ["1", "2", "3.5", "4"]);
-        assert_eq!(of(&lines, "merge"), ["11", "22", "33.5", "44"]);
+        let lines = lines_of(&output.stdout);
+        assert_eq!(values(&lines, "x"), ["1", "2", "3.5", "4"]);
+        assert_eq!(values(&lines, "merge"), ["11", "22", "33.5", "44"]);
     }
 
     #[test]
@@ -863,7 +853,7 @@ mod sources {
             "{:?}",
             output.status
         );
-        let merges = of(&text_lines(&output.stdout), "merge");
+        let merges = values(&lines_of(&output.stdout), "merge");
         let expected: Vec<String> = (0..3000)
             .map(|k| {
                 if k % 5 == 1 {
@@ -970,7 +960,7 @@ mod sources {
         ]));
         writer.join().unwrap();
         assert!(output.status.success(), "{output:?}");
-        let merges = of(&text_lines(&output.stdout), "merge");
+        let merges = values(&lines_of(&output.stdout), "merge");
         assert_eq!(merges, vec!["3"; 40_000]);
     }
 
@@ -1046,9 +1036,9 @@ mod endings {
             output.status.success() && output.stderr.is_empty(),
             "{output:?}"
         );
-        let lines = text_lines(&output.stdout);
-        assert_eq!(of(&lines, "x"), ["1", "2"]);
-        assert_eq!(of(&lines, "merge"), ["11", "22", "30.5", "40.5"]);
+        let lines = lines_of(&output.stdout);
+        assert_eq!(values(&lines, "x"), ["1", "2"]);
+        assert_eq!(values(&lines, "merge"), ["11", "22", "30.5", "40.5"]);
     }
 
     #[test]
@@ -1284,11 +1274,10 @@ mod messages {
         let output = run_with_input(&["-s", "x", "-s", "y"], input);
         assert!(output.status.success(), "{output:?}");
         assert!(output.stderr.is_empty(), "{output:?}");
-        let lines = parse(&output.stdout);
-        assert_eq!(
-            split(&lines, &["x", "y"]),
-            (vec![vec![1, 3], vec![2, 4]], vec![3, 7])
-        );
+        let lines = lines_of(&output.stdout);
+        assert_eq!(integers(&lines, "x"), [1, 3]);
+        assert_eq!(integers(&lines, "y"), [2, 4]);
+        assert_eq!(integers(&lines, "merge"), [3, 7]);
         let x = own("x", "comment-x.txt", "# load, %\n1\n\t#2\nx 3\n# x 4\n");
         let output = run(&["-f", &x, "-s", "g=5..6", "-m"]);
         assert!(output.status.success(), "{output:?}");
@@ -1319,11 +1308,11 @@ mod messages {
         let commented = run_with_input(&args, with_comments(&shared, &at));
         assert!(commented.status.success(), "{:?}", commented.status);
         assert!(commented.stderr.is_empty());
-        let (plain, commented) = (text_lines(&plain.stdout), text_lines(&commented.stdout));
+        let (plain, commented) = (lines_of(&plain.stdout), lines_of(&commented.stdout));
         for name in ["x", "y", "merge"] {
-            assert!(of(&plain, name) == of(&commented, name), "{name}");
+            assert!(values(&plain, name) == values(&commented, name), "{name}");
         }
-        assert_eq!(of(&commented, "merge").len(), 15_000);
+        assert_eq!(values(&commented, "merge").len(), 15_000);
         let own_lines: Vec<String> = (0..30_000).map(|k| format!("{}\n", k % 977)).collect();
         let plain = own("x", "plain-run-x.txt", own_lines.concat());
         let commented = own("x", "commented-run-x.txt", with_comments(&own_lines, &at));
@@ -1332,7 +1321,7 @@ mod messages {
         let commented = run(&["-f", &commented, "-f", &y, "-m"]);
         assert!(commented.status.success(), "{:?}", commented.status);
         assert!(commented.stderr.is_empty());
-        assert_eq!(text_lines(&commented.stdout).len(), 30_000);
+        assert_eq!(lines_of(&commented.stdout).len(), 30_000);
         assert!(
             plain.stdout == commented.stdout,
             "a source of its own differs"
@@ -1601,7 +1590,7 @@ mod resources {
             let (default, default_peak) = measured("resources-huge-window-default", &args, "");
             assert!(default.status.success(), "{default:?}");
             assert!(default.stderr.is_empty(), "{default:?}");
-            assert_eq!(split(&parse(&default.stdout), &[]).1.len(), 4);
+            assert_eq!(integers(&lines_of(&default.stdout), "merge").len(), 4);
             for window in HUGE {
                 let mut huge = args.clone();
                 huge.extend(["--window", window]);
@@ -1701,8 +1690,8 @@ mod resources {
         assert!(output.stderr.is_empty(), "{output:?}");
         // Every stream's own lines, and each merge the sum of the k-th values.
         let mut streams: HashMap<String, Vec<i128>> = HashMap::new();
-        for (name, value) in parse(&output.stdout) {
-            streams.entry(name).or_default().push(value);
+        for (name, value) in lines_of(&output.stdout) {
+            streams.entry(name).or_default().push(integer(&value));
         }
         let merges = streams.remove("merge").expect("merges");
         assert_eq!(streams.len(), SOURCES);
@@ -1782,9 +1771,9 @@ mod resources {
         assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge -7.0\n");
         let output = run(&["-f", &a, "-f", &b]);
         assert!(output.status.success(), "{output:?}");
-        let lines = text_lines(&output.stdout);
-        assert_eq!(of(&lines, "a"), ["1", "2", "-3.5"]);
-        assert_eq!(of(&lines, "b"), ["1", "2", "-3.5"]);
+        let lines = lines_of(&output.stdout);
+        assert_eq!(values(&lines, "a"), ["1", "2", "-3.5"]);
+        assert_eq!(values(&lines, "b"), ["1", "2", "-3.5"]);
     }
 
     #[test]
@@ -1929,11 +1918,11 @@ mod resources {
             assert!(output.status.success(), "{output:?}");
             // b's fifth value is printed: its round ended the run.
             assert_eq!(output.stderr, b"b: 1 unmatched\n");
-            let lines = text_lines(&output.stdout);
+            let lines = lines_of(&output.stdout);
             assert_eq!(lines.len(), 13, "{lines:?}");
-            assert_eq!(of(&lines, "a"), ["1", "2", "3", "4"]);
-            assert_eq!(of(&lines, "b"), ["1", "2", "3", "4", "5"]);
-            assert_eq!(of(&lines, "merge"), ["2", "4", "6", "8"]);
+            assert_eq!(values(&lines, "a"), ["1", "2", "3", "4"]);
+            assert_eq!(values(&lines, "b"), ["1", "2", "3", "4", "5"]);
+            assert_eq!(values(&lines, "merge"), ["2", "4", "6", "8"]);
             // Each merge after the lines of the values it sums.
             let at = |name: &str, value: usize| {
                 let line = (name.to_string(), value.to_string());
