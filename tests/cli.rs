@@ -1,7 +1,10 @@
 //! Drives the real binary with arguments and checks its output, exit status and stderr.
 
+use std::fs;
 use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Mutex;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stream-merge");
@@ -36,23 +39,59 @@ fn run_with_input(args: &[&str], input: impl AsRef<[u8]>) -> Output {
     output
 }
 
-/// A path for this test's own file, removed if it is there already.
-fn temp(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_file(&path);
-    path.to_str().unwrap().to_string()
+/// A directory of one test's own, as ripgrep's tests have: `CARGO_TARGET_TMPDIR/<test>/`,
+/// so that no two tests share a file by name.
+struct Dir {
+    root: PathBuf,
 }
 
-/// A file holding `text`, and its path.
-fn file(name: &str, text: impl AsRef<[u8]>) -> String {
-    let path = temp(name);
-    std::fs::write(&path, text).unwrap();
-    path
+impl Dir {
+    /// The empty directory of the test named `test`, whatever an earlier run left in it.
+    fn new(test: &str) -> Dir {
+        static TAKEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let mut taken = TAKEN.lock().unwrap();
+        assert!(!taken.iter().any(|t| t == test), "two tests in {test}");
+        taken.push(test.to_string());
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(test);
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(&root).unwrap();
+        Dir { root }
+    }
+
+    /// The path of `name` in it.
+    fn path(&self, name: &str) -> String {
+        self.root.join(name).to_str().unwrap().to_string()
+    }
+
+    /// A file `name` holding `contents`, and its path.
+    fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
+        let path = self.path(name);
+        fs::write(&path, contents).unwrap();
+        path
+    }
+
+    /// A FIFO `name`, and its path.
+    fn fifo(&self, name: &str) -> String {
+        let path = self.path(name);
+        let made = Command::new("mkfifo").arg(&path).status().unwrap();
+        assert!(made.success(), "mkfifo {path}");
+        path
+    }
+
+    /// `STREAM=PATH` for `-f`, PATH a file `name` holding `contents`.
+    fn source(&self, stream: &str, name: &str, contents: impl AsRef<[u8]>) -> String {
+        format!("{stream}={}", self.file(name, contents))
+    }
 }
 
-/// `NAME=PATH` for `-f`, PATH a file of this test's holding `text`.
-fn own(name: &str, file_name: &str, text: impl AsRef<[u8]>) -> String {
-    format!("{name}={}", file(file_name, text))
+/// How messages show `path`: whole, or cut after 120 characters if longer (see
+/// `a_long_path_is_cut_in_messages`), as a test's own may be under a deep target directory.
+fn shown_path(path: &str) -> String {
+    let cut: String = path.chars().take(120).collect();
+    match cut.len() == path.len() {
+        true => cut,
+        false => format!("{cut}... ({} bytes)", path.len()),
+    }
 }
 
 /// A failed run's exit status, stdout and one-line stderr.
@@ -402,7 +441,7 @@ mod closed_output {
 
     #[test]
     fn an_output_that_fails_is_a_run_time_error() {
-        let full = std::fs::OpenOptions::new()
+        let full = fs::OpenOptions::new()
             .write(true)
             .open("/dev/full")
             .unwrap();
@@ -502,6 +541,8 @@ mod shared_input {
     fn each_bad_line_is_reported_with_its_place_after_the_merges_before_it() {
         // A line naming no stream on the input is every one's next item: only merge 1 is
         // made. A bad line of x is x's third item: y's 4 still makes merge 2.
+        let dir = Dir::new("each_bad_line_is_reported_with_its_place_after_the_merges_before_it");
+        let f = dir.source("f", "zeros.txt", "0\n".repeat(9));
         for (line, merges, problem) in [
             (
                 "z 1",
@@ -545,8 +586,6 @@ mod shared_input {
             ),
         ] {
             let input = format!("x 1\ny 2\n\nx 3\n{line}\ny 4\n");
-            let f = file("zeros-f.txt", "0\n".repeat(9));
-            let f = format!("f={f}");
             let args = [
                 "-s", "x", "-s", "y", "-s", "g=0..1", "-f", &f, "-n", "9", "-m",
             ];
@@ -632,9 +671,9 @@ mod shared_input {
 
     #[test]
     fn input_can_come_from_a_file() {
-        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("input.txt");
-        std::fs::write(&path, "y 5\nx 1\n").unwrap();
-        let path = path.to_str().unwrap();
+        let dir = Dir::new("input_can_come_from_a_file");
+        let path = dir.file("input.txt", "y 5\nx 1\n");
+        let path = path.as_str();
         for args in [
             &["-s", "x", "-s", "y", "-i", path][..],
             &["-s", "x", "-s", "y", &format!("--input={path}")],
@@ -746,12 +785,13 @@ mod decimals {
             "007.50", "+.5", "-.5", "5.", "-0", "-0.00", "1e-05", "2.5E3",
         ];
         let expected = ["7.50", "0.5", "-0.5", "5", "0", "0.00", "0.00001", "2500"];
-        let path = file("canonical.txt", input.join("\n"));
-        let output = run(&["-f", &format!("v={path}"), "-s", "z=0..1", "-n", "8"]);
+        let dir = Dir::new("values_print_in_canonical_form_and_feed_back_unchanged");
+        let v = dir.source("v", "canonical.txt", input.join("\n"));
+        let output = run(&["-f", &v, "-s", "z=0..1", "-n", "8"]);
         assert!(output.status.success(), "{output:?}");
         assert_eq!(values(&lines_of(&output.stdout), "v"), expected);
-        let again = file("canonical-again.txt", expected.join("\n"));
-        let output = run(&["-f", &format!("v={again}"), "-s", "z=0..1", "-n", "8"]);
+        let again = dir.source("v", "canonical-again.txt", expected.join("\n"));
+        let output = run(&["-f", &again, "-s", "z=0..1", "-n", "8"]);
         assert_eq!(values(&lines_of(&output.stdout), "v"), expected);
     }
 
@@ -816,17 +856,11 @@ mod sources {
     use std::fs::OpenOptions;
     use std::thread;
 
-    pub(super) fn mkfifo(name: &str) -> String {
-        let path = temp(name);
-        let made = Command::new("mkfifo").arg(&path).status().unwrap();
-        assert!(made.success());
-        path
-    }
-
     #[test]
     fn each_stream_reads_a_source_of_its_own() {
-        let x = own("x", "own-x.txt", "1\n\nx 2\r\nmerge 3\n \t3.5  \n4");
-        let y = own("y", "own-y.txt", "y 10\n20\n30\n40\n");
+        let dir = Dir::new("each_stream_reads_a_source_of_its_own");
+        let x = dir.source("x", "x.txt", "1\n\nx 2\r\nmerge 3\n \t3.5  \n4");
+        let y = dir.source("y", "y.txt", "y 10\n20\n30\n40\n");
         let output = run(&["-f", &x, "--file", &y]);
         assert!(output.status.success(), "{output:?}");
         let lines = lines_of(&output.stdout);
@@ -845,8 +879,9 @@ mod sources {
                 _ => format!("{k}\n"),
             })
             .collect();
-        let x = own("x", "mixed-x.txt", text);
-        let y = own("y", "mixed-y.txt", "0\n".repeat(3000));
+        let dir = Dir::new("plain_and_other_lines_mixed_keep_to_a_small_window");
+        let x = dir.source("x", "x.txt", text);
+        let y = dir.source("y", "y.txt", "0\n".repeat(3000));
         let output = run(&["-f", &x, "-f", &y, "-m", "--window", "3"]);
         assert!(
             output.status.success() && output.stderr.is_empty(),
@@ -868,7 +903,8 @@ mod sources {
 
     #[test]
     fn stdin_can_be_a_streams_own_source() {
-        let y = own("y", "stdin-y.txt", "10\n20\n");
+        let dir = Dir::new("stdin_can_be_a_streams_own_source");
+        let y = dir.source("y", "y.txt", "10\n20\n");
         let output = run_with_input(&["-f", "x=-", "-f", &y, "-m"], "1\n2\n");
         assert_eq!(
             String::from_utf8(output.stdout).unwrap(),
@@ -878,8 +914,9 @@ mod sources {
 
     #[test]
     fn a_bad_line_names_its_path_line_and_stream() {
-        let x = file("bad-x.txt", "1\n\n2\nx\x1b[2J 3\n");
-        let y = file("bad-y.txt", "1\n2\n3\n4\n");
+        let dir = Dir::new("a_bad_line_names_its_path_line_and_stream");
+        let x = dir.file("bad-x.txt", "1\n\n2\nx\x1b[2J 3\n");
+        let y = dir.file("bad-y.txt", "1\n2\n3\n4\n");
         for (line, problem) in [
             (
                 "x\x1b[2J 3",
@@ -891,7 +928,7 @@ mod sources {
             ),
             ("1,5", "bad-x.txt:4: stream 'x': '1,5' is not a value"),
         ] {
-            std::fs::write(&x, format!("1\n\n2\n{line}\n")).unwrap();
+            fs::write(&x, format!("1\n\n2\n{line}\n")).unwrap();
             let output = run(&["-f", &format!("x={x}"), "-f", &format!("y={y}"), "-m"]);
             let (code, stdout, stderr) = failure(&output);
             assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\nmerge 4\n"));
@@ -929,12 +966,13 @@ mod sources {
 
     #[test]
     fn a_pipe_without_its_writer_holds_up_no_other_stream() {
-        let (x, y) = (mkfifo("no-writer-yet"), mkfifo("writer-y"));
+        let dir = Dir::new("a_pipe_without_its_writer_holds_up_no_other_stream");
+        let (x, y) = (dir.fifo("no-writer-yet"), dir.fifo("writer-y"));
         let child = spawn(&["-f", &format!("x={x}"), "-f", &format!("y={y}")]);
         // Opening y for writing waits until y's reader has opened it: x's reader, still
         // waiting for a writer, did not hold it up.
-        std::fs::write(&y, "y 7\n").unwrap();
-        std::fs::write(&x, "5\n").unwrap();
+        fs::write(&y, "y 7\n").unwrap();
+        fs::write(&x, "5\n").unwrap();
         let output = finish(child);
         assert_eq!(output.stdout, b"x 5\ny 7\nmerge 12\n");
         assert!(output.status.success(), "{output:?}");
@@ -942,13 +980,15 @@ mod sources {
 
     #[test]
     fn a_writer_that_fills_one_pipe_before_opening_the_other_does_not_deadlock() {
-        let (a, b) = (mkfifo("fill-a"), mkfifo("fill-b"));
+        let dir =
+            Dir::new("a_writer_that_fills_one_pipe_before_opening_the_other_does_not_deadlock");
+        let (a, b) = (dir.fifo("a"), dir.fifo("b"));
         // 40000 lines: more than a pipe holds (64 KiB) and than the window lets x run ahead.
         let writer = {
             let (a, b) = (a.clone(), b.clone());
             thread::spawn(move || {
-                std::fs::write(&a, "1\n".repeat(40_000)).unwrap();
-                std::fs::write(&b, "2\n".repeat(40_000)).unwrap();
+                fs::write(&a, "1\n".repeat(40_000)).unwrap();
+                fs::write(&b, "2\n".repeat(40_000)).unwrap();
             })
         };
         let output = finish(spawn(&[
@@ -966,14 +1006,15 @@ mod sources {
 
     /// The peak resident memory of a running process, in KiB.
     fn peak(pid: u32) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 
     #[test]
     fn an_endless_source_beside_a_slow_one_stays_within_bounded_memory() {
-        let (fast, slow) = (mkfifo("endless"), mkfifo("slow"));
+        let dir = Dir::new("an_endless_source_beside_a_slow_one_stays_within_bounded_memory");
+        let (fast, slow) = (dir.fifo("endless"), dir.fifo("slow"));
         let mut child = spawn(&["-f", &format!("x={fast}"), "-f", &format!("y={slow}"), "-m"]);
         let endless = {
             let fast = fast.clone();
@@ -1008,9 +1049,10 @@ mod endings {
 
     #[test]
     fn strict_fails_when_one_stream_ends_before_another() {
-        let x = own("x", "strict-x.txt", "1\n2\n3\n");
-        let y = own("y", "strict-y.txt", "1\n2\n3\n4\n");
-        let z = own("z", "strict-z.txt", "1\n2\n3\n");
+        let dir = Dir::new("strict_fails_when_one_stream_ends_before_another");
+        let x = dir.source("x", "x.txt", "1\n2\n3\n");
+        let y = dir.source("y", "y.txt", "1\n2\n3\n4\n");
+        let z = dir.source("z", "z.txt", "1\n2\n3\n");
         let output = run(&["--strict", "-m", "-f", &x, "-f", &y, "-f", &z]);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!(
@@ -1029,8 +1071,9 @@ mod endings {
 
     #[test]
     fn fill_counts_an_ended_stream_as_its_value_until_every_one_has_ended() {
-        let x = own("x", "fill-x.txt", "1\n2\n");
-        let y = own("y", "fill-y.txt", "10\n20\n30\n40\n");
+        let dir = Dir::new("fill_counts_an_ended_stream_as_its_value_until_every_one_has_ended");
+        let x = dir.source("x", "x.txt", "1\n2\n");
+        let y = dir.source("y", "y.txt", "10\n20\n30\n40\n");
         let output = run(&["--fill", "0.5", "-f", &x, "-f", &y]);
         assert!(
             output.status.success() && output.stderr.is_empty(),
@@ -1043,8 +1086,9 @@ mod endings {
 
     #[test]
     fn a_failed_stream_is_not_filled() {
-        let x = own("x", "fill-bad-x.txt", "1\nbad\n");
-        let y = own("y", "fill-bad-y.txt", "10\n20\n30\n");
+        let dir = Dir::new("a_failed_stream_is_not_filled");
+        let x = dir.source("x", "fill-bad-x.txt", "1\nbad\n");
+        let y = dir.source("y", "fill-bad-y.txt", "10\n20\n30\n");
         let output = run(&["--fill", "0", "-m", "-f", &x, "-f", &y]);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), "merge 11\n"));
@@ -1054,9 +1098,10 @@ mod endings {
         );
     }
 
-    /// Twenty runs of a generated x of 1000 values beside a y of `good` lines, then a bad one.
-    fn runs_with_a_bad_line_after(good: usize) -> Vec<Output> {
-        let path = file(
+    /// Twenty runs of a generated x of 1000 values beside a y of `good` lines, then a bad one,
+    /// in `dir`.
+    fn runs_with_a_bad_line_after(dir: &Dir, good: usize) -> Vec<Output> {
+        let path = dir.file(
             &format!("bad-after-{good}.txt"),
             "y 1\n".repeat(good) + "y bad\n",
         );
@@ -1068,7 +1113,8 @@ mod endings {
 
     #[test]
     fn a_bad_line_right_after_the_shortest_stream_fails_every_run() {
-        let runs = runs_with_a_bad_line_after(1000);
+        let dir = Dir::new("a_bad_line_right_after_the_shortest_stream_fails_every_run");
+        let runs = runs_with_a_bad_line_after(&dir, 1000);
         for output in &runs {
             let (code, stdout, stderr) = failure(output);
             assert_eq!(code, Some(1));
@@ -1080,7 +1126,8 @@ mod endings {
 
     #[test]
     fn a_bad_line_past_the_end_of_the_run_never_counts() {
-        for output in runs_with_a_bad_line_after(1001) {
+        let dir = Dir::new("a_bad_line_past_the_end_of_the_run_never_counts");
+        for output in runs_with_a_bad_line_after(&dir, 1001) {
             assert_eq!(output.status.code(), Some(0), "{output:?}");
             assert_eq!(output.stdout.iter().filter(|&&b| b == b'\n').count(), 1000);
         }
@@ -1088,8 +1135,9 @@ mod endings {
 
     #[test]
     fn the_first_failing_stream_on_the_command_line_is_named() {
-        let a = own("a", "first-a.txt", "1\nbad-a\n");
-        let b = own("b", "first-b.txt", "1\nbad-b\n");
+        let dir = Dir::new("the_first_failing_stream_on_the_command_line_is_named");
+        let a = dir.source("a", "a.txt", "1\nbad-a\n");
+        let b = dir.source("b", "b.txt", "1\nbad-b\n");
         for _ in 0..10 {
             let output = run(&["-m", "-f", &b, "-f", &a]);
             let (code, stdout, stderr) = failure(&output);
@@ -1100,7 +1148,8 @@ mod endings {
 
     #[test]
     fn stats_count_the_values_each_stream_delivered() {
-        let x = own("x", "stats-x.txt", "1\n2\n3\n");
+        let dir = Dir::new("stats_count_the_values_each_stream_delivered");
+        let x = dir.source("x", "x.txt", "1\n2\n3\n");
         let args = [
             "--stats", "--fill", "0", "-f", &x, "-s", "g=0..1", "-n", "5",
         ];
@@ -1278,7 +1327,8 @@ mod messages {
         assert_eq!(integers(&lines, "x"), [1, 3]);
         assert_eq!(integers(&lines, "y"), [2, 4]);
         assert_eq!(integers(&lines, "merge"), [3, 7]);
-        let x = own("x", "comment-x.txt", "# load, %\n1\n\t#2\nx 3\n# x 4\n");
+        let dir = Dir::new("comment_lines_are_skipped_in_either_format");
+        let x = dir.source("x", "x.txt", "# load, %\n1\n\t#2\nx 3\n# x 4\n");
         let output = run(&["-f", &x, "-s", "g=5..6", "-m"]);
         assert!(output.status.success(), "{output:?}");
         assert_eq!(output.stdout, b"merge 6\nmerge 8\n");
@@ -1314,9 +1364,10 @@ mod messages {
         }
         assert_eq!(values(&commented, "merge").len(), 15_000);
         let own_lines: Vec<String> = (0..30_000).map(|k| format!("{}\n", k % 977)).collect();
-        let plain = own("x", "plain-run-x.txt", own_lines.concat());
-        let commented = own("x", "commented-run-x.txt", with_comments(&own_lines, &at));
-        let y = own("y", "plain-run-y.txt", "1\n".repeat(30_000));
+        let dir = Dir::new("comments_among_long_runs_of_plain_lines_are_skipped");
+        let plain = dir.source("x", "plain-x.txt", own_lines.concat());
+        let commented = dir.source("x", "commented-x.txt", with_comments(&own_lines, &at));
+        let y = dir.source("y", "y.txt", "1\n".repeat(30_000));
         let plain = run(&["-f", &plain, "-f", &y, "-m"]);
         let commented = run(&["-f", &commented, "-f", &y, "-m"]);
         assert!(commented.status.success(), "{:?}", commented.status);
@@ -1373,11 +1424,15 @@ mod messages {
     #[test]
     fn a_long_name_is_cut_in_messages_about_its_source() {
         let (name, shown) = long_name();
-        let path = file("long-name-bad.txt", "1\nbad\n");
+        let dir = Dir::new("a_long_name_is_cut_in_messages_about_its_source");
+        let path = dir.file("bad.txt", "1\nbad\n");
         let output = run(&["-f", &format!("{name}={path}"), "-m"]);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), "merge 1\n"));
-        let expected = format!("stream-merge: {path}:2: stream {shown}: 'bad' {NOT_A_VALUE}\n");
+        let expected = format!(
+            "stream-merge: {}:2: stream {shown}: 'bad' {NOT_A_VALUE}\n",
+            shown_path(&path)
+        );
         assert_eq!(stderr, expected);
         let output = run(&["-f", &format!("{name}=/no/such/file")]);
         let (code, _, stderr) = failure(&output);
@@ -1394,8 +1449,9 @@ mod messages {
         let (name, shown) = long_name();
         let problem = format!("stream {shown} is given twice");
         assert_usage(&["-s", &name, "-s", &format!("{name}=0..1")], &problem);
-        let long = own(&name, "long-name-strict.txt", "1\n");
-        let y = own("y", "long-name-strict-y.txt", "1\n2\n");
+        let dir = Dir::new("a_long_name_is_cut_in_messages_of_the_command_line_and_of_the_run");
+        let long = dir.source(&name, "long.txt", "1\n");
+        let y = dir.source("y", "y.txt", "1\n2\n");
         let output = run(&["--strict", "-m", "-f", &long, "-f", &y]);
         let (code, _, stderr) = failure(&output);
         assert_eq!(code, Some(1));
@@ -1473,18 +1529,22 @@ mod messages {
                 format!("stream-merge: <stdin>:1: stream 'a': {problem}\n")
             );
         }
-        let path = temp("crowded-x.txt");
+        let dir = Dir::new("a_line_of_three_fields_blames_its_value_first");
+        let path = dir.path("crowded-x.txt");
         for (line, problem) in [
             ("x x 2", format!("'x' {NOT_A_VALUE}")),
             ("x 1 2", "unexpected '2' after the value".to_string()),
             ("y x 2", "unexpected '2' after the value".to_string()),
             ("3 4 5", "unexpected '5' after the value".to_string()),
         ] {
-            std::fs::write(&path, format!("1\n{line}\n")).unwrap();
+            fs::write(&path, format!("1\n{line}\n")).unwrap();
             let output = run(&["-f", &format!("x={path}"), "-m"]);
             let (code, stdout, stderr) = failure(&output);
             assert_eq!((code, stdout.as_str()), (Some(1), "merge 1\n"), "{line}");
-            let expected = format!("stream-merge: {path}:2: stream 'x': {problem}\n");
+            let expected = format!(
+                "stream-merge: {}:2: stream 'x': {problem}\n",
+                shown_path(&path)
+            );
             assert_eq!(stderr, expected);
         }
     }
@@ -1521,31 +1581,21 @@ mod messages {
 }
 
 mod resources {
-    use super::sources::mkfifo;
     use super::*;
     use std::collections::HashMap;
     use std::ffi::c_int;
-    use std::fs;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-    use std::path::{Path, PathBuf};
     use std::thread;
-
-    /// A directory of this test's own, empty.
-    fn directory(name: &str) -> PathBuf {
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).unwrap();
-        path
-    }
 
     /// GNU time, which tells a command's peak resident memory.
     const TIME: &str = "/usr/bin/time";
 
     /// Runs with `input` on stdin, under `/usr/bin/time` if there is one: the output, and
-    /// the peak resident memory in KiB (`None` without `/usr/bin/time`). `name` names this
-    /// run's own report file.
-    fn measured(name: &str, args: &[&str], input: impl AsRef<[u8]>) -> (Output, Option<u64>) {
-        let report = temp(&format!("{name}.peak"));
+    /// the peak resident memory in KiB (`None` without `/usr/bin/time`). Its report goes in
+    /// `dir`.
+    fn measured(dir: &Dir, args: &[&str], input: impl AsRef<[u8]>) -> (Output, Option<u64>) {
+        let report = dir.path("peak");
+        let _ = fs::remove_file(&report);
         let timed = Path::new(TIME).exists();
         let mut command = Command::new(if timed { TIME } else { BIN });
         if timed {
@@ -1582,19 +1632,20 @@ mod resources {
 
     #[test]
     fn a_huge_window_runs_in_the_memory_of_the_default() {
+        let dir = Dir::new("a_huge_window_runs_in_the_memory_of_the_default");
         let ten = ten_generated();
         let ten: Vec<&str> = ten.iter().map(String::as_str).collect();
         for (count, streams) in [(2, &[][..]), (10, &ten)] {
             let mut args = vec!["-n", "4", "-m", "--seed", "11"];
             args.extend(streams);
-            let (default, default_peak) = measured("resources-huge-window-default", &args, "");
+            let (default, default_peak) = measured(&dir, &args, "");
             assert!(default.status.success(), "{default:?}");
             assert!(default.stderr.is_empty(), "{default:?}");
             assert_eq!(integers(&lines_of(&default.stdout), "merge").len(), 4);
             for window in HUGE {
                 let mut huge = args.clone();
                 huge.extend(["--window", window]);
-                let (output, peak) = measured("resources-huge-window", &huge, "");
+                let (output, peak) = measured(&dir, &huge, "");
                 assert!(output.status.success(), "{huge:?}: {output:?}");
                 assert!(output.stderr.is_empty(), "{huge:?}: {output:?}");
                 // The same seed: the same merges, whatever the window.
@@ -1614,11 +1665,12 @@ mod resources {
     #[test]
     fn a_huge_window_still_holds_as_many_values_as_its_input_makes_it() {
         let long: String = (1..=300_000).map(|k| format!("{k}\n")).collect();
-        let a = own("a", "resources-huge-window-a.txt", long);
-        let b = own("b", "resources-huge-window-b.txt", "1\n2\n3\n");
+        let dir = Dir::new("a_huge_window_still_holds_as_many_values_as_its_input_makes_it");
+        let a = dir.source("a", "a.txt", long);
+        let b = dir.source("b", "b.txt", "1\n2\n3\n");
         for window in HUGE {
             let args = ["--window", window, "-f", &a, "-f", &b, "-m"];
-            let (output, peak) = measured("resources-huge-window-held", &args, "");
+            let (output, peak) = measured(&dir, &args, "");
             assert!(output.status.success(), "{window}: {output:?}");
             assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\n", "{window}");
             assert_eq!(output.stderr, b"a: 1 unmatched\n", "{window}");
@@ -1641,7 +1693,8 @@ mod resources {
         for k in 0..lines {
             input += &format!("s{} {}\n", k % 59, k % 7);
         }
-        let (output, peak) = measured("resources-sixty-streams", &args, &input);
+        let dir = Dir::new("sixty_streams_on_the_shared_input_share_one_lead_of_a_million_values");
+        let (output, peak) = measured(&dir, &args, &input);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), ""));
         // Line LEAD + 1 is the one that would pass the budget: it is s(LEAD % 59)'s.
@@ -1673,14 +1726,13 @@ mod resources {
             eprintln!("skipped: fewer than {SOURCES} files can be open (ulimit -Hn)");
             return;
         }
-        let dir = directory("resources-ten-thousand-sources");
+        let dir = Dir::new("ten_thousand_sources_of_their_own_merge_within_reason");
         let values = |k: usize| [k as i128, 2 * k as i128 - 7, (k % 3) as i128];
         let mut specs = Vec::new();
         for k in 0..SOURCES {
-            let path = dir.join(k.to_string());
             let [a, b, c] = values(k);
-            fs::write(&path, format!("{a}\n{b}\n{c}\n")).unwrap();
-            specs.push(format!("s{k}={}", path.to_str().unwrap()));
+            let text = format!("{a}\n{b}\n{c}\n");
+            specs.push(dir.source(&format!("s{k}"), &k.to_string(), text));
         }
         let mut args: Vec<&str> = specs.iter().flat_map(|spec| ["-f", spec]).collect();
         let started = std::time::Instant::now();
@@ -1704,7 +1756,7 @@ mod resources {
         assert_eq!(merges, sums);
         eprintln!("{SOURCES} sources: {seconds:.2} s");
         args.push("-m");
-        let (output, peak) = measured("resources-ten-thousand-sources", &args, "");
+        let (output, peak) = measured(&dir, &args, "");
         assert!(output.status.success(), "{:?}", output.status);
         let expected: String = sums.iter().map(|sum| format!("merge {sum}\n")).collect();
         assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
@@ -1730,7 +1782,8 @@ mod resources {
     #[test]
     fn the_same_pipe_given_to_two_streams_is_a_usage_error() {
         // stdin is a pipe (see `spawn`), never written to: a run that read it would hang.
-        let fifo = mkfifo("resources-twice.fifo");
+        let dir = Dir::new("the_same_pipe_given_to_two_streams_is_a_usage_error");
+        let fifo = dir.fifo("twice.fifo");
         let (a, b, also_a) = (
             format!("a={fifo}"),
             format!("b={fifo}"),
@@ -1763,7 +1816,8 @@ mod resources {
 
     #[test]
     fn a_regular_file_given_twice_merges_each_value_with_itself() {
-        let path = file("resources-twice.txt", "1\n2\n-3.5\n");
+        let dir = Dir::new("a_regular_file_given_twice_merges_each_value_with_itself");
+        let path = dir.file("twice.txt", "1\n2\n-3.5\n");
         let (a, b) = (format!("a={path}"), format!("b={path}"));
         let output = run(&["-f", &a, "-f", &b, "-m"]);
         assert!(output.status.success(), "{output:?}");
@@ -1778,10 +1832,10 @@ mod resources {
 
     #[test]
     fn a_socket_is_refused_before_anything_is_printed() {
-        let dir = directory("resources-socket");
-        let socket = dir.join("sock");
+        let dir = Dir::new("a_socket_is_refused_before_anything_is_printed");
+        let socket = dir.path("sock");
         let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
-        let socket = socket.to_str().unwrap();
+        let socket = socket.as_str();
         let refused = "cannot read: is a socket, which is not read as a stream";
         let source = format!("a={socket}");
         let output = run(&["-s", "g=0..10", "-n", "1000", "-f", &source]);
@@ -1789,12 +1843,16 @@ mod resources {
         assert_eq!((code, stdout.as_str()), (Some(1), ""));
         assert_eq!(
             stderr,
-            format!("stream-merge: {socket}: stream 'a': {refused}\n")
+            format!(
+                "stream-merge: {}: stream 'a': {refused}\n",
+                shown_path(socket)
+            )
         );
         let output = run(&["-s", "g=0..10", "-n", "1000", "-s", "x", "-i", socket]);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), ""));
-        assert_eq!(stderr, format!("stream-merge: {socket}: {refused}\n"));
+        let expected = format!("stream-merge: {}: {refused}\n", shown_path(socket));
+        assert_eq!(stderr, expected);
     }
 
     /// A pipe: its read end and its write end, both closed on exec, so that no other
@@ -1885,7 +1943,8 @@ mod resources {
 
     #[test]
     fn a_non_blocking_stdin_as_a_source_of_its_own_waits_for_every_value() {
-        let b = own("b", "resources-nonblocking-b.txt", "10\n20\n30\n");
+        let dir = Dir::new("a_non_blocking_stdin_as_a_source_of_its_own_waits_for_every_value");
+        let b = dir.source("b", "b.txt", "10\n20\n30\n");
         let output = run_on_nonblocking_stdin(
             &["-f", "a=-", "-f", &b],
             &[
@@ -1898,10 +1957,10 @@ mod resources {
         assert!(output.stderr.is_empty(), "{output:?}");
     }
 
-    /// `-f a=S4 -f b=B`: four values beside `b`'s many, in this test's own files.
-    fn four_beside(test: &str, b: impl AsRef<[u8]>) -> [String; 4] {
-        let a = own("a", &format!("{test}-a.txt"), "1\n2\n3\n4\n");
-        let b = own("b", &format!("{test}-b.txt"), b);
+    /// `-f a=S4 -f b=B`: four values beside `b`'s many, in files of `dir`.
+    fn four_beside(dir: &Dir, b: impl AsRef<[u8]>) -> [String; 4] {
+        let a = dir.source("a", "a.txt", "1\n2\n3\n4\n");
+        let b = dir.source("b", "b.txt", b);
         ["-f".to_string(), a, "-f".to_string(), b]
     }
 
@@ -1911,7 +1970,8 @@ mod resources {
 
     #[test]
     fn a_streams_lines_and_the_unmatched_report_are_the_same_in_every_run() {
-        let args = four_beside("resources-same-lines", two_hundred_thousand());
+        let dir = Dir::new("a_streams_lines_and_the_unmatched_report_are_the_same_in_every_run");
+        let args = four_beside(&dir, two_hundred_thousand());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let runs: Vec<Output> = (0..20).map(|_| run(&args)).collect();
         for output in &runs {
@@ -1936,7 +1996,8 @@ mod resources {
 
     #[test]
     fn the_unmatched_value_comes_after_every_merge_in_every_run() {
-        let args = four_beside("resources-same-output", two_hundred_thousand());
+        let dir = Dir::new("the_unmatched_value_comes_after_every_merge_in_every_run");
+        let args = four_beside(&dir, two_hundred_thousand());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let expected =
             "a 1\na 2\na 3\na 4\nb 1\nb 2\nb 3\nb 4\nmerge 2\nmerge 4\nmerge 6\nmerge 8\nb 5\n";
@@ -1950,7 +2011,8 @@ mod resources {
     #[test]
     fn a_failure_past_the_end_is_never_reported_even_with_a_closed_stdout() {
         let b: String = (1..=1000).map(|k| format!("{k}\n")).collect::<String>() + "bad1001\n";
-        let args = four_beside("resources-closed-stdout", b);
+        let dir = Dir::new("a_failure_past_the_end_is_never_reported_even_with_a_closed_stdout");
+        let args = four_beside(&dir, b);
         for k in 0..20 {
             // Closed before the run starts: every write fails.
             let (reader, writer) = pipe();
@@ -2001,7 +2063,8 @@ mod resources {
         let first = ["rounds merged: 1", "values: a 1, b 1"];
         assert_stats(&stats, &first, &[not_a_value]);
         // A run that ends as it should counts the values of its last round, unmatched.
-        let mut args = four_beside("resources-stats", two_hundred_thousand()).to_vec();
+        let dir = Dir::new("stats_after_a_failure_still_summarise_the_run");
+        let mut args = four_beside(&dir, two_hundred_thousand()).to_vec();
         args.extend(["-m".to_string(), "--stats".to_string()]);
         let output = Command::new(BIN).args(&args).output().unwrap();
         assert!(output.status.success(), "{output:?}");
@@ -2013,12 +2076,11 @@ mod resources {
 
     #[test]
     fn too_few_free_descriptors_fail_the_run_before_anything_is_printed() {
-        let dir = directory("resources-ulimit");
+        let dir = Dir::new("too_few_free_descriptors_fail_the_run_before_anything_is_printed");
         let mut args = vec!["-m".to_string()];
         for k in 1..=30 {
-            let path = dir.join(format!("f{k}"));
-            fs::write(&path, format!("{k}\n")).unwrap();
-            args.extend(["-f".to_string(), format!("s{k}={}", path.to_str().unwrap())]);
+            let source = dir.source(&format!("s{k}"), &format!("f{k}"), format!("{k}\n"));
+            args.extend(["-f".to_string(), source]);
         }
         let limited = |limit: u32| {
             let script = format!("ulimit -n {limit} && exec \"$0\" \"$@\"");
@@ -2052,23 +2114,22 @@ mod resources {
         let name = "n".repeat(5000);
         let shown = format!("'{}'... (5000 bytes)", "n".repeat(40));
         // 5002 bytes: within the long name's limit, 5064.
-        let long = own(
-            &name,
-            "resources-limit-long.txt",
-            format!("1\n{name} 2\n3\n"),
-        );
+        let dir = Dir::new("each_readers_line_limit_follows_its_own_streams_name");
+        let long = dir.source(&name, "long.txt", format!("1\n{name} 2\n3\n"));
         // 4500 bytes: a value, but longer than a short name's limit.
         let wide = format!("{}5", "0".repeat(4499));
-        let short = file("resources-limit-short.txt", format!("1\n{wide}\n3\n"));
+        let short = dir.file("short.txt", format!("1\n{wide}\n3\n"));
         let output = run(&["-m", "-f", &long, "-f", &format!("a={short}")]);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\n"));
-        let expected =
-            format!("stream-merge: {short}:2: stream 'a': a line longer than 4096 bytes\n");
+        let expected = format!(
+            "stream-merge: {}:2: stream 'a': a line longer than 4096 bytes\n",
+            shown_path(&short)
+        );
         assert_eq!(stderr, expected);
         // The same line is fine in the long-named stream's own file.
-        let wide_long = own(&name, "resources-limit-wide.txt", format!("1\n{wide}\n3\n"));
-        let fine = own("a", "resources-limit-fine.txt", "1\n2\n3\n");
+        let wide_long = dir.source(&name, "wide.txt", format!("1\n{wide}\n3\n"));
+        let fine = dir.source("a", "fine.txt", "1\n2\n3\n");
         let output = run(&["-m", "-f", &long, "-f", &fine]);
         assert!(output.status.success(), "{output:?}");
         assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\n");
@@ -2077,18 +2138,21 @@ mod resources {
         assert_eq!(output.stdout, b"merge 2\nmerge 7\nmerge 6\n");
         // And the long name's limit has its own end.
         let wider = format!("{}5", "0".repeat(5100));
-        let too_long = file("resources-limit-too-long.txt", format!("1\n{wider}\n"));
+        let too_long = dir.file("too-long.txt", format!("1\n{wider}\n"));
         let output = run(&["-m", "-f", &format!("{name}={too_long}"), "-f", &fine]);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\n"));
-        let expected =
-            format!("stream-merge: {too_long}:2: stream {shown}: a line longer than 5064 bytes\n");
+        let expected = format!(
+            "stream-merge: {}:2: stream {shown}: a line longer than 5064 bytes\n",
+            shown_path(&too_long)
+        );
         assert_eq!(stderr, expected);
     }
 
     #[test]
     fn dev_null_and_a_regular_file_are_fine_sources() {
-        let b = own("b", "resources-null-b.txt", "1\n2\n");
+        let dir = Dir::new("dev_null_and_a_regular_file_are_fine_sources");
+        let b = dir.source("b", "b.txt", "1\n2\n");
         let output = run(&["-f", "a=/dev/null", "-f", &b, "-m"]);
         assert!(output.status.success(), "{output:?}");
         assert_eq!(
@@ -2109,7 +2173,9 @@ mod resources {
             eprintln!("skipped: this process has a controlling terminal");
             return;
         };
-        let b = own("b", "resources-tty-b.txt", "1\n2\n");
+        let dir =
+            Dir::new("a_source_that_cannot_be_opened_fails_at_round_1_before_anything_is_printed");
+        let b = dir.source("b", "b.txt", "1\n2\n");
         for args in [
             &["-f", "a=/dev/tty", "-s", "g=0..10", "-n", "1000"][..],
             &["-f", &b, "-f", "a=/dev/tty", "-m"],
