@@ -117,6 +117,50 @@ fn finish(child: Child) -> Output {
     }
 }
 
+/// A usage error's whole stderr, for `problem`.
+fn usage(problem: &str) -> String {
+    format!("stream-merge: {problem} (see --help)\n")
+}
+
+/// Asserts that `args` are a usage error whose whole stderr is `problem`'s line.
+fn assert_usage(args: &[&str], problem: &str) {
+    let output = run(args);
+    let (code, stdout, stderr) = failure(&output);
+    assert_eq!((code, stdout.as_str()), (Some(2), ""), "{args:?}");
+    assert_eq!(stderr, usage(problem), "{args:?}");
+}
+
+/// The name rule's message for a name that `quoted` shows.
+fn invalid_name(quoted: &str) -> String {
+    format!(
+        "invalid stream name {quoted}: a name is not empty, is not 'merge', does not start \
+         with '#', and has no spaces, control or invisible characters"
+    )
+}
+
+/// What a run whose stdout is /dev/full says.
+const CANNOT_WRITE: &str =
+    "stream-merge: cannot write output: No space left on device (os error 28)\n";
+
+/// What a message says of a token that is not a value, after it.
+const NOT_A_VALUE: &str = "is not a value: a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3";
+
+/// Asserts that `stats`, the stderr of a `--stats` run, starts with `first`, then tells
+/// the time and the rate, then `last`.
+fn assert_stats(stats: &str, first: &[&str], last: &[&str]) {
+    let lines: Vec<&str> = stats.lines().collect();
+    assert_eq!(lines.len(), first.len() + 2 + last.len(), "{stats}");
+    assert_eq!(lines[..first.len()], *first, "{stats}");
+    let (elapsed, rate) = (lines[first.len()], lines[first.len() + 1]);
+    let seconds = elapsed
+        .strip_prefix("elapsed: ")
+        .and_then(|e| e.strip_suffix(" s"));
+    assert!(seconds.is_some_and(|s| s.parse::<f64>().is_ok()), "{stats}");
+    let rate = rate.strip_prefix("rounds per second: ");
+    assert!(rate.is_some_and(|r| r.parse::<f64>().is_ok()), "{stats}");
+    assert_eq!(lines[first.len() + 2..], *last, "{stats}");
+}
+
 /// The lines of a run's stdout, as (name, value) text.
 fn lines_of(stdout: &[u8]) -> Vec<(String, String)> {
     let stdout = std::str::from_utf8(stdout).unwrap();
@@ -294,17 +338,8 @@ mod window {
             1234
         );
         let stats = String::from_utf8(output.stderr).unwrap();
-        let lines: Vec<&str> = stats.lines().collect();
-        assert_eq!(
-            lines[..2],
-            ["rounds merged: 1234", "values: x 1234, y 1234"],
-            "{stats}"
-        );
-        assert!(
-            lines[2].starts_with("elapsed: ") && lines[2].ends_with(" s"),
-            "{stats}"
-        );
-        assert!(lines[3].starts_with("rounds per second: "), "{stats}");
+        let first = ["rounds merged: 1234", "values: x 1234, y 1234"];
+        assert_stats(&stats, &first, &[]);
     }
 }
 
@@ -383,41 +418,44 @@ mod usage {
 
     #[test]
     fn each_usage_error_is_one_line_and_exit_2() {
+        let number = |option: &str, low: u8, got: &str| {
+            format!("{option} takes a whole number from {low} to 18446744073709551615, got '{got}'")
+        };
         for (args, problem) in [
-            (&["--messages"][..], "--messages needs a value"),
-            (&["-n", "x"], "--messages takes a whole number"),
+            (&["--messages"][..], "--messages needs a value".to_string()),
+            (&["-n", "x"], number("--messages", 0, "x")),
             (
                 &["-n", "99999999999999999999"],
-                "--messages takes a whole number",
+                number("--messages", 0, "99999999999999999999"),
             ),
-            (&["--seed", "-1"], "--seed takes a whole number"),
+            (&["--seed", "-1"], number("--seed", 0, "-1")),
+            (&["--window", "0"], number("--window", 1, "0")),
+            (&["--window"], "--window needs a value".to_string()),
             (
-                &["--window", "0"],
-                "--window takes a whole number from 1 to",
+                &["--frobnicate"],
+                "unknown option '--frobnicate'".to_string(),
             ),
-            (&["--window"], "--window needs a value"),
-            (&["--frobnicate"], "unknown option '--frobnicate'"),
-            (&["extra"], "unexpected argument 'extra'"),
-            (&["-s", "x=0-1"], "invalid stream 'x=0-1'"),
-            (&["-s", "x=a..b"], "invalid stream 'x=a..b'"),
-            (&["-s", "x=3..1"], "LO must be less than HI"),
-            (&["-s", "merge=0..1"], "invalid stream name 'merge'"),
+            (&["extra"], "unexpected argument 'extra'".to_string()),
+            (
+                &["-s", "x=0-1"],
+                "invalid stream 'x=0-1': expected NAME=LO..HI".to_string(),
+            ),
+            (
+                &["-s", "x=a..b"],
+                format!("invalid stream 'x=a..b': 'a' {NOT_A_VALUE}"),
+            ),
+            (
+                &["-s", "x=3..1"],
+                "invalid stream 'x=3..1': LO must be less than HI".to_string(),
+            ),
+            (&["-s", "merge=0..1"], invalid_name("'merge'")),
             (
                 &["-s", "x=0..1", "-s", "x=0..2"],
-                "stream 'x' is given twice",
+                "stream 'x' is given twice".to_string(),
             ),
-            (&["-m=1"], "-m takes no value"),
+            (&["-m=1"], "-m takes no value".to_string()),
         ] {
-            let output = run(args);
-            let stderr = String::from_utf8(output.stderr).unwrap();
-            assert_eq!(output.status.code(), Some(2), "{args:?}");
-            assert!(output.stdout.is_empty(), "{args:?}");
-            assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-            assert!(stderr.starts_with("stream-merge: "), "{args:?}: {stderr}");
-            assert!(
-                stderr.contains(problem) && stderr.contains("--help"),
-                "{args:?}: {stderr}"
-            );
+            assert_usage(args, &problem);
         }
     }
 }
@@ -452,11 +490,7 @@ mod closed_output {
             .unwrap();
         assert_eq!(output.status.code(), Some(1), "{output:?}");
         let stderr = String::from_utf8(output.stderr).unwrap();
-        assert!(
-            stderr.starts_with("stream-merge: cannot write output: "),
-            "{stderr}"
-        );
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert_eq!(stderr, CANNOT_WRITE);
     }
 }
 
@@ -562,7 +596,7 @@ mod shared_input {
             (
                 "x\x0c1",
                 "merge 3\n",
-                "<stdin>:5: no stream is named 'x\\x0C1'",
+                "<stdin>:5: no stream is named 'x\\x0C1': declare it with -s NAME",
             ),
             (
                 "x",
@@ -577,12 +611,14 @@ mod shared_input {
             (
                 "x one",
                 "merge 3\nmerge 7\n",
-                "<stdin>:5: stream 'x': 'one' is not a value: a value is a decimal",
+                "<stdin>:5: stream 'x': 'one' is not a value: a value is a decimal such as 7, \
+                 -12, 20.5, .5 or 2.5E3",
             ),
             (
                 "x 1e30",
                 "merge 3\nmerge 7\n",
-                "<stdin>:5: stream 'x': '1e30' is out of range: a value is m·10^-s",
+                "<stdin>:5: stream 'x': '1e30' is out of range: a value is m·10^-s with m a \
+                 64-bit integer and at most 18 digits after the point",
             ),
         ] {
             let input = format!("x 1\ny 2\n\nx 3\n{line}\ny 4\n");
@@ -592,10 +628,7 @@ mod shared_input {
             let output = run_with_input(&args, &input);
             let (code, stdout, stderr) = failure(&output);
             assert_eq!(code, Some(1), "{line}: {stderr}");
-            assert!(
-                stderr.starts_with(&format!("stream-merge: {problem}")),
-                "{stderr}"
-            );
+            assert_eq!(stderr, format!("stream-merge: {problem}\n"), "{line}");
             assert_eq!(stdout, merges, "{line}");
         }
     }
@@ -697,8 +730,9 @@ mod shared_input {
         let output = run(&["-s", "x", "-i", "/no/such/file"]);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), ""));
-        let expected = "stream-merge: /no/such/file: cannot read: ";
-        assert!(stderr.starts_with(expected), "{stderr}");
+        let expected =
+            "stream-merge: /no/such/file: cannot read: No such file or directory (os error 2)\n";
+        assert_eq!(stderr, expected);
     }
 
     #[test]
@@ -844,10 +878,9 @@ mod decimals {
         let (code, stdout, stderr) = failure(&output);
         assert_eq!(code, Some(1));
         assert_eq!(stdout, "merge 0.000000000000000000\n");
-        assert!(
-            stderr.starts_with("stream-merge: merge 2: the exact sum is outside"),
-            "{stderr}"
-        );
+        let expected =
+            "stream-merge: merge 2: the exact sum is outside the 128-bit range of sums\n";
+        assert_eq!(stderr, expected);
     }
 }
 
@@ -920,19 +953,17 @@ mod sources {
         for (line, problem) in [
             (
                 "x\x1b[2J 3",
-                "bad-x.txt:4: stream 'x': 'x\\x1B[2J' is not this stream's name",
+                "'x\\x1B[2J' is not this stream's name".to_string(),
             ),
-            (
-                "3 4 5",
-                "bad-x.txt:4: stream 'x': unexpected '5' after the value",
-            ),
-            ("1,5", "bad-x.txt:4: stream 'x': '1,5' is not a value"),
+            ("3 4 5", "unexpected '5' after the value".to_string()),
+            ("1,5", format!("'1,5' {NOT_A_VALUE}")),
         ] {
             fs::write(&x, format!("1\n\n2\n{line}\n")).unwrap();
             let output = run(&["-f", &format!("x={x}"), "-f", &format!("y={y}"), "-m"]);
             let (code, stdout, stderr) = failure(&output);
             assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\nmerge 4\n"));
-            assert!(stderr.contains(problem), "{stderr}");
+            let place = format!("{}:4: stream 'x'", shown_path(&x));
+            assert_eq!(stderr, format!("stream-merge: {place}: {problem}\n"));
             assert!(!stderr.contains('\x1b'), "{stderr}");
         }
     }
@@ -940,27 +971,28 @@ mod sources {
     #[test]
     fn paths_are_checked_before_any_output() {
         let dir = env!("CARGO_TARGET_TMPDIR");
+        let no_such_file = "cannot read: No such file or directory (os error 2)";
         for (path, problem) in [
             (
                 "/no/such/file",
-                "/no/such/file: stream 'x': cannot read: No such file",
+                format!("/no/such/file: stream 'x': {no_such_file}"),
             ),
             (
                 dir,
-                &format!("{dir}: stream 'x': cannot read: is a directory"),
+                format!(
+                    "{}: stream 'x': cannot read: is a directory",
+                    shown_path(dir)
+                ),
             ),
             (
                 "/tmp/\x1b]0;PWNED\x07",
-                "/tmp/\\x1B]0;PWNED\\x07: stream 'x': cannot read",
+                format!("/tmp/\\x1B]0;PWNED\\x07: stream 'x': {no_such_file}"),
             ),
         ] {
             let output = run(&["-s", "g=0..9", "-n", "1000", "-f", &format!("x={path}")]);
             let (code, stdout, stderr) = failure(&output);
             assert_eq!((code, stdout.as_str()), (Some(1), ""), "{path}");
-            assert!(
-                stderr.starts_with(&format!("stream-merge: {problem}")),
-                "{stderr}"
-            );
+            assert_eq!(stderr, format!("stream-merge: {problem}\n"));
         }
     }
 
@@ -1092,10 +1124,9 @@ mod endings {
         let output = run(&["--fill", "0", "-m", "-f", &x, "-f", &y]);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), "merge 11\n"));
-        assert!(
-            stderr.contains("fill-bad-x.txt:2: stream 'x': 'bad' is not a value"),
-            "{stderr}"
-        );
+        let path = shown_path(&dir.path("fill-bad-x.txt"));
+        let expected = format!("stream-merge: {path}:2: stream 'x': 'bad' {NOT_A_VALUE}\n");
+        assert_eq!(stderr, expected);
     }
 
     /// Twenty runs of a generated x of 1000 values beside a y of `good` lines, then a bad one,
@@ -1115,11 +1146,13 @@ mod endings {
     fn a_bad_line_right_after_the_shortest_stream_fails_every_run() {
         let dir = Dir::new("a_bad_line_right_after_the_shortest_stream_fails_every_run");
         let runs = runs_with_a_bad_line_after(&dir, 1000);
+        let path = shown_path(&dir.path("bad-after-1000.txt"));
+        let expected = format!("stream-merge: {path}:1001: stream 'y': 'bad' {NOT_A_VALUE}\n");
         for output in &runs {
             let (code, stdout, stderr) = failure(output);
             assert_eq!(code, Some(1));
             assert_eq!(stdout.as_bytes(), runs[0].stdout);
-            assert!(stderr.contains("bad-after-1000.txt:1001: stream 'y': 'bad' is not a value"));
+            assert_eq!(stderr, expected);
         }
         assert_eq!(runs[0].stdout.iter().filter(|&&b| b == b'\n').count(), 1000);
     }
@@ -1138,11 +1171,13 @@ mod endings {
         let dir = Dir::new("the_first_failing_stream_on_the_command_line_is_named");
         let a = dir.source("a", "a.txt", "1\nbad-a\n");
         let b = dir.source("b", "b.txt", "1\nbad-b\n");
+        let path = shown_path(&dir.path("b.txt"));
+        let expected = format!("stream-merge: {path}:2: stream 'b': 'bad-b' {NOT_A_VALUE}\n");
         for _ in 0..10 {
             let output = run(&["-m", "-f", &b, "-f", &a]);
             let (code, stdout, stderr) = failure(&output);
             assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\n"));
-            assert!(stderr.contains("stream 'b': 'bad-b'"), "{stderr}");
+            assert_eq!(stderr, expected);
         }
     }
 
@@ -1155,10 +1190,7 @@ mod endings {
         ];
         let output = run(&args);
         let stderr = String::from_utf8(output.stderr).unwrap();
-        assert!(
-            stderr.contains("rounds merged: 5\nvalues: x 3, g 5\n"),
-            "{stderr}"
-        );
+        assert_stats(&stderr, &["rounds merged: 5", "values: x 3, g 5"], &[]);
     }
 }
 
@@ -1167,15 +1199,21 @@ mod hostile_input {
 
     #[test]
     fn an_endless_line_ends_the_run_at_once() {
-        for args in [
-            &["-s", "x", "-s", "y", "-i", "/dev/zero"][..],
-            &["-f", "x=/dev/zero", "-f", "y=/dev/null"],
+        for (args, place) in [
+            (
+                &["-s", "x", "-s", "y", "-i", "/dev/zero"][..],
+                "/dev/zero:1",
+            ),
+            (
+                &["-f", "x=/dev/zero", "-f", "y=/dev/null"],
+                "/dev/zero:1: stream 'x'",
+            ),
         ] {
             let output = finish(spawn(args));
             let (code, stdout, stderr) = failure(&output);
             assert_eq!((code, stdout.as_str()), (Some(1), ""), "{args:?}");
-            assert!(stderr.contains("/dev/zero:1: "), "{stderr}");
-            assert!(stderr.contains("a line longer than 4096 bytes"), "{stderr}");
+            let expected = format!("stream-merge: {place}: a line longer than 4096 bytes\n");
+            assert_eq!(stderr, expected, "{args:?}");
         }
     }
 
@@ -1185,9 +1223,9 @@ mod hostile_input {
         let output = run_with_input(&["-s", "x", "-s", "y", "-m"], &long);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\n"));
-        assert!(
-            stderr.contains("<stdin>:3: a line longer than 4096 bytes"),
-            "{stderr}"
+        assert_eq!(
+            stderr,
+            "stream-merge: <stdin>:3: a line longer than 4096 bytes\n"
         );
         let name = "n".repeat(5000);
         let output = run_with_input(&["-s", &name, "-s", "y", "-m"], format!("{name} 1\ny 2\n"));
@@ -1199,8 +1237,9 @@ mod hostile_input {
         let output = run_with_input(&["-s", "x", "-s", "y"], "\x1b]0;PWNED\x07\x1b[2J evil 5\n");
         let (code, _, stderr) = failure(&output);
         assert_eq!(code, Some(1));
-        let expected = "no stream is named '\\x1B]0;PWNED\\x07\\x1B[2J'";
-        assert!(stderr.contains(expected), "{stderr}");
+        let expected = "stream-merge: <stdin>:1: no stream is named \
+                        '\\x1B]0;PWNED\\x07\\x1B[2J': declare it with -s NAME\n";
+        assert_eq!(stderr, expected);
         assert!(
             !stderr.contains('\x1b') && !stderr.contains('\x07'),
             "{stderr}"
@@ -1213,10 +1252,12 @@ mod hostile_input {
         let output = run_with_input(&["-s", "x", "-s", "y"], format!("{name} 1\n"));
         let (code, _, stderr) = failure(&output);
         assert_eq!(code, Some(1));
-        assert!(
-            stderr.contains(&format!("'{}'... (3003 bytes)", "é".repeat(40))),
-            "{stderr}"
+        let expected = format!(
+            "stream-merge: <stdin>:1: no stream is named '{}'... (3003 bytes): declare it with \
+             -s NAME\n",
+            "é".repeat(40)
         );
+        assert_eq!(stderr, expected);
         assert!(stderr.len() < 200, "{stderr}");
     }
 
@@ -1267,37 +1308,13 @@ mod write_errors {
             let output = Command::new(BIN).arg(arg).stdout(full()).output().unwrap();
             let (code, _, stderr) = failure(&output);
             assert_eq!(code, Some(1), "{arg}");
-            assert!(
-                stderr.starts_with("stream-merge: cannot write output: "),
-                "{stderr}"
-            );
+            assert_eq!(stderr, CANNOT_WRITE, "{arg}");
         }
     }
 }
 
 mod messages {
     use super::*;
-
-    /// A usage error's whole stderr, for `problem`.
-    fn usage(problem: &str) -> String {
-        format!("stream-merge: {problem} (see --help)\n")
-    }
-
-    /// Asserts that `args` are a usage error whose whole stderr is `problem`'s line.
-    fn assert_usage(args: &[&str], problem: &str) {
-        let output = run(args);
-        let (code, stdout, stderr) = failure(&output);
-        assert_eq!((code, stdout.as_str()), (Some(2), ""), "{args:?}");
-        assert_eq!(stderr, usage(problem), "{args:?}");
-    }
-
-    /// The name rule's message for a name that `quoted` shows.
-    fn invalid_name(quoted: &str) -> String {
-        format!(
-            "invalid stream name {quoted}: a name is not empty, is not 'merge', does not start \
-             with '#', and has no spaces, control or invisible characters"
-        )
-    }
 
     #[test]
     fn a_name_may_not_start_with_a_hash_or_hold_an_invisible_character() {
@@ -1417,9 +1434,6 @@ mod messages {
         let shown = format!("'{}'... (100000 bytes)", "n".repeat(40));
         (name, shown)
     }
-
-    const NOT_A_VALUE: &str =
-        "is not a value: a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3";
 
     #[test]
     fn a_long_name_is_cut_in_messages_about_its_source() {
@@ -1766,11 +1780,6 @@ mod resources {
         }
     }
 
-    /// A usage error's whole stderr, for `problem`.
-    fn usage(problem: &str) -> String {
-        format!("stream-merge: {problem} (see --help)\n")
-    }
-
     /// What `check` says of `second` reading the same pipe, FIFO or terminal as `first`.
     fn read_twice(second: &str, first: &str) -> String {
         usage(&format!(
@@ -2033,22 +2042,6 @@ mod resources {
             assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\nmerge 8\n");
             assert_eq!(output.stderr, b"b: 1 unmatched\n", "run {k}");
         }
-    }
-
-    /// Asserts that `stats`, the stderr of a `--stats` run, starts with `first`, then tells
-    /// the time and the rate, then `last`.
-    fn assert_stats(stats: &str, first: &[&str], last: &[&str]) {
-        let lines: Vec<&str> = stats.lines().collect();
-        assert_eq!(lines.len(), first.len() + 2 + last.len(), "{stats}");
-        assert_eq!(lines[..first.len()], *first, "{stats}");
-        let (elapsed, rate) = (lines[first.len()], lines[first.len() + 1]);
-        let seconds = elapsed
-            .strip_prefix("elapsed: ")
-            .and_then(|e| e.strip_suffix(" s"));
-        assert!(seconds.is_some_and(|s| s.parse::<f64>().is_ok()), "{stats}");
-        let rate = rate.strip_prefix("rounds per second: ");
-        assert!(rate.is_some_and(|r| r.parse::<f64>().is_ok()), "{stats}");
-        assert_eq!(lines[first.len() + 2..], *last, "{stats}");
     }
 
     #[test]
