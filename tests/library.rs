@@ -1,5 +1,6 @@
 //! Drives the merge through the library API, with sources the command line cannot make.
 
+use std::cell::RefCell;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
@@ -108,6 +109,7 @@ fn a_held_back_stream_keeps_the_other_within_the_window_and_each_merge_shows_at_
         let x_tx = x; // owned here, so that a failed assertion ends x and the root with it
         let streams = vec![stream("x", x_values.into_iter()), stream("y", y)];
         let root = scope.spawn(move || merge(streams, Input::Stdin, settings, Tap(tap)));
+        // A negative check needs a wait: y has 100 ms to run ahead of x, were it able to.
         thread::sleep(Duration::from_millis(100));
         assert!(pulled.load(Ordering::SeqCst) <= 1, "y ran ahead of x");
         let mut output = Vec::new();
@@ -131,14 +133,18 @@ fn a_held_back_stream_keeps_the_other_within_the_window_and_each_merge_shows_at_
     });
 }
 
-/// A reader that has gone: every write fails with a broken pipe, the first one late.
-struct Gone(bool);
+/// A reader that has gone: every write fails with a broken pipe. The first one fails only
+/// once `first` is told to go on, if it is given.
+struct Gone {
+    first: Option<mpsc::Receiver<()>>,
+}
 
 impl Write for Gone {
     fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-        if !self.0 {
-            self.0 = true;
-            thread::sleep(Duration::from_millis(300)); // time for the failure to be sent
+        if let Some(first) = self.first.take() {
+            // Bounded, so that a handshake that never comes fails the test instead of
+            // hanging it: the run then ends in the broken pipe alone.
+            let _ = first.recv_timeout(Duration::from_secs(20));
         }
         Err(io::ErrorKind::BrokenPipe.into())
     }
@@ -147,15 +153,44 @@ impl Write for Gone {
     }
 }
 
+/// Tells its channel when it is dropped.
+struct Tell(mpsc::Sender<()>);
+
+impl Drop for Tell {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+thread_local! {
+    /// Dropped, and so told, when its thread ends.
+    static AT_EXIT: RefCell<Option<Tell>> = const { RefCell::new(None) };
+}
+
 #[test]
 fn a_failure_already_sent_is_not_hidden_by_a_closed_output() {
-    let failing = (0..).map(|i| if i < 3 { i } else { panic!("sensor lost") });
+    // The root drains its channel once a write fails: the first write must wait until x's
+    // failure is in it. x's leaf sends the failure right after catching the panic, then
+    // ends, for x is its only stream (a run has a leaf per stream up to two per core, and
+    // at least two); so the source, just before it panics, leaves on the leaf's thread
+    // something that tells the first write to go on when that thread ends.
+    let (sent, failure_sent) = mpsc::channel();
+    let failing = (0..).map(move |i| {
+        if i < 3 {
+            return i;
+        }
+        AT_EXIT.with(|tell| *tell.borrow_mut() = Some(Tell(sent.clone())));
+        panic!("sensor lost")
+    });
     let streams = vec![stream("x", failing), stream("y", std::iter::repeat(1))];
     let settings = Settings {
         merges_only: false,
         ..MERGES_ONLY
     };
-    let (_, result) = merge(streams, Input::Stdin, settings, Gone(false));
+    let gone = Gone {
+        first: Some(failure_sent),
+    };
+    let (_, result) = merge(streams, Input::Stdin, settings, gone);
     assert!(
         matches!(result, Err(Error::Panicked(ref name)) if name == "x"),
         "{result:?}"
@@ -165,7 +200,7 @@ fn a_failure_already_sent_is_not_hidden_by_a_closed_output() {
 #[test]
 fn a_closed_output_alone_is_a_broken_pipe() {
     let streams = vec![stream("x", 0..100_000), stream("y", 0..100_000)];
-    let (_, result) = merge(streams, Input::Stdin, MERGES_ONLY, Gone(true));
+    let (_, result) = merge(streams, Input::Stdin, MERGES_ONLY, Gone { first: None });
     assert!(
         matches!(result, Err(Error::Write(ref e)) if e.kind() == io::ErrorKind::BrokenPipe),
         "{result:?}"
