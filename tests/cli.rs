@@ -142,6 +142,9 @@ fn invalid_name(quoted: &str) -> String {
 const CANNOT_WRITE: &str =
     "stream-merge: cannot write output: No space left on device (os error 28)\n";
 
+/// What a message adds when a line has a time but the run is not by time.
+const TIME_HINT: &str = ": lines with a time need --by-time";
+
 /// What a message says of a token that is not a value, after it.
 const NOT_A_VALUE: &str = "is not a value: a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3";
 
@@ -338,7 +341,13 @@ mod window {
             1234
         );
         let stats = String::from_utf8(output.stderr).unwrap();
-        let first = ["rounds merged: 1234", "values: x 1234, y 1234"];
+        let first = [
+            "rounds merged: 1234",
+            "rounds dropped: 0",
+            "rounds filled: 0",
+            "rounds carried: 0",
+            "values: x 1234, y 1234",
+        ];
         assert_stats(&stats, &first, &[]);
     }
 }
@@ -606,7 +615,8 @@ mod shared_input {
             (
                 "x 1 2",
                 "merge 3\nmerge 7\n",
-                "<stdin>:5: stream 'x': unexpected '2' after the value",
+                "<stdin>:5: stream 'x': unexpected '2' after the value: lines with a time need \
+                 --by-time",
             ),
             (
                 "x one",
@@ -955,7 +965,10 @@ mod sources {
                 "x\x1b[2J 3",
                 "'x\\x1B[2J' is not this stream's name".to_string(),
             ),
-            ("3 4 5", "unexpected '5' after the value".to_string()),
+            (
+                "3 4 5",
+                format!("unexpected '4' after the value{TIME_HINT}"),
+            ),
             ("1,5", format!("'1,5' {NOT_A_VALUE}")),
         ] {
             fs::write(&x, format!("1\n\n2\n{line}\n")).unwrap();
@@ -1190,7 +1203,14 @@ mod endings {
         ];
         let output = run(&args);
         let stderr = String::from_utf8(output.stderr).unwrap();
-        assert_stats(&stderr, &["rounds merged: 5", "values: x 3, g 5"], &[]);
+        let first = [
+            "rounds merged: 5",
+            "rounds dropped: 0",
+            "rounds filled: 2",
+            "rounds carried: 0",
+            "values: x 3, g 5",
+        ];
+        assert_stats(&stderr, &first, &[]);
     }
 }
 
@@ -1533,7 +1553,11 @@ mod messages {
         for (line, problem) in [
             ("a x 2", format!("'x' {NOT_A_VALUE}")),
             ("a 1e30 2 3", format!("'1e30' {out_of_range}")),
-            ("a 1 2", "unexpected '2' after the value".to_string()),
+            (
+                "a 1 2",
+                format!("unexpected '2' after the value{TIME_HINT}"),
+            ),
+            ("a 1 z", "unexpected 'z' after the value".to_string()),
         ] {
             let output = run_with_input(&["-s", "a"], format!("{line}\n"));
             let (code, _, stderr) = failure(&output);
@@ -1547,9 +1571,15 @@ mod messages {
         let path = dir.path("crowded-x.txt");
         for (line, problem) in [
             ("x x 2", format!("'x' {NOT_A_VALUE}")),
-            ("x 1 2", "unexpected '2' after the value".to_string()),
-            ("y x 2", "unexpected '2' after the value".to_string()),
-            ("3 4 5", "unexpected '5' after the value".to_string()),
+            (
+                "x 1 2",
+                format!("unexpected '2' after the value{TIME_HINT}"),
+            ),
+            ("y x 2", "'y' is not this stream's name".to_string()),
+            (
+                "3 4 5",
+                format!("unexpected '4' after the value{TIME_HINT}"),
+            ),
         ] {
             fs::write(&path, format!("1\n{line}\n")).unwrap();
             let output = run(&["-f", &format!("x={path}"), "-m"]);
@@ -2053,7 +2083,13 @@ mod resources {
         assert_eq!(output.stdout, b"merge 3\n");
         let stats = String::from_utf8(output.stderr).unwrap();
         // The failed round counts no value: b's failure decided it, and a had ended.
-        let first = ["rounds merged: 1", "values: a 1, b 1"];
+        let first = [
+            "rounds merged: 1",
+            "rounds dropped: 0",
+            "rounds filled: 0",
+            "rounds carried: 0",
+            "values: a 1, b 1",
+        ];
         assert_stats(&stats, &first, &[not_a_value]);
         // A run that ends as it should counts the values of its last round, unmatched.
         let dir = Dir::new("stats_after_a_failure_still_summarise_the_run");
@@ -2063,7 +2099,14 @@ mod resources {
         assert!(output.status.success(), "{output:?}");
         assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\nmerge 8\n");
         let stats = String::from_utf8(output.stderr).unwrap();
-        let first = ["b: 1 unmatched", "rounds merged: 4", "values: a 4, b 5"];
+        let first = [
+            "b: 1 unmatched",
+            "rounds merged: 4",
+            "rounds dropped: 0",
+            "rounds filled: 0",
+            "rounds carried: 0",
+            "values: a 4, b 5",
+        ];
         assert_stats(&stats, &first, &[]);
     }
 
