@@ -57,9 +57,10 @@ impl Transport {
         self.batch.push(value, time, self.prefix.as_ref());
     }
 
-    /// Appends integers whose lines, in canonical form, are `lines`.
-    pub(crate) fn push_copied(&mut self, mantissas: &[i64], lines: &[u8]) {
-        self.batch.push_copied(mantissas, lines);
+    /// Appends integers, by time at the integer times `times`, whose lines, in canonical
+    /// form, are `lines`.
+    pub(crate) fn push_copied(&mut self, mantissas: &[i64], times: &[i64], lines: &[u8]) {
+        self.batch.push_copied(mantissas, times, lines);
     }
 
     /// How many more values the batch takes.

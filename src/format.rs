@@ -67,6 +67,16 @@ pub(crate) fn fields(line: &[u8]) -> Option<[&[u8]; 4]> {
     Some([first, next(), next(), next()])
 }
 
+/// `line` as two integers in canonical form with one separator between them, as the output
+/// writes a value and its time: the fast path of the common case, whose text is then its
+/// own canonical form. `None` does not mean it is not a reading: `reading` tells.
+#[inline]
+pub(crate) fn two_integers(line: &[u8]) -> Option<(i64, i64)> {
+    let at = line.iter().position(|&b| b == SEPARATOR)?;
+    let value = decimal::canonical_integer(&line[..at])?;
+    Some((value, decimal::canonical_integer(&line[at + 1..])?))
+}
+
 /// What a line gives its stream: a value and, by time, its time.
 pub(crate) type Reading = (Decimal, Option<Decimal>);
 

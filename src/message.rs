@@ -136,9 +136,33 @@ impl Batch {
         }
     }
 
-    /// Appends integers whose lines, already in canonical form, are `lines`.
-    pub(crate) fn push_copied(&mut self, mantissas: &[i64], lines: &[u8]) {
+    /// Appends the integer `value` at the integer time `time`, whose `VALUE TIME` text, in
+    /// canonical form, is `text`, and its line if lines are printed: `prefix` and `text`.
+    #[inline]
+    pub(crate) fn push_integer_at(
+        &mut self,
+        value: i64,
+        time: i64,
+        prefix: Option<&Prefix>,
+        text: &[u8],
+    ) {
+        self.mantissas.push(value);
+        self.count(0, 1);
+        self.times.push(time);
+        self::count(&mut self.time_scales, 0, 1);
+        if let Some(prefix) = prefix {
+            self.lines.extend(prefix.as_bytes());
+            self.lines.extend(text);
+            self.lines.extend(b"\n");
+        }
+    }
+
+    /// Appends integers, by time at the integer times `times`, whose lines, already in
+    /// canonical form, are `lines`.
+    pub(crate) fn push_copied(&mut self, mantissas: &[i64], times: &[i64], lines: &[u8]) {
         self.extend(mantissas, 0);
+        self.times.extend_from_slice(times);
+        self::count(&mut self.time_scales, 0, times.len());
         if self.line > 0 {
             self.lines.extend(lines);
         }
@@ -213,7 +237,7 @@ mod tests {
         for (mantissa, scale) in [(1, 0), (2, 0), (15, 1), (3, 0), (4, 0)] {
             batch.push(Decimal::new(mantissa, scale).unwrap(), None, None);
         }
-        batch.push_copied(&[5, 6], b"");
+        batch.push_copied(&[5, 6], &[], b"");
         batch.count(2, 0); // an empty run counts nothing
         assert_eq!(batch.scales, [(0, 2), (1, 1), (0, 4)]);
         assert_eq!(batch.mantissas, [1, 2, 15, 3, 4, 5, 6]);

@@ -60,14 +60,26 @@ impl Shared {
     /// with its start in one go.
     #[inline]
     fn value(&self, line: &[u8], first: Option<&[u8]>) -> Option<i64> {
-        let rest = match (self.key, first) {
+        self.rest(line, first).and_then(decimal::canonical_integer)
+    }
+
+    /// What follows `NAME ` in `line`, if it is one of this stream's.
+    #[inline]
+    fn rest<'a>(&self, line: &'a [u8], first: Option<&[u8]>) -> Option<&'a [u8]> {
+        match (self.key, first) {
             (Some((mask, key)), Some(first)) => {
                 let word = u64::from_le_bytes(first.try_into().unwrap());
                 (word & mask == key).then(|| &line[self.start.len()..])
             }
             _ => line.strip_prefix(&self.start[..]),
-        };
-        rest.and_then(decimal::canonical_integer)
+        }
+    }
+
+    /// By time, the value and time of `line` if it is one of this stream's, `NAME INTEGER
+    /// INTEGER` in canonical form, `first` as for `value`.
+    #[inline]
+    fn reading(&self, line: &[u8], first: Option<&[u8]>) -> Option<(i64, i64)> {
+        self.rest(line, first).and_then(format::two_integers)
     }
 
     pub(crate) fn new(name: String, id: usize, feed: Transport) -> Self {
@@ -101,8 +113,9 @@ struct Streams {
     /// How many streams are live, and the values they have read, all together.
     live: u64,
     total: u64,
-    /// Values taken as printed, not in their batch yet.
+    /// Values taken as printed, not in their batch yet, and by time their times.
     copied: Vec<i64>,
+    copied_times: Vec<i64>,
 }
 
 impl Streams {
@@ -115,6 +128,7 @@ impl Streams {
             at_min,
             total: 0,
             copied: Vec::new(),
+            copied_times: Vec::new(),
         }
     }
 
@@ -155,39 +169,61 @@ impl Streams {
 
     /// Takes the lines at the start of `block` that are as the output prints them, and says
     /// how many bytes and lines they were: stream `k`'s values (`NAME` and an integer in
-    /// canonical form), whose lines are copied as they are, and `merge` lines. Stops at any
-    /// other line, and where the window (`allowed`) or the lead bound need a closer look.
-    /// `None` once the root has hung up.
+    /// canonical form, and by time an integer time after the one before), whose lines are
+    /// copied as they are, and `merge` lines. Stops at any other line, and where the window
+    /// (`edge`, stream k's) or the lead bound need a closer look; by time, `leads` keeps
+    /// the lead. `None` once the root has hung up.
     fn take_as_printed(
         &mut self,
         k: usize,
         block: &[u8],
-        allowed: u64,
-        limit: usize,
+        (edge, limit): (u64, usize),
+        mut leads: Option<&mut Leads>,
     ) -> Option<(usize, u64)> {
         let (mut at, mut lines, mut run) = (0, 0, 0); // `run`: where the copied lines start
         let mut room = self.all[k].feed.as_ref()?.room();
         // How many values k may take before the lead bound or the window needs a look: each
         // adds one to the lead at most, and the fewest values on this input can only grow.
-        let budget = LEAD - self.ahead();
-        let mut left = if self.min >= allowed {
+        let ahead = leads
+            .as_ref()
+            .map_or_else(|| self.ahead(), |leads| leads.total);
+        let budget = LEAD - ahead.min(LEAD);
+        let mut left = if self.min >= edge {
             0
-        } else if self.all[k].count == self.min {
-            (allowed - self.min).min(budget)
+        } else if self.all[k].count == self.min || leads.is_some() {
+            (edge.saturating_sub(self.all[k].count)).min(budget)
         } else {
             budget
         };
+        let mut before = match self.all[k].before {
+            None => i64::MIN,
+            Some(before) if before.scale() == 0 => before.mantissa(),
+            Some(_) => return Some((0, 0)), // a time with a fraction: the slow way compares it
+        };
         for end in Newlines::new(block) {
             let line = &block[at..end];
-            let value = self.all[k].value(line, block.get(at..at + 8));
-            match value {
+            let stream = &self.all[k];
+            let first = block.get(at..at + 8);
+            let reading = match leads {
+                None => stream.value(line, first).map(|v| (v, None)),
+                Some(_) => stream
+                    .reading(line, first)
+                    .filter(|&(_, t)| t > before)
+                    .map(|(v, t)| (v, Some(t))),
+            };
+            match reading {
                 _ if line.len() > limit => break,
-                Some(v) if left > 0 => {
+                Some((v, t)) if left > 0 => {
                     if self.copied.len() == room {
                         room = self.flush(k, &block[run..at])?;
                         run = at;
                     }
                     self.copied.push(v);
+                    if let (Some(t), Some(leads)) = (t, leads.as_deref_mut()) {
+                        self.copied_times.push(t);
+                        leads.add(k, Decimal::new(t, 0).expect("scale 0"));
+                        before = t;
+                    }
                     left -= 1;
                 }
                 None if format::is_merge(line) => {
@@ -209,9 +245,13 @@ impl Streams {
     /// hung up.
     fn flush(&mut self, k: usize, text: &[u8]) -> Option<usize> {
         self.count(k, self.copied.len() as u64);
+        if let Some(&last) = self.copied_times.last() {
+            self.all[k].before = Decimal::new(last, 0);
+        }
         let feed = self.all[k].feed.as_mut()?;
-        feed.push_copied(&self.copied, text);
+        feed.push_copied(&self.copied, &self.copied_times, text);
         self.copied.clear();
+        self.copied_times.clear();
         if !feed.send_full() {
             return None;
         }
@@ -452,16 +492,14 @@ impl Reader<'_> {
     /// Takes the lines of the last value's stream, as the output prints them, at the start
     /// of what `lines` holds. `Break` once the root has hung up.
     fn take_as_printed(&mut self, lines: &mut Lines<impl Read>) -> ControlFlow<()> {
-        let Some(k) = self
-            .last
-            .filter(|&k| !self.by_time && self.streams.all[k].feed.is_some())
-        else {
+        let Some(k) = self.last.filter(|&k| self.streams.all[k].feed.is_some()) else {
             return ControlFlow::Continue(());
         };
-        let edge = self.edges[k];
+        let leads = self.by_time.then_some(&mut self.leads);
+        let bounds = (self.edges[k], self.limit);
         match self
             .streams
-            .take_as_printed(k, lines.whole_lines(), edge, self.limit)
+            .take_as_printed(k, lines.whole_lines(), bounds, leads)
         {
             Some((bytes, count)) => {
                 lines.consume(bytes, count);
@@ -683,7 +721,7 @@ mod tests {
     fn lines_as_printed_are_copied_and_a_merge_line_breaks_the_run() {
         let (mut streams, rx) = streams(&["x", "y"]);
         let block = b"x 1\nx 2\nmerge 3\nx -4\nx 05\ny 6\n";
-        let taken = streams.take_as_printed(0, block, u64::MAX, 4096);
+        let taken = streams.take_as_printed(0, block, (u64::MAX, 4096), None);
         assert_eq!(taken, Some((21, 4))); // x 05 is not as printed: a closer look
         assert_eq!(streams.all[0].count, 3);
         let expected = [(0, vec![1, 2], "x 1\nx 2\n"), (0, vec![-4], "x -4\n")];
@@ -703,11 +741,11 @@ mod tests {
         let (mut streams, _rx) = streams(&["x", "y"]);
         let block = "x 1\n".repeat(10);
         // x is the slowest: the window, which allows 3 of its values, stops it.
-        let taken = streams.take_as_printed(0, block.as_bytes(), 3, 4096);
+        let taken = streams.take_as_printed(0, block.as_bytes(), (3, 4096), None);
         assert_eq!(taken, Some((12, 3)));
         // y, at 0 values, is the slowest now; x may go as far as the lead allows.
         streams.count(0, LEAD - 3 - 2);
-        let taken = streams.take_as_printed(0, block.as_bytes(), 3, 4096);
+        let taken = streams.take_as_printed(0, block.as_bytes(), (3, 4096), None);
         assert_eq!(taken, Some((8, 2)));
         assert_eq!(streams.ahead(), LEAD);
     }

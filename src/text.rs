@@ -88,6 +88,10 @@ impl Prefix {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.padded[..self.len]
+    }
 }
 
 /// Lines, and room to write more.
