@@ -94,6 +94,12 @@ impl Prefix {
     }
 }
 
+/// No prefix: what `line_timed` writes the time with.
+static BARE: Prefix = Prefix {
+    padded: Vec::new(),
+    len: 0,
+};
+
 /// Lines, and room to write more.
 #[derive(Debug, Default)]
 pub(crate) struct Text {
@@ -168,34 +174,6 @@ impl Text {
         }
     }
 
-    /// TEMPORARY
-    pub(crate) fn line_timed(
-        &mut self,
-        prefix: &Prefix,
-        n: i128,
-        scale: u8,
-        time: i64,
-        time_scale: u8,
-    ) {
-        self.line(prefix, n, scale);
-        self.len -= 1;
-        self.line(&Prefix::new(b" "), time.into(), time_scale);
-    }
-
-    /// TEMPORARY
-    pub(crate) fn lines_timed<T: Copy + Into<i128>>(
-        &mut self,
-        prefix: &Prefix,
-        values: &[T],
-        scale: u8,
-        times: &[i64],
-        time_scale: u8,
-    ) {
-        for (&v, &t) in values.iter().zip(times) {
-            self.line_timed(prefix, v.into(), scale, t, time_scale);
-        }
-    }
-
     /// Appends `prefix`, n·10^-scale in canonical form (no `+`, no leading zeros, `scale`
     /// digits after the point, a `0` before a leading point) and a newline.
     #[inline]
@@ -234,6 +212,82 @@ impl Text {
         }
         buf[at] = b'\n';
         self.len += prefix.len + at + 1;
+    }
+
+    /// Appends `prefix`, n·10^-scale and time·10^-time_scale, each in canonical form as
+    /// `line` writes it, a space between them and a newline: `PREFIX VALUE TIME\n`.
+    ///
+    /// Exact as `line` is, since `line` writes both: the value's line, whose newline
+    /// becomes the space, then the time's, with no prefix; an `i64` time is an `i128`
+    /// unchanged.
+    #[inline]
+    pub(crate) fn line_timed(
+        &mut self,
+        prefix: &Prefix,
+        n: i128,
+        scale: u8,
+        time: i64,
+        time_scale: u8,
+    ) {
+        self.line(prefix, n, scale);
+        self.buf[self.len - 1] = b' ';
+        self.line(&BARE, time.into(), time_scale);
+    }
+
+    /// Appends a line for each of `values` at `scale` with the time of the same index in
+    /// `times` at `time_scale`, as `line_timed` writes it. For short names, small values
+    /// and integer times of any width, the common case, one 16-byte store for the prefix,
+    /// one 8-byte store for the value and a byte for the space and one for the sign, then
+    /// the time's digits 8 at a time (see `time_digits`), in one tight loop that keeps the
+    /// length in a register; anything else, a line at a time.
+    ///
+    /// Panics if `values` and `times` differ in length.
+    pub(crate) fn lines_timed<T: Copy + Into<i128>>(
+        &mut self,
+        prefix: &Prefix,
+        values: &[T],
+        scale: u8,
+        times: &[i64],
+        time_scale: u8,
+    ) {
+        assert_eq!(values.len(), times.len(), "a time for each value");
+        let times = &times[..values.len()];
+        let (Ok(head), 0) = (<[u8; 16]>::try_from(&prefix.padded[..]), time_scale) else {
+            return (values.iter().zip(times))
+                .for_each(|(&v, &t)| self.line_timed(prefix, v.into(), scale, t, time_scale));
+        };
+        let mut i = 0;
+        while i < values.len() {
+            let (buf, mut len) = (&mut self.buf[..], self.len);
+            while let Some(&v) = values.get(i) {
+                // A line here has at most 16 + 6 + 1 bytes before its time's digits (prefix,
+                // value and space, sign), 19 digits and a newline, and its stores end 8
+                // bytes past the digits' start at most, or at the newline: 43 bytes in all,
+                // within `ROOM`; past those, it is `reserve`'s turn.
+                let Some((text, width)) =
+                    small(v.into(), scale).filter(|_| len + ROOM <= buf.len())
+                else {
+                    break;
+                };
+                let t = times[i];
+                buf[len..len + 16].copy_from_slice(&head);
+                let at = len + prefix.len;
+                buf[at..at + 8].copy_from_slice(&text);
+                // The value's newline becomes the space; the sign is kept if there is one.
+                let at = at + usize::from(width);
+                buf[at - 1] = b' ';
+                buf[at] = b'-';
+                let at = at + usize::from(t < 0);
+                len = time_digits(buf, at, t.unsigned_abs());
+                i += 1;
+            }
+            self.len = len;
+            self.reserve(0); // the padding after the lines, as the invariant has it
+            if let Some(&v) = values.get(i) {
+                self.line_timed(prefix, v.into(), scale, times[i], time_scale);
+                i += 1;
+            }
+        }
     }
 }
 
@@ -274,6 +328,73 @@ fn digits(buf: &mut [u8], at: usize, mut v: u64, count: usize) -> usize {
         buf[at] = b'0' + (v % 10) as u8;
     }
     end
+}
+
+/// 10^8: a time's digits are written 8 at a time.
+const E8: u64 = 100_000_000;
+
+/// `0` in every byte of a word: a digit's value plus this is its ASCII.
+const ASCII: u64 = 0x3030_3030_3030_3030;
+
+/// Writes the digits of `v`, as many as it has, and a newline at `buf[at..]`, with stores
+/// that end 8 bytes past `at` at most, or at the newline; returns where the line ends.
+///
+/// Exact: below 10^8, `v` is its own digits (see `eight_or_fewer`). Past that, `v` is
+/// `high`·10^8 + `low`: `high`'s digits, as many as it has, the same way or, past 10^8,
+/// `high / 10^8`'s then `high % 10^8`'s 8, zeros first (see `eight`); then `low`'s 8.
+#[inline]
+fn time_digits(buf: &mut [u8], at: usize, v: u64) -> usize {
+    let end = if v < E8 {
+        eight_or_fewer(buf, at, v)
+    } else {
+        let (high, low) = (v / E8, v % E8);
+        let at = if high < E8 {
+            eight_or_fewer(buf, at, high)
+        } else {
+            let at = eight_or_fewer(buf, at, high / E8);
+            buf[at..at + 8].copy_from_slice(&eight(high % E8).to_le_bytes());
+            at + 8
+        };
+        buf[at..at + 8].copy_from_slice(&eight(low).to_le_bytes());
+        at + 8
+    };
+    buf[end] = b'\n';
+    end + 1
+}
+
+/// Writes the digits of `v`, below 10^8, as many as it has, at `buf[at..]` with an 8-byte
+/// store, zeros after them; returns where they end.
+///
+/// Exact: `eight`'s 8 digits less its leading zeros but the last: the zero bytes of its
+/// digits' values, counted from the first, a bit set in the last so that `0` keeps it.
+#[inline]
+fn eight_or_fewer(buf: &mut [u8], at: usize, v: u64) -> usize {
+    let text = eight(v);
+    let zeros = (((text ^ ASCII) | 1 << 56).trailing_zeros() / 8) as usize;
+    buf[at..at + 8].copy_from_slice(&(text >> (8 * zeros)).to_le_bytes());
+    at + 8 - zeros
+}
+
+/// The 8 digits of `v`, below 10^8, zeros first, in ASCII, the first in the word's lowest
+/// byte (its first in memory, as `to_le_bytes` lays it out): a few multiplications in
+/// lanes of one word, no loop and no table.
+///
+/// Exact: the 4-digit halves go to 32-bit lanes, then each half's 2-digit halves to 16-bit
+/// lanes, then each digit to a byte. A lane's h below 10^4 times 10486, below 2^27, shifted
+/// by 20 is h / 100: 10486 / 2^20 is 1/100 plus less than 2.3·10^-7, so h·10486 / 2^20 is
+/// h / 100 plus less than 0.003, below the next integer. A lane's p below 100 times 103,
+/// below 2^14, shifted by 10 is p / 10: 103 / 2^10 is 1/10 plus less than 5.9·10^-4, p·103
+/// / 2^10 is p / 10 plus less than 0.06. No product reaches the next lane, and the masks
+/// drop what the shifts bring down from it.
+#[inline]
+fn eight(v: u64) -> u64 {
+    debug_assert!(v < E8);
+    let fours = (v / 10_000) | ((v % 10_000) << 32);
+    let hundreds = ((fours * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let twos = hundreds | ((fours - 100 * hundreds) << 16);
+    let tens = ((twos * 103) >> 10) & 0x000f_000f_000f_000f;
+    let ones = twos - 10 * tens;
+    (tens | (ones << 8)) | ASCII
 }
 
 /// Writes `v`, more than a `u64`, at scale `scale` at `buf[at..]`: the slow way, digit by
@@ -378,5 +499,166 @@ mod tests {
             String::from_utf8(text.as_bytes().to_vec()).unwrap(),
             expected
         );
+    }
+
+    /// n·10^-scale as the decimal rules have it, by `format!`: the sign, the whole part (`0`
+    /// if none), and with a scale the point and `scale` digits.
+    fn decimal(n: i128, scale: u8) -> String {
+        let (sign, scale) = (if n < 0 { "-" } else { "" }, usize::from(scale));
+        let digits = format!("{:0>width$}", n.unsigned_abs(), width = scale + 1);
+        let (whole, fraction) = digits.split_at(digits.len() - scale);
+        match scale {
+            0 => format!("{sign}{whole}"),
+            _ => format!("{sign}{whole}.{fraction}"),
+        }
+    }
+
+    fn timed(prefix: &Prefix, n: i128, scale: u8, time: i64, time_scale: u8) -> String {
+        let mut text = Text::default();
+        text.line_timed(prefix, n, scale, time, time_scale);
+        String::from_utf8(text.as_bytes().to_vec()).unwrap()
+    }
+
+    /// Values for a merge: the edges of `i64` and `i128`, and powers of ten, their
+    /// neighbours and their negatives.
+    fn value_edges() -> Vec<i128> {
+        let mut all = vec![0, 1, -1, 5, -5, 999, 1000];
+        all.extend([i64::MIN, i64::MIN + 1, i64::MAX].map(i128::from));
+        all.extend([i128::MIN, i128::MIN + 1, i128::MAX]);
+        for k in 0..39 {
+            let p = 10i128.pow(k);
+            all.extend([p, -p, p - 1, 1 - p, p + 1, -p - 1]);
+        }
+        all
+    }
+
+    /// Times: 0, 9, 99, powers of ten and their neighbours, Unix seconds and milliseconds,
+    /// the edges of `i64`, and their negatives.
+    fn time_edges() -> Vec<i64> {
+        let mut all = vec![
+            0,
+            9,
+            99,
+            1_764_614_400,
+            1_764_614_400_125,
+            i64::MAX,
+            i64::MIN,
+        ];
+        for k in 0..19 {
+            let p = 10i64.pow(k);
+            all.extend([p, p - 1, p + 1]);
+        }
+        let negatives: Vec<i64> = all.iter().filter_map(|t| t.checked_neg()).collect();
+        all.extend(negatives);
+        all
+    }
+
+    #[test]
+    fn a_timed_line_is_its_value_and_its_time_as_the_decimal_rules_have_them() {
+        let (short, long) = (Prefix::new(b"t "), Prefix::new(&[b'n'; 30]));
+        let check = |n: i128, scale: u8, time: i64, time_scale: u8| {
+            for (prefix, name) in [(&short, "t "), (&long, &*"n".repeat(30))] {
+                let expected = format!(
+                    "{name}{} {}\n",
+                    decimal(n, scale),
+                    decimal(time.into(), time_scale)
+                );
+                let line = timed(prefix, n, scale, time, time_scale);
+                assert_eq!(line, expected, "{n} at {scale}, {time} at {time_scale}");
+            }
+        };
+        let some_times = [0, 1, -1, 1_764_614_400, i64::MIN, i64::MAX];
+        for n in value_edges() {
+            for scale in 0..=18 {
+                for time in some_times {
+                    for time_scale in [0, 3, 18] {
+                        check(n, scale, time, time_scale);
+                    }
+                }
+            }
+        }
+        let some_values = [0, -5, 999, i128::from(i64::MIN), i128::MIN, i128::MAX];
+        for time in time_edges() {
+            for time_scale in 0..=18 {
+                for n in some_values {
+                    for scale in [0, 2, 18] {
+                        check(n, scale, time, time_scale);
+                    }
+                }
+            }
+        }
+        assert_eq!(timed(&short, 3, 0, 17, 0), "t 3 17\n");
+        assert_eq!(
+            timed(&short, 2130, 2, 1_764_614_400_125, 3),
+            "t 21.30 1764614400.125\n"
+        );
+        assert_eq!(timed(&short, -5, 3, -5, 3), "t -0.005 -0.005\n");
+        assert_eq!(
+            timed(&Prefix::new(b"merge "), 111, 0, 17, 0),
+            "merge 111 17\n"
+        );
+        assert_eq!(
+            timed(&short, i128::MIN, 18, i64::MIN, 18),
+            "t -170141183460469231731.687303715884105728 -9.223372036854775808\n"
+        );
+    }
+
+    /// `lines_timed` of `values` and `times`, and `line_timed` of each, for every name and
+    /// scale, from a buffer with no room, so that it grows as the lines come.
+    fn assert_timed_lines_are_lines_one_at_a_time<T: Copy + Into<i128>>(
+        values: &[T],
+        times: &[i64],
+    ) {
+        let names = [
+            "x ",
+            "sixteen_bytes__ ",
+            &format!("{} ", "n".repeat(29)),
+            "",
+        ];
+        for name in names {
+            let prefix = Prefix::new(name.as_bytes());
+            for (scale, time_scale) in [(0, 0), (1, 0), (2, 0), (3, 0), (5, 0), (0, 3), (2, 18)] {
+                let (mut many, mut one) = (Text::default(), Text::default());
+                many.lines_timed(&prefix, values, scale, times, time_scale);
+                for (&v, &t) in values.iter().zip(times) {
+                    one.line_timed(&prefix, v.into(), scale, t, time_scale);
+                }
+                assert!(
+                    many.as_bytes() == one.as_bytes(),
+                    "{name:?} {scale} {time_scale}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn many_timed_lines_at_once_are_the_lines_one_at_a_time() {
+        let values: Vec<i64> = (-1100..1100).chain([i64::MIN, i64::MAX, 0]).collect();
+        let count = values.len() as i64;
+        let edges = time_edges();
+        let every_width = (0..count).map(|i| edges[i as usize % edges.len()]);
+        for times in [
+            (1..=count).collect::<Vec<_>>(),
+            (0..count).map(|i| 1_764_614_400 + i).collect(),
+            (0..count).map(|i| 1_764_614_400_125 + 7 * i).collect(),
+            (0..count).map(|i| i64::MAX - i).collect(),
+            (0..count).map(|i| i64::MIN + i).collect(),
+            every_width.collect(),
+        ] {
+            assert_timed_lines_are_lines_one_at_a_time(&values, &times);
+            // Past the tables and an `i64`, with the edges of `i128` first.
+            let mut wide: Vec<i128> = values.iter().map(|&v| i128::from(v) << 64).collect();
+            wide[..2].copy_from_slice(&[i128::MIN, i128::MAX]);
+            assert_timed_lines_are_lines_one_at_a_time(&wide, &times);
+        }
+    }
+
+    #[test]
+    fn eight_digits_come_first_to_last_with_leading_zeros() {
+        let powers = (0..9).flat_map(|k| [10u64.pow(k) - 1, 10u64.pow(k)]);
+        for v in (0..E8).step_by(9_973).chain(powers).filter(|&v| v < E8) {
+            assert_eq!(eight(v).to_le_bytes(), *format!("{v:08}").as_bytes(), "{v}");
+        }
+        assert_eq!(&eight(E8 - 1).to_le_bytes(), b"99999999");
     }
 }
