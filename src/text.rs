@@ -256,12 +256,16 @@ impl Text {
             return (values.iter().zip(times))
                 .for_each(|(&v, &t)| self.line_timed(prefix, v.into(), scale, t, time_scale));
         };
-        let mut i = 0;
+        // The last time written, if at least 0 and below 10^16, and its digits in ASCII,
+        // the first in the lowest byte, zeros past its width: kept in registers, so that a
+        // time one more than it, as times that count mostly are, is written by adding one
+        // to its last digit, two stores (see `Counter`).
+        let (mut i, mut leading, mut counter) = (0, Leading::NONE, Counter::NONE);
         while i < values.len() {
             let (buf, mut len) = (&mut self.buf[..], self.len);
             while let Some(&v) = values.get(i) {
                 // A line here has at most 16 + 6 + 1 bytes before its time's digits (prefix,
-                // value and space, sign), 19 digits and a newline, and its stores end 8
+                // value and space, sign), 19 digits and a newline, and its stores end 16
                 // bytes past the digits' start at most, or at the newline: 43 bytes in all,
                 // within `ROOM`; past those, it is `reserve`'s turn.
                 let Some((text, width)) =
@@ -278,7 +282,13 @@ impl Text {
                 buf[at - 1] = b' ';
                 buf[at] = b'-';
                 let at = at + usize::from(t < 0);
-                len = time_digits(buf, at, t.unsigned_abs());
+                len = if counter.follows(t) {
+                    counter.write(buf, at)
+                } else {
+                    let end = time_digits(buf, at, t.unsigned_abs(), &mut leading);
+                    counter = Counter::of(buf, (at, end - 1), t);
+                    end
+                };
                 i += 1;
             }
             self.len = len;
@@ -336,26 +346,92 @@ const E8: u64 = 100_000_000;
 /// `0` in every byte of a word: a digit's value plus this is its ASCII.
 const ASCII: u64 = 0x3030_3030_3030_3030;
 
+/// The digits of the last time written, so that the next, when it is one more and the last
+/// did not end in 9, as times that count ticks, seconds or rounds mostly are, is written by
+/// adding one to its last digit: one addition and two stores of 8 bytes, each read and
+/// written whole (a wide read of what narrow writes made waits for them to reach the cache).
+#[derive(Clone, Copy)]
+struct Counter {
+    /// The digits of `last` in ASCII, the first in the lowest byte of `low`, zeros past
+    /// `width`; `width` is 0 when there is none to follow: a time below 0 or past 10^16.
+    low: u64,
+    high: u64,
+    width: usize,
+    last: i64,
+}
+
+impl Counter {
+    const NONE: Counter = Counter {
+        low: 0,
+        high: 0,
+        width: 0,
+        last: 0,
+    };
+
+    /// Whether `t` is one more than the last time, which did not end in 9: then, and only
+    /// then, adding one to the last digit is exact.
+    #[inline]
+    fn follows(&self, t: i64) -> bool {
+        self.width > 0 && self.last % 10 != 9 && self.last + 1 == t
+    }
+
+    /// Writes the time one more than the last, and a newline, at `buf[at..]`, with stores
+    /// that end 16 bytes past `at`; returns where the line ends.
+    #[inline]
+    fn write(&mut self, buf: &mut [u8], at: usize) -> usize {
+        let byte = self.width - 1;
+        if byte < 8 {
+            self.low += 1 << (8 * byte);
+        } else {
+            self.high += 1 << (8 * (byte - 8));
+        }
+        self.last += 1;
+        buf[at..at + 8].copy_from_slice(&self.low.to_le_bytes());
+        buf[at + 8..at + 16].copy_from_slice(&self.high.to_le_bytes());
+        buf[at + self.width] = b'\n';
+        at + self.width + 1
+    }
+
+    /// The counter after time `t`, just written another way, its digits at `buf[at..end]`
+    /// with at least 16 bytes written from `at`.
+    #[inline]
+    fn of(buf: &[u8], (at, end): (usize, usize), t: i64) -> Counter {
+        let width = end - at;
+        if t < 0 || width > 16 {
+            return Counter::NONE;
+        }
+        let word =
+            |k: usize| u64::from_le_bytes(buf[at + 8 * k..at + 8 * k + 8].try_into().unwrap());
+        let keep = |bytes: usize| match bytes {
+            0 => 0,
+            8.. => u64::MAX,
+            n => (1u64 << (8 * n)) - 1,
+        };
+        Counter {
+            low: word(0) & keep(width),
+            high: word(1) & keep(width.saturating_sub(8)),
+            width,
+            last: t,
+        }
+    }
+}
+
 /// Writes the digits of `v`, as many as it has, and a newline at `buf[at..]`, with stores
-/// that end 8 bytes past `at` at most, or at the newline; returns where the line ends.
+/// that end 16 bytes past `at` at most, or at the newline; returns where the line ends.
+/// `leading` holds the digits before the last 8 of the last time that had more than 8.
 ///
 /// Exact: below 10^8, `v` is its own digits (see `eight_or_fewer`). Past that, `v` is
-/// `high`·10^8 + `low`: `high`'s digits, as many as it has, the same way or, past 10^8,
-/// `high / 10^8`'s then `high % 10^8`'s 8, zeros first (see `eight`); then `low`'s 8.
+/// `high`·10^8 + `low`: `high`'s digits, as many as it has (see `Leading`), then `low`'s 8,
+/// zeros first (see `eight`).
 #[inline]
-fn time_digits(buf: &mut [u8], at: usize, v: u64) -> usize {
+fn time_digits(buf: &mut [u8], at: usize, v: u64, leading: &mut Leading) -> usize {
     let end = if v < E8 {
         eight_or_fewer(buf, at, v)
     } else {
-        let (high, low) = (v / E8, v % E8);
-        let at = if high < E8 {
-            eight_or_fewer(buf, at, high)
-        } else {
-            let at = eight_or_fewer(buf, at, high / E8);
-            buf[at..at + 8].copy_from_slice(&eight(high % E8).to_le_bytes());
-            at + 8
-        };
-        buf[at..at + 8].copy_from_slice(&eight(low).to_le_bytes());
+        let (text, width) = leading.of(v / E8);
+        buf[at..at + 16].copy_from_slice(&text);
+        let at = at + width;
+        buf[at..at + 8].copy_from_slice(&eight(v % E8).to_le_bytes());
         at + 8
     };
     buf[end] = b'\n';
@@ -373,6 +449,41 @@ fn eight_or_fewer(buf: &mut [u8], at: usize, v: u64) -> usize {
     let zeros = (((text ^ ASCII) | 1 << 56).trailing_zeros() / 8) as usize;
     buf[at..at + 8].copy_from_slice(&(text >> (8 * zeros)).to_le_bytes());
     at + 8 - zeros
+}
+
+/// The digits of a time before its last 8, as the last time that had such digits had
+/// them: times that follow one another mostly share them (Unix seconds for three years,
+/// milliseconds for a day, nanoseconds for a tenth of a second), and a line then copies
+/// them rather than works them out again.
+struct Leading {
+    /// The time divided by 10^8, or 0 before any: no time past 10^8 has 0 there.
+    high: u64,
+    /// Its digits, zeros after them: it is below 10^12.
+    text: [u8; 16],
+    /// How many digits it has.
+    width: usize,
+}
+
+impl Leading {
+    const NONE: Leading = Leading {
+        high: 0,
+        text: [0; 16],
+        width: 0,
+    };
+
+    /// The digits of `high`, not 0 and below 10^12, zeros after them, and how many: the
+    /// last ones if `high` is the last, else written by `digits`.
+    #[inline]
+    fn of(&mut self, high: u64) -> ([u8; 16], usize) {
+        debug_assert!(high > 0 && high < E8 * 10_000);
+        if high != self.high {
+            let width = width(high);
+            self.text = [0; 16];
+            digits(&mut self.text, 0, high, width);
+            (self.high, self.width) = (high, width);
+        }
+        (self.text, self.width)
+    }
 }
 
 /// The 8 digits of `v`, below 10^8, zeros first, in ASCII, the first in the word's lowest
