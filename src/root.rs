@@ -322,7 +322,7 @@ impl<'a> Root<'a> {
             Err(e) if e.kind() == ErrorKind::BrokenPipe => {
                 for msg in rx.try_iter() {
                     self.receive(msg, &returns, false);
-                    self.rounds.merge();
+                    while self.rounds.merge() > 0 {}
                 }
                 match self.outcome() {
                     Some(Err(failure)) => Err(failure),
@@ -371,7 +371,7 @@ impl<'a> Root<'a> {
                 }
             };
             self.receive(msg, returns, true);
-            if self.rounds.merge() > 0 {
+            while self.rounds.merge() > 0 {
                 self.print(|rounds, s| rounds.used(s), returns, printer)?;
                 printer.merges(self.rounds.merges())?;
                 let rounds = &self.rounds;

@@ -100,8 +100,10 @@ struct Queue {
     times: Column,
     last: Option<Last>,
     delivered: u64,
-    /// The latest value a round used: what `Ending::Carry` counts the stream as.
+    /// The latest value a round used: what `Ending::Carry` counts the stream as; and
+    /// whether that round was not merged.
     latest: Option<Decimal>,
+    latest_dropped: bool,
     /// Values of rounds that were not merged.
     dropped: u64,
     /// By time: rounds taken at which the stream had no value of its own, and the first.
@@ -133,6 +135,7 @@ impl Queue {
     /// Takes its first `len` values, which share one scale (and, by time, one time scale).
     fn take(&mut self, len: usize) {
         self.latest = self.values.pop(len);
+        self.latest_dropped = false;
         if !self.times.mantissas.is_empty() {
             self.times.pop(len);
         }
@@ -176,6 +179,8 @@ pub struct Rounds {
     unknown: usize,
     /// A round's terms, when one is taken on its own: reused.
     scratch: Vec<Decimal>,
+    /// A round not merged waits for the next call to `merge`, after the merges of this one.
+    held: bool,
 }
 
 /// What one call to `merge` merged: sums, oldest first, and their scales in runs; by time,
@@ -218,6 +223,7 @@ impl Rounds {
             blocking: streams,
             unknown: streams,
             scratch: Vec::new(),
+            held: false,
         }
     }
 
@@ -249,16 +255,18 @@ impl Rounds {
         }
     }
 
-    /// Takes every round that can be taken, in order, and returns how many it took, merged
-    /// or not (the merged ones' sums are `merges`); decides the outcome once no further
-    /// round can be.
+    /// Takes the rounds that can be taken, in order, and returns how many it took, merged or
+    /// not (the merged ones' sums are `merges`); decides the outcome once no further round
+    /// can be. A round not merged after merged ones waits for the next call, so that the
+    /// output can keep them in order: call it until it takes none.
     pub fn merge(&mut self) -> u64 {
         let taken = self.taken();
         self.sums.clear();
         self.scales.clear();
         self.times.clear();
         self.time_scales.clear();
-        while self.outcome.is_none() {
+        self.held = false;
+        while self.outcome.is_none() && !self.held {
             if self.blocking > 0 {
                 if self.unknown > 0 {
                     break;
@@ -430,6 +438,12 @@ impl Rounds {
             self.counts.merged += 1;
             self.counts.filled += u64::from(filled);
             self.counts.carried += u64::from(carried);
+        } else if !self.sums.is_empty() {
+            // Not merged: it waits for the call after this one, so that its values are
+            // printed after the merges before it.
+            self.scratch = terms;
+            self.held = true;
+            return;
         } else {
             self.counts.dropped += 1;
         }
@@ -437,10 +451,15 @@ impl Rounds {
         for queue in &mut self.queues {
             if !Self::present(queue, time) {
                 time.into_iter().for_each(|t| queue.missed(t));
+                if whole && self.ending == Ending::Carry && queue.latest_dropped {
+                    // Its latest value, of a round not merged, is used after all.
+                    (queue.dropped, queue.latest_dropped) = (queue.dropped - 1, false);
+                }
                 continue;
             }
             queue.dropped += u64::from(!whole);
             queue.take(1);
+            queue.latest_dropped = !whole;
             if queue.is_empty() && queue.stand_in(self.ending).is_none() {
                 self.blocking += 1;
                 self.unknown += usize::from(queue.last.is_none());
@@ -662,13 +681,16 @@ mod tests {
 
     /// Merges and returns the sums, at their scales, as (sum, scale).
     fn merged(rounds: &mut Rounds) -> Vec<(i128, u8)> {
-        rounds.merge();
-        let merged = rounds.merges();
-        let scales = merged
-            .scales
-            .iter()
-            .flat_map(|&(s, n)| std::iter::repeat_n(s, n));
-        merged.sums.iter().copied().zip(scales).collect()
+        let mut all = Vec::new();
+        while rounds.merge() > 0 {
+            let merged = rounds.merges();
+            let scales = merged
+                .scales
+                .iter()
+                .flat_map(|&(s, n)| std::iter::repeat_n(s, n));
+            all.extend(merged.sums.iter().copied().zip(scales));
+        }
+        all
     }
 
     fn sums(rounds: &mut Rounds) -> Vec<i128> {
@@ -853,14 +875,18 @@ mod tests {
 
     /// Merges and returns the sums with their times, as (sum, time).
     fn timed(rounds: &mut Rounds) -> Vec<(i128, i64)> {
-        rounds.merge();
-        let merged = rounds.merges();
-        merged
-            .sums
-            .iter()
-            .copied()
-            .zip(merged.times.iter().copied())
-            .collect()
+        let mut all = Vec::new();
+        while rounds.merge() > 0 {
+            let merged = rounds.merges();
+            all.extend(
+                merged
+                    .sums
+                    .iter()
+                    .copied()
+                    .zip(merged.times.iter().copied()),
+            );
+        }
+        all
     }
 
     fn d(mantissa: i64, scale: u8) -> Decimal {
@@ -934,7 +960,7 @@ mod tests {
             rounds.end(1, Last::End);
             assert_eq!(timed(&mut rounds), expected, "{ending:?}");
             assert_eq!(rounds.outcome(), Some(Outcome::Done));
-            assert_eq!((rounds.unmatched(0), rounds.unmatched(1)), (unmatched, 0));
+            assert_eq!((rounds.unmatched(0), rounds.unmatched(1)), (0, 0));
         }
     }
 
