@@ -204,7 +204,11 @@ pub(crate) fn canonical_integer(text: &[u8]) -> Option<i64> {
 
 /// How `a` compares with `b` as numbers, exactly: `1.5` and `1.50` are equal. At their
 /// common scale, at most 18, a mantissa is at most 2^63 · 10^18 in size, well inside `i128`.
+#[inline]
 pub(crate) fn compare(a: Decimal, b: Decimal) -> Ordering {
+    if a.scale == b.scale {
+        return a.mantissa.cmp(&b.mantissa);
+    }
     let scale = a.scale.max(b.scale);
     let at = |d: Decimal| i128::from(d.mantissa) * i128::from(POW10[usize::from(scale - d.scale)]);
     at(a).cmp(&at(b))

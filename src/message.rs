@@ -136,24 +136,21 @@ impl Batch {
         }
     }
 
-    /// Appends the integer `value` at the integer time `time`, whose `VALUE TIME` text, in
-    /// canonical form, is `text`, and its line if lines are printed: `prefix` and `text`.
-    #[inline]
-    pub(crate) fn push_integer_at(
+    /// Appends integers at integer times, whose `VALUE TIME` texts, in canonical form, are
+    /// the lines of `block` that end at `ends`, the first at its start; and their lines if
+    /// they are printed: `prefix` and each text.
+    pub(crate) fn push_integers_at(
         &mut self,
-        value: i64,
-        time: i64,
+        values: &[i64],
+        times: &[i64],
         prefix: Option<&Prefix>,
-        text: &[u8],
+        (block, ends): (&[u8], &[usize]),
     ) {
-        self.mantissas.push(value);
-        self.count(0, 1);
-        self.times.push(time);
-        self::count(&mut self.time_scales, 0, 1);
+        self.extend(values, 0);
+        self.times.extend_from_slice(times);
+        self::count(&mut self.time_scales, 0, times.len());
         if let Some(prefix) = prefix {
-            self.lines.extend(prefix.as_bytes());
-            self.lines.extend(text);
-            self.lines.extend(b"\n");
+            self.lines.prefixed(prefix, block, ends);
         }
     }
 

@@ -78,6 +78,8 @@ impl Unopened {
                 name: self.name,
                 feed: self.feed,
                 integers: Vec::new(),
+                times: Vec::new(),
+                ends: Vec::new(),
                 by_time: self.by_time,
                 before: None,
             }),
@@ -123,8 +125,11 @@ pub(crate) struct Reader {
     place: String,
     name: String,
     feed: Paced,
-    /// Values of lines that are plain integers, not in the batch yet.
+    /// Values of lines that are plain integers, not in the batch yet; by time, their
+    /// times and where their lines end.
     integers: Vec<i64>,
+    times: Vec<i64>,
+    ends: Vec<usize>,
     /// Values come with times; the time of the last one.
     by_time: bool,
     before: Option<Decimal>,
@@ -163,23 +168,26 @@ impl Reader {
             Some(before) if before.scale() == 0 => before.mantissa(),
             Some(_) => return 0, // a time with a fraction: the slow way compares it
         };
-        let reading = self.feed.produce(|batch, prefix| {
-            for end in Newlines::new(block) {
-                if count == room {
-                    break;
-                }
-                let line = &block[at..end];
-                let Some((value, time)) = format::two_integers(line) else {
-                    break;
-                };
-                if time <= before {
-                    break; // not after the time before: the slow way says so
-                }
-                batch.push_integer_at(value, time, prefix, line);
-                before = time;
-                (at, count) = (end + 1, count + 1);
+        let (values, times, ends) = (&mut self.integers, &mut self.times, &mut self.ends);
+        (values.clear(), times.clear(), ends.clear());
+        for end in Newlines::new(block) {
+            if values.len() == room {
+                break;
             }
-            count
+            let Some((value, time)) = format::two_integers(&block[at..end]) else {
+                break;
+            };
+            if time <= before {
+                break; // not after the time before: the slow way says so
+            }
+            (before, at, count) = (time, end + 1, count + 1);
+            values.push(value);
+            times.push(time);
+            ends.push(end);
+        }
+        let reading = self.feed.produce(|batch, prefix| {
+            batch.push_integers_at(values, times, prefix, (block, ends));
+            values.len()
         });
         if reading > 0 {
             self.before = Decimal::new(before, 0);

@@ -88,10 +88,6 @@ impl Prefix {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
-
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.padded[..self.len]
-    }
 }
 
 /// No prefix: what `line_timed` writes the time with.
@@ -133,6 +129,32 @@ impl Text {
         if self.buf.len() < self.len + bytes + ROOM {
             self.buf.resize(2 * self.buf.len() + bytes + ROOM, 0);
         }
+    }
+
+    /// Appends `prefix` and each line of `block` that ends at `ends`, the first at its
+    /// start, with its newline: for short names and lines, the common case, two 16-byte
+    /// stores each, the next line's overwriting the bytes past this one's end.
+    pub(crate) fn prefixed(&mut self, prefix: &Prefix, block: &[u8], ends: &[usize]) {
+        let Some(&last) = ends.last() else { return };
+        self.reserve(last + 1 + ends.len() * prefix.padded.len() + 32);
+        let head = <[u8; 16]>::try_from(&prefix.padded[..]).ok();
+        let (buf, mut len, mut start) = (&mut self.buf[..], self.len, 0);
+        for &end in ends {
+            match head {
+                Some(head) => buf[len..len + 16].copy_from_slice(&head),
+                None => buf[len..len + prefix.len].copy_from_slice(&prefix.padded[..prefix.len]),
+            }
+            len += prefix.len;
+            let bytes = end + 1 - start;
+            if bytes <= 16 && start + 16 <= block.len() {
+                buf[len..len + 16].copy_from_slice(&block[start..start + 16]);
+            } else {
+                buf[len..len + bytes].copy_from_slice(&block[start..=end]);
+            }
+            (len, start) = (len + bytes, end + 1);
+        }
+        buf[len..len + 16].fill(0); // the padding after the lines, zeros as the invariant has it
+        self.len = len;
     }
 
     /// Appends lines already in canonical form.
