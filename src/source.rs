@@ -169,7 +169,9 @@ impl Reader {
             Some(_) => return 0, // a time with a fraction: the slow way compares it
         };
         let (values, times, ends) = (&mut self.integers, &mut self.times, &mut self.ends);
-        (values.clear(), times.clear(), ends.clear());
+        values.clear();
+        times.clear();
+        ends.clear();
         for end in Newlines::new(block) {
             if values.len() == room {
                 break;
