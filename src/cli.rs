@@ -373,13 +373,8 @@ fn config(given: Given) -> Result<Config, String> {
 
 /// The streams without `-s` or `-f`: x=0..10 and y=100..110.
 fn default_streams() -> Vec<StreamSpec> {
-    let range = |low, high| {
-        Kind::Generated(Uniform {
-            low,
-            high,
-            scale: 0,
-        })
-    };
+    let range =
+        |low, high| Kind::Generated(Uniform::new(low, high, 0).expect("a range that is not empty"));
     vec![
         StreamSpec {
             name: "x".to_string(),
@@ -449,10 +444,10 @@ fn stream(value: &OsString) -> Result<StreamSpec, String> {
             low.scale().max(high.scale())
         )));
     };
-    if low >= high {
+    let Some(range) = Uniform::new(low, high, scale) else {
         return Err(bad("LO must be less than HI".to_string()));
-    }
-    let kind = Kind::Generated(Uniform { low, high, scale });
+    };
+    let kind = Kind::Generated(range);
     Ok(StreamSpec { name, kind })
 }
 
@@ -492,7 +487,7 @@ mod tests {
     }
 
     fn generated(name: &str, low: i64, high: i64, scale: u8) -> StreamSpec {
-        let kind = Kind::Generated(Uniform { low, high, scale });
+        let kind = Kind::Generated(Uniform::new(low, high, scale).unwrap());
         StreamSpec {
             name: name.to_string(),
             kind,

@@ -14,7 +14,7 @@ use std::panic::{self, AssertUnwindSafe};
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
-use crate::decimal::Decimal;
+use crate::decimal::{Decimal, MAX_SCALE};
 use crate::error::Error;
 use crate::feed::Paced;
 use crate::message::Batch;
@@ -110,12 +110,24 @@ fn draw(rng: &mut SmallRng, range: Range<i64>, out: &mut [i64]) {
     }
 }
 
-/// Values m·10^-scale with m uniform in `low..high`, which is not empty.
+/// Values m·10^-scale with m uniform in `low..high`. Invariant, the constructor's: the
+/// range is not empty and the scale is a value's.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Uniform {
-    pub low: i64,
-    pub high: i64,
-    pub scale: u8,
+    low: i64,
+    high: i64,
+    scale: u8,
+}
+
+impl Uniform {
+    /// `None` if `low..high` is empty or `scale` is past `MAX_SCALE`.
+    pub const fn new(low: i64, high: i64, scale: u8) -> Option<Uniform> {
+        if low < high && scale <= MAX_SCALE {
+            Some(Uniform { low, high, scale })
+        } else {
+            None
+        }
+    }
 }
 
 /// `count` values of `range`. They depend only on the run's seed and the stream's name,
@@ -246,11 +258,7 @@ mod tests {
 
     #[test]
     fn values_are_in_range_and_follow_the_seed_and_name() {
-        let range = Uniform {
-            low: -3,
-            high: 4,
-            scale: 2,
-        };
+        let range = Uniform::new(-3, 4, 2).unwrap();
         let a = mantissas(7, "a", range, 2000);
         assert_eq!(a.len(), 1000);
         assert!(a.iter().all(|v| (-3..4).contains(v)));
@@ -262,11 +270,7 @@ mod tests {
 
     #[test]
     fn the_widest_range_is_allowed() {
-        let range = Uniform {
-            low: i64::MIN,
-            high: i64::MAX,
-            scale: 0,
-        };
+        let range = Uniform::new(i64::MIN, i64::MAX, 0).unwrap();
         assert_eq!(mantissas(1, "w", range, 10).len(), 10);
     }
 

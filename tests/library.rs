@@ -223,3 +223,12 @@ fn with_more_streams_than_leaves_a_panic_fails_only_its_own_stream() {
     );
     assert_eq!(out, "merge 40\n".repeat(300).as_bytes());
 }
+
+#[test]
+fn a_scale_past_a_values_or_an_empty_range_cannot_be_made() {
+    assert_eq!(Decimal::new(1, 30), None);
+    assert!(Decimal::new(1, 18).is_some());
+    assert_eq!(stream_merge::Uniform::new(0, 10, 19), None);
+    assert_eq!(stream_merge::Uniform::new(5, 5, 0), None);
+    assert!(stream_merge::Uniform::new(-1, 0, 18).is_some());
+}
