@@ -89,7 +89,7 @@ Options:
                              until every stream has ended
       --seed S               the same seed gives the same values and merges [default: random]
   -m, --merges-only          print only the merge lines
-      --window W             how many values a stream may run ahead of the slowest one;
+      --window W             how many values a stream may hold that no round has used;
                              bounds memory [default: 16384, or 524288 / streams past 32]
       --stats                after the run, print rounds, values per stream, seconds and
                              rounds/s on stderr
