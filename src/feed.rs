@@ -26,11 +26,11 @@ pub(crate) struct Transport {
     size: usize,
     /// Whether values come with times.
     timed: bool,
-    batch: Batch,
+    batch: Box<Batch>,
     tx: SyncSender<Msg>,
     /// Batches the root has printed, sent back empty to be filled again: allocating a
     /// fresh one per message, and freeing it on another thread, cost more than the merge.
-    spent: Receiver<Batch>,
+    spent: Receiver<Box<Batch>>,
 }
 
 impl Transport {
@@ -38,11 +38,11 @@ impl Transport {
         stream: usize,
         prefix: Option<Prefix>,
         (size, timed): (usize, bool),
-        (tx, spent): (SyncSender<Msg>, Receiver<Batch>),
+        (tx, spent): (SyncSender<Msg>, Receiver<Box<Batch>>),
     ) -> Self {
         Transport {
             stream,
-            batch: Batch::new(stream, size, prefix.as_ref(), timed),
+            batch: Box::new(Batch::new(stream, size, prefix.as_ref(), timed)),
             prefix,
             size,
             timed,
@@ -80,7 +80,12 @@ impl Transport {
         }
         let fresh = match self.spent.try_recv() {
             Ok(spent) => spent,
-            Err(_) => Batch::new(self.stream, self.size, self.prefix.as_ref(), self.timed),
+            Err(_) => Box::new(Batch::new(
+                self.stream,
+                self.size,
+                self.prefix.as_ref(),
+                self.timed,
+            )),
         };
         let batch = mem::replace(&mut self.batch, fresh);
         self.tx.send(Msg::Values(batch)).is_ok()

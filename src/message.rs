@@ -23,8 +23,9 @@ const BYTES: usize = 1 << 16;
 
 /// What a leaf or a reader tells the root.
 pub(crate) enum Msg {
-    /// A stream's next values, in order.
-    Values(Batch),
+    /// A stream's next values, in order: boxed, so that the channel moves a pointer, not a
+    /// batch, however many messages it carries.
+    Values(Box<Batch>),
     /// The stream has no more values.
     End(usize),
     /// The stream's next item is this failure; it has no more.
@@ -188,7 +189,7 @@ impl Batch {
 
 /// Counts `count` more at `scale` in `runs` of scales.
 #[inline]
-fn count(runs: &mut Vec<(u8, usize)>, scale: u8, count: usize) {
+pub(crate) fn count(runs: &mut Vec<(u8, usize)>, scale: u8, count: usize) {
     match runs.last_mut() {
         Some((last, n)) if *last == scale => *n += count,
         _ if count == 0 => {}

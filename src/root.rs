@@ -32,7 +32,7 @@ use crate::window::{WINDOW, Window, batch, slots};
 /// How the root merges and prints.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Settings {
-    /// How many values a stream may run ahead of the slowest one; at least 1.
+    /// How many values a stream may hold that no round has used; at least 1.
     pub window: u64,
     /// Print only the `merge` lines.
     pub merges_only: bool,
@@ -64,7 +64,7 @@ pub struct Tally {
 
 /// How many threads feed the generated streams, and how many read the regular files, at
 /// most: one per stream up to two per core, then each feeds several. More threads than that
-/// only add switches between them (README, Performance).
+/// only add switches between them, as measured when this was chosen.
 fn leaves() -> usize {
     thread::available_parallelism().map_or(4, |cores| 2 * cores.get())
 }
@@ -116,7 +116,7 @@ fn start<'scope>(
     settings: Settings,
     window: &Arc<Window>,
     tx: &SyncSender<Msg>,
-) -> io::Result<Vec<SyncSender<Batch>>> {
+) -> io::Result<Vec<SyncSender<Box<Batch>>>> {
     let mut threads = Threads {
         by_time: settings.by_time,
         ..Threads::default()
@@ -149,7 +149,7 @@ impl Threads {
         merges_only: bool,
         window: &Arc<Window>,
         tx: &SyncSender<Msg>,
-    ) -> Vec<SyncSender<Batch>> {
+    ) -> Vec<SyncSender<Box<Batch>>> {
         let (batch, slots) = (batch(window.size()), slots(window.size()));
         let files = streams
             .iter()
@@ -285,7 +285,7 @@ struct Root<'a> {
 /// A stream's batches whose lines are not all printed yet, oldest first.
 #[derive(Default)]
 struct Held {
-    batches: VecDeque<Batch>,
+    batches: VecDeque<Box<Batch>>,
     /// Of the oldest batch: where its lines not yet printed start, and how many values
     /// they are.
     at: usize,
@@ -308,7 +308,7 @@ impl<'a> Root<'a> {
     /// which tells every leaf still sending to stop.
     fn run(
         &mut self,
-        returns: Vec<SyncSender<Batch>>,
+        returns: Vec<SyncSender<Box<Batch>>>,
         rx: Receiver<Msg>,
         window: &Window,
         out: impl Write,
@@ -356,7 +356,7 @@ impl<'a> Root<'a> {
     /// leaf has gone.
     fn serve(
         &mut self,
-        returns: &[SyncSender<Batch>],
+        returns: &[SyncSender<Box<Batch>>],
         rx: &Receiver<Msg>,
         window: &Window,
         printer: &mut Printer<impl Write>,
@@ -386,7 +386,7 @@ impl<'a> Root<'a> {
 
     /// Hands a message to the rounds, holding a batch's lines if `hold` and they are
     /// printed; a spent batch goes back to its leaf.
-    fn receive(&mut self, msg: Msg, returns: &[SyncSender<Batch>], hold: bool) {
+    fn receive(&mut self, msg: Msg, returns: &[SyncSender<Box<Batch>>], hold: bool) {
         match msg {
             Msg::Values(mut batch) => {
                 let stream = batch.stream;
@@ -412,7 +412,7 @@ impl<'a> Root<'a> {
     fn print(
         &mut self,
         decided: impl Fn(&Rounds, usize) -> u64,
-        returns: &[SyncSender<Batch>],
+        returns: &[SyncSender<Box<Batch>>],
         printer: &mut Printer<impl Write>,
     ) -> io::Result<()> {
         for (s, held) in self.held.iter_mut().enumerate() {
@@ -437,7 +437,7 @@ impl<'a> Root<'a> {
 }
 
 impl Held {
-    fn hold(&mut self, batch: Batch) {
+    fn hold(&mut self, batch: Box<Batch>) {
         if self.batches.is_empty() {
             (self.at, self.left) = (0, batch.mantissas.len());
         }
@@ -449,7 +449,7 @@ impl Held {
     fn print(
         &mut self,
         decided: u64,
-        back: &SyncSender<Batch>,
+        back: &SyncSender<Box<Batch>>,
         printer: &mut Printer<impl Write>,
     ) -> io::Result<()> {
         let mut count = (decided - self.printed) as usize;
@@ -578,8 +578,8 @@ mod tests {
     #[test]
     fn held_lines_are_printed_as_far_as_their_values_are_decided_and_no_further() {
         let mut held = Held::default();
-        held.hold(batch(&[1, 2, 3]));
-        held.hold(batch(&[4, 5]));
+        held.hold(Box::new(batch(&[1, 2, 3])));
+        held.hold(Box::new(batch(&[4, 5])));
         let (back, spent) = mpsc::sync_channel(4);
         let mut printer = Printer::new(Vec::new());
         let mut printed = Vec::new();

@@ -14,6 +14,7 @@
 use std::collections::VecDeque;
 
 use crate::decimal::{self, Decimal, POW10};
+use crate::message::count;
 
 /// What stands for a stream that has no value in a round.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -190,14 +191,6 @@ pub struct Merged<'a> {
     pub scales: &'a [(u8, usize)],
     pub times: &'a [i64],
     pub time_scales: &'a [(u8, usize)],
-}
-
-/// Appends `count` of `scale` to runs of scales.
-fn count(runs: &mut Vec<(u8, usize)>, scale: u8, count: usize) {
-    match runs.last_mut() {
-        Some((s, n)) if *s == scale => *n += count,
-        _ => runs.push((scale, count)),
-    }
 }
 
 impl Rounds {

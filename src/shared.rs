@@ -572,24 +572,42 @@ impl Reader<'_> {
     /// as it stands: then the reader waits, as a leaf does. Otherwise it reads on, to reach
     /// the lines of a stream with room, which the merge may be waiting for.
     fn at_edge(&mut self, k: usize) -> bool {
-        let all = &self.streams.all;
-        if all[k].count < self.edges[k] {
+        if self.has_room(k) || self.has_room(self.room) {
             return false;
         }
-        let ids: Vec<usize> = all.iter().map(|s| s.id).collect();
+        // Every stream's edge, asked once: the one with the most room stands for them all
+        // until it has none.
+        let ids: Vec<usize> = self.streams.all.iter().map(|s| s.id).collect();
         self.window.edges_of(&ids, &mut self.edges);
         let all = &self.streams.all;
-        let room = |j: usize| all[j].feed.is_some() && all[j].count < self.edges[j];
-        if room(k) || room(self.room) {
-            return false;
-        }
-        match (0..all.len()).find(|&j| room(j)) {
+        let room = |j: usize| match all[j].feed {
+            Some(_) => self.edges[j].saturating_sub(all[j].count),
+            None => 0,
+        };
+        match (0..all.len())
+            .max_by_key(|&j| room(j))
+            .filter(|&j| room(j) > 0)
+        {
             Some(j) => {
                 self.room = j;
                 false
             }
             None => true,
         }
+    }
+
+    /// Whether stream `j` is live and below its edge, asking the window again if its edge,
+    /// as last asked, says no.
+    fn has_room(&mut self, j: usize) -> bool {
+        let stream = &self.streams.all[j];
+        if stream.feed.is_none() {
+            return false;
+        }
+        if stream.count < self.edges[j] {
+            return true;
+        }
+        self.edges[j] = self.window.edge(stream.id).unwrap_or(0);
+        stream.count < self.edges[j]
     }
 
     /// Sends what every stream holds and waits until one of them has room in the window.

@@ -13,9 +13,9 @@ use std::sync::{Condvar, Mutex};
 
 use crate::message::BATCH;
 
-/// How many values a stream may run ahead of the slowest one, unless `--window` says
+/// How many values a stream may hold that no round has used, unless `--window` says
 /// otherwise. A smaller window wakes the leaves more often and slows the run; a larger
-/// one costs memory and gains little (README, Performance).
+/// one costs memory and gains little, as measured when it was chosen.
 pub const WINDOW: u64 = 16384;
 
 /// How many values all the streams' default windows hold together at most: past 32
