@@ -346,10 +346,8 @@ fn config(given: Given) -> Result<Config, String> {
         return Err("--input needs a stream on the shared input (-s NAME)".to_string());
     }
     let input = given.input.unwrap_or(Input::Stdin);
-    let on_stdin = (streams.iter())
-        .filter(|s| s.kind == Kind::Own(Input::Stdin))
-        .count()
-        + usize::from(shared && input == Input::Stdin);
+    let own_stdin = streams.iter().filter(|s| s.kind == Kind::Own(Input::Stdin));
+    let on_stdin = own_stdin.count() + usize::from(shared && input == Input::Stdin);
     if on_stdin > 1 {
         return Err(
             "stdin can be read by only one input: give the others -f NAME=PATH".to_string(),

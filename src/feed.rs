@@ -200,3 +200,91 @@ impl Paced {
         self.transport.finish(how);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// Stream 0's transport into a channel, batches of `size`, and its two ends.
+    fn transport(size: usize) -> (Transport, Receiver<Msg>, SyncSender<Box<Batch>>) {
+        let (tx, rx) = mpsc::sync_channel(16);
+        let (back, spent) = mpsc::sync_channel(4);
+        let prefix = Some(Prefix::new(b"x "));
+        (
+            Transport::new(0, prefix, (size, false), (tx, spent)),
+            rx,
+            back,
+        )
+    }
+
+    fn d(mantissa: i64) -> Decimal {
+        Decimal::new(mantissa, 0).unwrap()
+    }
+
+    #[test]
+    fn a_stream_ends_after_every_value_it_pushed_and_a_full_batch_goes_at_once() {
+        let (mut transport, rx, _back) = transport(2);
+        transport.push(d(1), None);
+        assert!(
+            transport.send_full() && rx.try_recv().is_err(),
+            "not full yet"
+        );
+        transport.push(d(2), None);
+        assert!(transport.send_full());
+        let Ok(Msg::Values(batch)) = rx.try_recv() else {
+            panic!("a batch")
+        };
+        assert_eq!(
+            (batch.mantissas.as_slice(), batch.lines.as_bytes()),
+            (&[1, 2][..], &b"x 1\nx 2\n"[..])
+        );
+        transport.push(d(3), None);
+        transport.finish(Ok(()));
+        assert!(matches!(rx.try_recv(), Ok(Msg::Values(b)) if b.mantissas == [3]));
+        assert!(matches!(rx.try_recv(), Ok(Msg::End(0))));
+    }
+
+    #[test]
+    fn a_spent_batch_comes_back_to_be_filled_again() {
+        let (mut transport, rx, back) = transport(4);
+        transport.push(d(1), None);
+        assert!(transport.send());
+        let Ok(Msg::Values(mut batch)) = rx.try_recv() else {
+            panic!("a batch")
+        };
+        let spent: *const Batch = &*batch;
+        batch.clear();
+        back.send(batch).unwrap();
+        transport.push(d(2), None);
+        assert!(transport.send()); // takes the spent batch in place of the one it sends
+        transport.push(d(3), None);
+        assert!(transport.send());
+        let _ = rx.try_recv();
+        let Ok(Msg::Values(again)) = rx.try_recv() else {
+            panic!("a batch")
+        };
+        assert_eq!(
+            (&*again as *const Batch, again.mantissas.as_slice()),
+            (spent, &[3][..])
+        );
+    }
+
+    #[test]
+    fn a_paced_stream_takes_no_more_than_the_window_allows() {
+        let (transport, _rx, _back) = transport(8);
+        let window = Arc::new(Window::new(3, 1));
+        let mut paced = Paced::new(transport, Arc::clone(&window));
+        assert_eq!(paced.room(0), Some(0), "at the edge");
+        assert_eq!(paced.room(3), Some(3));
+        paced.push_integers(&[1, 2]);
+        assert_eq!((paced.room(3), paced.place()), (Some(1), (0, 2)));
+        let made = paced.produce(|batch, prefix| {
+            batch.push(d(3), None, prefix);
+            1
+        });
+        assert_eq!((made, paced.room(3)), (1, Some(0)));
+        window.stop();
+        assert_eq!(paced.wait(), None, "the root has stopped");
+    }
+}

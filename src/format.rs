@@ -130,18 +130,20 @@ pub(crate) fn own_reading(
 ) -> Result<Reading, String> {
     let [first, second, third, fourth] = fields;
     let own = first == name.as_bytes();
-    let value_first = decimal::parse(first).is_ok();
-    if by_time && !second.is_empty() && third.is_empty() {
-        return if own && !value_first {
+    if second.is_empty() {
+        return reading(&[first], by_time);
+    }
+    if by_time && third.is_empty() {
+        return if own && decimal::parse(first).is_err() {
             reading(&[second], true) // its name and a value: no time
         } else {
             reading(&[first, second], true)
         };
     }
-    if own && !second.is_empty() {
+    if own {
         return reading(&[second, third, fourth], by_time);
     }
-    if second.is_empty() || value_first {
+    if decimal::parse(first).is_ok() {
         return reading(&[first, second, third], by_time);
     }
     Err(format!("{} is not this stream's name", quote(first)))

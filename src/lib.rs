@@ -99,7 +99,10 @@ fn notes_on(summary: &Summary, by_time: bool, notes: &mut impl Write) {
 /// The summary `--stats` prints after the run.
 fn stats(summary: &Summary, seconds: f64, notes: &mut impl Write) {
     let rounds = summary.rounds;
-    let values = (summary.streams.iter()).map(|t| format!("{} {}", t.name, t.delivered));
+    let values = summary
+        .streams
+        .iter()
+        .map(|t| format!("{} {}", t.name, t.delivered));
     let _ = write!(
         notes,
         "rounds merged: {}\nrounds dropped: {}\nrounds filled: {}\nrounds carried: {}\n\
@@ -124,17 +127,23 @@ fn check(config: &Config) -> Result<(), Error> {
     let inputs: Vec<(String, &Input)> = own
         .chain(shared.then(|| (String::new(), &config.input)))
         .collect();
-    let mut seen = HashMap::new();
-    let mut waiting = 0;
+    let mut waiting = Vec::new();
     for (what, input) in &inputs {
         let checked = input.check().map_err(|e| Error::Input {
             place: input.place(),
             problem: format!("{what}cannot read: {e}"),
         })?;
-        let Some(identity) = checked.waits else {
-            continue;
-        };
-        waiting += 1;
+        waiting.extend(checked.waits.map(|identity| (identity, what.as_str())));
+    }
+    if waiting.len() > WAITING {
+        return Err(Error::Usage(format!(
+            "{} streams read pipes, FIFOs or terminals, and at most {WAITING} can, a thread \
+             each (regular files have no such limit)",
+            waiting.len()
+        )));
+    }
+    let mut seen = HashMap::new();
+    for (identity, what) in waiting {
         if let Some(first) = seen.insert(identity, what) {
             let name = |what: &str| match what {
                 "" => "the shared input".to_string(),
@@ -148,17 +157,67 @@ fn check(config: &Config) -> Result<(), Error> {
             )));
         }
     }
-    if waiting > WAITING {
-        return Err(Error::Usage(format!(
-            "{waiting} streams read pipes, FIFOs or terminals, and at most {WAITING} can, \
-             a thread each (regular files have no such limit)"
-        )));
-    }
     match input::free_descriptors() {
         Some(free) if (inputs.len() as u64) > free => Err(Error::Descriptors {
             needed: inputs.len(),
             free,
         }),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally(name: &str, unmatched: u64, missing: (u64, Option<Decimal>)) -> Tally {
+        Tally {
+            name: name.to_string(),
+            delivered: 0,
+            unmatched,
+            missing,
+        }
+    }
+
+    #[test]
+    fn the_notes_tell_unmatched_values_then_by_time_missing_readings() {
+        let at = |m| Some(Decimal::new(m, 1).unwrap());
+        let streams = vec![
+            tally("a", 0, (1, at(25))),
+            tally("b", 2, (3, at(10))),
+            tally("c", 0, (0, None)),
+        ];
+        let summary = Summary {
+            rounds: Counts::default(),
+            streams,
+        };
+        let mut by_time = Vec::new();
+        notes_on(&summary, true, &mut by_time);
+        let expected = "b: 2 unmatched\na: missing at 1 time, first at 2.5\nb: missing at 3 times, first at 1.0\n";
+        assert_eq!(String::from_utf8(by_time).unwrap(), expected);
+        let mut by_position = Vec::new();
+        notes_on(&summary, false, &mut by_position);
+        assert_eq!(by_position, b"b: 2 unmatched\n");
+    }
+
+    #[test]
+    fn inputs_are_checked_before_anything_runs() {
+        let config = |args: &[&str]| match cli::parse(args.iter().map(Into::into)) {
+            Ok(cli::Command::Run(config)) => config,
+            other => panic!("{other:?}"),
+        };
+        let missing = config(&["-f", "a=/no/such/file"]);
+        let problem = check(&missing).unwrap_err().to_string();
+        assert_eq!(
+            problem,
+            "/no/such/file: stream 'a': cannot read: No such file or directory (os error 2)"
+        );
+        let waiting: Vec<String> = (0..=WAITING).map(|k| format!("s{k}=/dev/null")).collect();
+        let args: Vec<&str> = waiting.iter().flat_map(|w| ["-f", w.as_str()]).collect();
+        let too_many = check(&config(&args)).unwrap_err().to_string();
+        let expected = "4097 streams read pipes, FIFOs or terminals, and at most 4096 can, a \
+                        thread each (regular files have no such limit)";
+        assert_eq!(too_many, expected);
+        assert!(check(&config(&["-f", "a=/dev/null", "-f", "b=/etc/hostname"])).is_ok());
     }
 }

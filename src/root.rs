@@ -131,7 +131,8 @@ fn start<'scope>(
 struct Threads {
     generated: Groups<Generated>,
     files: Groups<Unopened>,
-    waiting: Vec<Unopened>,
+    /// Sources read on a thread of their own: each that may wait, and few regular files.
+    alone: Vec<Unopened>,
     shared: Vec<Shared>,
     /// What every name of the run stands for, as the shared input sees it.
     names: HashMap<Vec<u8>, Name>,
@@ -173,14 +174,16 @@ impl Threads {
                     self.generated.add(Generated { feed, name, values });
                     Name::Generated
                 }
-                Source::Own(input) if input.is_file() => {
+                // Regular files share threads only when there are more than threads: a file
+                // with a thread of its own reads faster.
+                Source::Own(input) if files > leaves() && input.is_file() => {
                     let stream = Unopened::new(input, name, feed(transport), files, self.by_time);
                     self.files.add(stream);
                     Name::Own
                 }
                 Source::Own(input) => {
                     let stream = Unopened::new(input, name, feed(transport), 1, self.by_time);
-                    self.waiting.push(stream);
+                    self.alone.push(stream);
                     Name::Own
                 }
                 Source::Shared => {
@@ -211,7 +214,7 @@ impl Threads {
             let reader = gated(window, |window| leaf::feed(source::open(group), window));
             thread::Builder::new().spawn(reader)?;
         }
-        for stream in self.waiting {
+        for stream in self.alone {
             let reader = gated(window, |_| source::read(stream));
             thread::Builder::new().stack_size(STACK).spawn(reader)?;
         }
@@ -240,7 +243,7 @@ fn gated<W: FnOnce(&Window) + Send>(
     }
 }
 
-/// The stack of a reader of a source that may wait: it needs little, and there may be
+/// The stack of a reader with a thread of its own: it needs little, and there may be
 /// thousands of them.
 const STACK: usize = 256 << 10;
 

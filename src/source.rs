@@ -3,8 +3,8 @@
 //!
 //! Invariant: a source is opened by the thread that reads it, so a pipe whose writer has
 //! not come yet holds up no other stream. A source that may wait (a pipe, a FIFO, a
-//! terminal) has a thread of its own; regular files, which never wait, share a few, as
-//! generated streams share leaves. Each reader is a leaf like the generated ones: it reads
+//! terminal) has a thread of its own; regular files, which never wait, share a few when
+//! there are more than those, as generated streams share leaves. Each reader is a leaf like the generated ones: it reads
 //! no further than the window allows.
 
 use crate::decimal::{self, Decimal};
@@ -198,6 +198,14 @@ impl Reader {
         count
     }
 
+    /// Line `number` is bad, for `problem`: the stream's next item.
+    #[cold]
+    fn bad(&self, number: u64, problem: String) -> Turn {
+        let place = format!("{}:{number}", self.place);
+        let problem = format!("stream {}: {problem}", quote(self.name.as_bytes()));
+        Turn::Ended(Err(Error::Input { place, problem }))
+    }
+
     fn fail(&self, problem: Problem) -> Turn {
         let (place, problem) = lines::problem(&self.place, problem, self.lines.limit());
         let problem = format!("stream {}: {problem}", quote(self.name.as_bytes()));
@@ -205,26 +213,22 @@ impl Reader {
     }
 }
 
-/// The reading of line `number` of stream `name`'s source at `place`, `None` for a line
-/// that is skipped, or why it is bad. By time, its time must come after `before`, the
-/// stream's time before it.
+/// The reading of `line` of stream `name`'s source, `None` for a line that is skipped, or
+/// why it is bad. By time, its time must come after `before`, the stream's time before it.
+#[inline]
 fn reading(
-    (place, name): (&str, &str),
-    (number, line): (u64, &[u8]),
+    name: &str,
+    line: &[u8],
     by_time: bool,
     before: Option<Decimal>,
-) -> Result<Option<Reading>, Error> {
-    let fail = |problem: String| Error::Input {
-        place: format!("{place}:{number}"),
-        problem: format!("stream {}: {problem}", quote(name.as_bytes())),
-    };
+) -> Result<Option<Reading>, String> {
     let Some(fields) = fields(line) else {
         return Ok(None);
     };
-    let (value, time) = format::own_reading(name, fields, by_time).map_err(fail)?;
+    let (value, time) = format::own_reading(name, fields, by_time)?;
     if let (Some(time), Some(before)) = (time, before) {
         if decimal::compare(time, before).is_le() {
-            return Err(fail(format::not_after(time, before)));
+            return Err(format::not_after(time, before));
         }
     }
     Ok(Some((value, time)))
@@ -235,39 +239,44 @@ impl Turns for Reader {
         &mut self.feed
     }
 
+    /// Takes lines until `room` values are taken or a read is next, which it does: the
+    /// common lines a block at a time, the others one at a time.
     fn take(&mut self, room: usize) -> Turn {
-        let taken = if self.by_time {
-            self.take_timed_integers(room)
-        } else {
-            self.take_integers(room)
-        };
-        if taken == room {
-            return Turn::Took;
-        }
-        match self.lines.next() {
-            Ok(Next::Line(number, line)) => {
-                let at = (&self.place[..], &self.name[..]);
-                match reading(at, (number, line), self.by_time, self.before) {
-                    Ok(Some((value, time))) => {
-                        self.before = time;
-                        self.feed.push(value, time);
+        let mut taken = 0;
+        loop {
+            taken += if self.by_time {
+                self.take_timed_integers(room - taken)
+            } else {
+                self.take_integers(room - taken)
+            };
+            if taken == room {
+                return Turn::Took;
+            }
+            match self.lines.next() {
+                Ok(Next::Line(number, line)) => {
+                    match reading(&self.name, line, self.by_time, self.before) {
+                        Ok(Some((value, time))) => {
+                            self.before = time;
+                            self.feed.push(value, time);
+                            taken += 1;
+                        }
+                        Ok(None) => {}
+                        Err(problem) => return self.bad(number, problem),
                     }
-                    Ok(None) => {}
-                    Err(failure) => return Turn::Ended(Err(failure)),
                 }
+                Ok(Next::Empty) => {
+                    if !self.feed.send() {
+                        return Turn::Stopped;
+                    }
+                    return match self.lines.read() {
+                        Ok(()) => Turn::Took,
+                        Err(e) => self.fail(e),
+                    };
+                }
+                Ok(Next::End) => return Turn::Ended(Ok(())),
+                Err(e) => return self.fail(e),
             }
-            Ok(Next::Empty) => {
-                if !self.feed.send() {
-                    return Turn::Stopped;
-                }
-                if let Err(e) = self.lines.read() {
-                    return self.fail(e);
-                }
-            }
-            Ok(Next::End) => return Turn::Ended(Ok(())),
-            Err(e) => return self.fail(e),
         }
-        Turn::Took
     }
 
     fn into_feed(self) -> Paced {

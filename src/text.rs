@@ -275,13 +275,13 @@ impl Text {
         assert_eq!(values.len(), times.len(), "a time for each value");
         let times = &times[..values.len()];
         let (Ok(head), 0) = (<[u8; 16]>::try_from(&prefix.padded[..]), time_scale) else {
-            return (values.iter().zip(times))
-                .for_each(|(&v, &t)| self.line_timed(prefix, v.into(), scale, t, time_scale));
+            for (&v, &t) in values.iter().zip(times) {
+                self.line_timed(prefix, v.into(), scale, t, time_scale);
+            }
+            return;
         };
-        // The last time written, if at least 0 and below 10^16, and its digits in ASCII,
-        // the first in the lowest byte, zeros past its width: kept in registers, so that a
-        // time one more than it, as times that count mostly are, is written by adding one
-        // to its last digit, two stores (see `Counter`).
+        // A time one more than the last, as times that count mostly are, is written by
+        // adding one to the last one's digits (see `Counter`).
         let (mut i, mut leading, mut counter) = (0, Leading::NONE, Counter::NONE);
         while i < values.len() {
             let (buf, mut len) = (&mut self.buf[..], self.len);
