@@ -190,6 +190,26 @@ pub(crate) struct Newlines<'a> {
     mask: u64,
 }
 
+/// Where the newline after `n` others is in `block`: 64 bytes at a time, counting a
+/// chunk's newlines at once and skipping the chunks that hold fewer than are left.
+pub(crate) fn nth_newline(block: &[u8], mut n: usize) -> Option<usize> {
+    let newlines = Newlines::new(block);
+    let mut base = 0;
+    while base < block.len() {
+        let mut mask = newlines.chunk(base);
+        let count = mask.count_ones() as usize;
+        if n < count {
+            for _ in 0..n {
+                mask &= mask - 1;
+            }
+            return Some(base + mask.trailing_zeros() as usize);
+        }
+        n -= count;
+        base += 64;
+    }
+    None
+}
+
 impl<'a> Newlines<'a> {
     pub(crate) fn new(block: &'a [u8]) -> Self {
         let mut newlines = Newlines {
@@ -345,6 +365,20 @@ mod tests {
                 }
             }
             assert_eq!(newline(&vec![b'\x0b'; len]), None);
+        }
+    }
+
+    #[test]
+    fn the_nth_newline_is_the_nth_the_iterator_gives() {
+        let block: Vec<u8> = (0..1000u32)
+            .map(|i| [b'a', b'\n', b'\n', b'x'][(i * i % 11 % 4) as usize])
+            .collect();
+        for len in [0, 1, 63, 64, 65, 200, 1000] {
+            let block = &block[..len];
+            let all: Vec<usize> = Newlines::new(block).collect();
+            for n in 0..=all.len() {
+                assert_eq!(nth_newline(block, n), all.get(n).copied(), "{len} {n}");
+            }
         }
     }
 

@@ -21,7 +21,7 @@ use crate::feed::{Paced, Transport};
 use crate::format::{self, MERGE};
 use crate::input::Input;
 use crate::leaf::{self, Generated};
-use crate::lines::{self, LINE, Newlines};
+use crate::lines::{self, LINE};
 use crate::message::{self, Batch, Msg};
 use crate::rounds::{Counts, Ending, Last, Merged, Outcome, Rounds};
 use crate::shared::{self, Name, Shared};
@@ -463,10 +463,7 @@ impl Held {
             };
             let lines = &batch.lines.as_bytes()[self.at..];
             if count < self.left {
-                let end = Newlines::new(lines)
-                    .nth(count - 1)
-                    .expect("a line per value")
-                    + 1;
+                let end = lines::nth_newline(lines, count - 1).expect("a line per value") + 1;
                 printer.lines(&lines[..end])?;
                 (self.at, self.left, count) = (self.at + end, self.left - count, 0);
             } else {
