@@ -2,9 +2,8 @@
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Mutex;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stream-merge");
@@ -39,50 +38,9 @@ fn run_with_input(args: &[&str], input: impl AsRef<[u8]>) -> Output {
     output
 }
 
-/// A directory of one test's own, as ripgrep's tests have: `CARGO_TARGET_TMPDIR/<test>/`,
-/// so that no two tests share a file by name.
-struct Dir {
-    root: PathBuf,
-}
+mod common;
 
-impl Dir {
-    /// The empty directory of the test named `test`, whatever an earlier run left in it.
-    fn new(test: &str) -> Dir {
-        static TAKEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
-        let mut taken = TAKEN.lock().unwrap();
-        assert!(!taken.iter().any(|t| t == test), "two tests in {test}");
-        taken.push(test.to_string());
-        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(test);
-        let _ = fs::remove_dir_all(&root);
-        fs::create_dir_all(&root).unwrap();
-        Dir { root }
-    }
-
-    /// The path of `name` in it.
-    fn path(&self, name: &str) -> String {
-        self.root.join(name).to_str().unwrap().to_string()
-    }
-
-    /// A file `name` holding `contents`, and its path.
-    fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
-        let path = self.path(name);
-        fs::write(&path, contents).unwrap();
-        path
-    }
-
-    /// A FIFO `name`, and its path.
-    fn fifo(&self, name: &str) -> String {
-        let path = self.path(name);
-        let made = Command::new("mkfifo").arg(&path).status().unwrap();
-        assert!(made.success(), "mkfifo {path}");
-        path
-    }
-
-    /// `STREAM=PATH` for `-f`, PATH a file `name` holding `contents`.
-    fn source(&self, stream: &str, name: &str, contents: impl AsRef<[u8]>) -> String {
-        format!("{stream}={}", self.file(name, contents))
-    }
-}
+use common::Dir;
 
 /// How messages show `path`: whole, or cut after 120 characters if longer (see
 /// `a_long_path_is_cut_in_messages`), as a test's own may be under a deep target directory.

@@ -8,13 +8,16 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread;
 use std::time::Duration;
+
+mod common;
+
+use common::Dir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stream-merge");
 
@@ -39,36 +42,8 @@ macro_rules! test_name {
 }
 
 /// A test's own directory, `CARGO_TARGET_TMPDIR/time/<test>/`, made empty.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join("time")
-            .join(test);
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_str().unwrap().to_string()
-    }
-
-    /// A file holding `text`, and its path.
-    fn file(&self, name: &str, text: &str) -> String {
-        let path = self.path(name);
-        fs::write(&path, text).unwrap();
-        path
-    }
-
-    /// A named pipe, made with `mkfifo`, and its path.
-    fn fifo(&self, name: &str) -> String {
-        let path = self.path(name);
-        let made = Command::new("mkfifo").arg(&path).status().unwrap();
-        assert!(made.success(), "mkfifo {path}");
-        path
-    }
+fn scratch(test: &str) -> Dir {
+    Dir::new(&format!("time/{test}"))
 }
 
 /// `NAME=PATH`, as `-f` takes it.
@@ -355,14 +330,14 @@ mod zip_by_time {
     ];
 
     /// `-f x=… -f y=…`, each file `VALUE TIME` a line, from `ZIP`.
-    fn sources(s: &Scratch) -> [String; 4] {
+    fn sources(s: &Dir) -> [String; 4] {
         let of = |pick: fn(&Row) -> Option<u32>| -> String {
             let rows = ZIP.iter().filter_map(|row| Some((row.0, pick(row)?)));
             rows.map(|(time, value)| format!("{value} {time}\n"))
                 .collect()
         };
-        let x = s.file("x.txt", &of(|row| row.1));
-        let y = s.file("y.txt", &of(|row| row.2));
+        let x = s.file("x.txt", of(|row| row.1));
+        let y = s.file("y.txt", of(|row| row.2));
         ["-f".into(), stream("x", &x), "-f".into(), stream("y", &y)]
     }
 
@@ -385,7 +360,7 @@ mod zip_by_time {
 
     #[test]
     fn iotpys_timed_zip_vectors_merge_at_every_time_with_a_fill_of_0_for_its_none() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let sources = sources(&s);
         let mut args = vec!["--by-time", "--fill", "0"];
         args.extend(sources.iter().map(String::as_str));
@@ -405,7 +380,7 @@ mod zip_by_time {
 
     #[test]
     fn without_a_fill_only_the_times_both_streams_share_are_merged() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let sources = sources(&s);
         let mut args = vec!["-t"];
         args.extend(sources.iter().map(String::as_str));
@@ -458,9 +433,9 @@ mod sensors {
 
     #[test]
     fn by_position_every_sum_after_a_dropped_reading_is_misaligned() {
-        let s = Scratch::new(test_name!());
-        let a = s.file("a.txt", &log(&A, false));
-        let b = s.file("b.txt", &log(&B, false));
+        let s = scratch(test_name!());
+        let a = s.file("a.txt", log(&A, false));
+        let b = s.file("b.txt", log(&B, false));
         let output = run(&["-f", &stream("a", &a), "-f", &stream("b", &b)], "");
         // From the third on, a's reading of one minute meets b's of the minute before.
         let expected = "a 20.1\nb 19.8\nmerge 39.9\na 20.3\nb 19.9\nmerge 40.2\n\
@@ -471,9 +446,9 @@ mod sensors {
 
     #[test]
     fn by_time_only_the_round_of_the_dropped_reading_is_not_merged() {
-        let s = Scratch::new(test_name!());
-        let a = s.file("a.txt", &log(&A, true));
-        let b = s.file("b.txt", &log(&B, true));
+        let s = scratch(test_name!());
+        let a = s.file("a.txt", log(&A, true));
+        let b = s.file("b.txt", log(&B, true));
         let output = run(&["-t", "-f", &stream("a", &a), "-f", &stream("b", &b)], "");
         let expected = "a 20.1 1000\nb 19.8 1000\nmerge 39.9 1000\n\
                         a 20.3 1001\nb 19.9 1001\nmerge 40.2 1001\n\
@@ -487,9 +462,9 @@ mod sensors {
 
     #[test]
     fn carry_fills_the_dropped_reading_with_the_one_before_it() {
-        let s = Scratch::new(test_name!());
-        let a = s.file("a.txt", &log(&A, true));
-        let b = s.file("b.txt", &log(&B, true));
+        let s = scratch(test_name!());
+        let a = s.file("a.txt", log(&A, true));
+        let b = s.file("b.txt", log(&B, true));
         let args = [
             "-t",
             "--carry",
@@ -519,7 +494,7 @@ mod times_increase {
 
     #[test]
     fn a_repeated_time_is_a_bad_line_after_the_merges_before_it() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let a = s.file("a.txt", "1 1\n2 2\n3 2\n");
         let b = s.file("b.txt", "1 1\n2 2\n3 3\n");
         let args = ["-t", "-m", "-f", &stream("a", &a), "-f", &stream("b", &b)];
@@ -550,7 +525,7 @@ mod times_increase {
 
     #[test]
     fn the_first_failing_stream_on_the_command_line_is_named() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let a = s.file("a.txt", "1 1\n1 1\n");
         let b = s.file("b.txt", "1 1\n0 0\n");
         let args = ["-t", "-m", "-f", &stream("b", &b), "-f", &stream("a", &a)];
@@ -563,7 +538,7 @@ mod times_increase {
 
     #[test]
     fn a_bad_time_past_the_round_at_which_the_run_ends_never_counts() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let a = s.file("a.txt", "1 1\n2 2\n3 3\n");
         // b's third line is bad, but its item before, at 5, is in the round at which the
         // run ends: after a's end.
@@ -579,14 +554,14 @@ mod policies {
     use super::*;
 
     /// x has no value at 3 and ends after 4; y has a value at every time up to 6.
-    fn sources(s: &Scratch) -> [String; 4] {
+    fn sources(s: &Dir) -> [String; 4] {
         let x = s.file("x.txt", "1 1\n2 2\n4 4\n");
         let y = s.file("y.txt", "10 1\n20 2\n30 3\n40 4\n50 5\n60 6\n");
         ["-f".into(), stream("x", &x), "-f".into(), stream("y", &y)]
     }
 
     fn run_with(test: &str, policy: &[&str]) -> Output {
-        let s = Scratch::new(test);
+        let s = scratch(test);
         let sources = sources(&s);
         let mut args = vec!["-t"];
         args.extend(policy);
@@ -632,7 +607,7 @@ mod policies {
 
     #[test]
     fn carry_merges_no_round_before_every_stream_has_a_value() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let x = s.file("x.txt", "1 2\n3 4\n");
         let y = s.file("y.txt", "10 1\n20 2\n30 3\n");
         let args = [
@@ -654,7 +629,7 @@ mod policies {
 
     #[test]
     fn a_value_carried_after_a_round_that_was_not_merged_is_used_not_unmatched() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let x = s.file("x.txt", "5 1\n");
         let y = s.file("y.txt", "10 2\n20 3\n");
         let args = [
@@ -673,7 +648,7 @@ mod policies {
 
     #[test]
     fn strict_names_the_first_stream_on_the_command_line_with_a_later_time_or_ended() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         // At 2, c has ended and a's next value is at 3: both have no value at 2.
         let c = stream("c", &s.file("c.txt", "1 1\n"));
         let a = stream("a", &s.file("a.txt", "1 1\n3 3\n"));
@@ -695,7 +670,7 @@ mod policies {
 
     #[test]
     fn strict_fails_when_a_stream_has_ended_before_another_time() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let x = s.file("x.txt", "1 1\n2 2\n");
         let y = s.file("y.txt", "10 1\n20 2\n30 3\n");
         let args = [
@@ -713,7 +688,7 @@ mod policies {
 
     #[test]
     fn strict_ends_cleanly_when_every_stream_has_a_value_at_every_time() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let x = s.file("x.txt", "1 1\n2 2.0\n");
         let y = s.file("y.txt", "10 1\n20 2\n");
         let args = [
@@ -734,7 +709,7 @@ mod carry_by_position {
 
     #[test]
     fn an_ended_stream_counts_as_its_last_value_until_every_stream_has_ended() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let x = s.file("x.txt", "1\n");
         let y = s.file("y.txt", "10\n20\n");
         let z = s.file("z.txt", "100\n200\n300\n");
@@ -753,7 +728,7 @@ mod carry_by_position {
 
     #[test]
     fn a_stream_that_ended_with_no_value_lets_no_round_merge() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let x = s.file("x.txt", "");
         let y = s.file("y.txt", "10\n20\n");
         let args = ["--carry", "-f", &stream("x", &x), "-f", &stream("y", &y)];
@@ -762,7 +737,7 @@ mod carry_by_position {
 
     #[test]
     fn a_failed_stream_is_not_carried() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let x = s.file("x.txt", "1\nbad\n");
         let y = s.file("y.txt", "10\n20\n30\n");
         let args = [
@@ -779,7 +754,7 @@ mod carry_by_position {
 
     #[test]
     fn strict_by_position_keeps_its_message() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let x = s.file("x.txt", "1\n2\n3\n");
         let y = s.file("y.txt", "1\n2\n3\n4\n");
         let args = [
@@ -831,7 +806,7 @@ mod lines {
             "# readings\n\nx 1\t1\r\n  y\t10  1  \nmerge 11 1\n   # more\nx 2 2\ny 20 2\r\n\n";
         let output = run(&["-t", "-s", "x", "-s", "y"], input);
         assert_run(&output, 0, expected, "");
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let shared = s.file("shared.txt", input);
         let output = run(&["-t", "-s", "x", "-s", "y", "-i", &shared], "");
         assert_run(&output, 0, expected, "");
@@ -866,7 +841,7 @@ mod lines {
         let output = run(&["-s", "x", "-s", "y", "-m"], "x 1\ny 2\nx 3\t17\r\n");
         let stderr = format!("stream-merge: <stdin>:3: stream 'x': {hint}\n");
         assert_run(&output, 1, "merge 3\n", &stderr);
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let x = s.file("x.txt", "3 17\n");
         let y = s.file("y.txt", "1\n");
         let output = run(&["-m", "-f", &stream("x", &x), "-f", &stream("y", &y)], "");
@@ -888,7 +863,7 @@ mod lines {
             "",
             &format!("stream-merge: <stdin>:1: stream 'x': {expected}\n"),
         );
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let y = s.file("y.txt", "1 1\n");
         for line in ["3\n", "x 3\n", "x 3\r\n"] {
             let x = s.file("x.txt", line);
@@ -912,7 +887,7 @@ mod lines {
         let output = run(&["-t", "-s", "x", "-s", "y"], "x abc 17\n");
         let stderr = format!("stream-merge: <stdin>:1: stream 'x': 'abc' {NOT_A_VALUE}\n");
         assert_run(&output, 1, "", &stderr);
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let y = s.file("y.txt", "1 1\n");
         for line in ["3 abc\n", "x 3 abc\n"] {
             let x = s.file("x.txt", line);
@@ -1034,7 +1009,7 @@ mod output {
 
     #[test]
     fn the_same_input_gives_the_same_outcome_in_twenty_runs() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let a = s.file("a.txt", "1 1\n2 2\n3 3\n4 4\n");
         let many: String = (1..=200_000).map(|k| format!("{k} {k}\n")).collect();
         let b = s.file("b.txt", &many);
@@ -1070,7 +1045,7 @@ mod pipes {
 
     #[test]
     fn each_merge_appears_as_soon_as_its_round_is_decided_and_not_before() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let (a, b) = (s.fifo("a"), s.fifo("b"));
         let args = ["-t", "-f", &stream("a", &a), "-f", &stream("b", &b)];
         let mut running = spawn(&args, &[&a, &b]);
@@ -1151,7 +1126,7 @@ mod pipes {
 
     #[test]
     fn a_stream_far_ahead_in_time_waits_at_the_window_in_bounded_memory() {
-        let s = Scratch::new(test_name!());
+        let s = scratch(test_name!());
         let a = s.fifo("a");
         let many: String = (1..=1_000_000).map(|k| format!("{k} {k}\n")).collect();
         let b = s.file("b.txt", &many);
@@ -1177,7 +1152,7 @@ mod stats {
 
     /// a has no value at 3, b none at 2; both end after 4.
     fn run_with(test: &str, policy: &[&str]) -> Output {
-        let s = Scratch::new(test);
+        let s = scratch(test);
         let a = s.file("a.txt", "1 1\n2 2\n4 4\n");
         let b = s.file("b.txt", "1 1\n3 3\n4 4\n");
         let (a, b) = (stream("a", &a), stream("b", &b));

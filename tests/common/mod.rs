@@ -1,0 +1,53 @@
+//! What the integration tests share: a directory of each test's own.
+#![allow(dead_code)] // each test crate uses what it needs of it
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+/// A directory of one test's own, as ripgrep's tests have: `CARGO_TARGET_TMPDIR/<test>/`,
+/// so that no two tests share a file by name (a test crate names its tests with a prefix of
+/// its own, as `time/`, so that no two crates share one either).
+pub struct Dir {
+    root: PathBuf,
+}
+
+impl Dir {
+    /// The empty directory of the test named `test`, whatever an earlier run left in it.
+    pub fn new(test: &str) -> Dir {
+        static TAKEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let mut taken = TAKEN.lock().unwrap();
+        assert!(!taken.iter().any(|t| t == test), "two tests in {test}");
+        taken.push(test.to_string());
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(test);
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(&root).unwrap();
+        Dir { root }
+    }
+
+    /// The path of `name` in it.
+    pub fn path(&self, name: &str) -> String {
+        self.root.join(name).to_str().unwrap().to_string()
+    }
+
+    /// A file `name` holding `contents`, and its path.
+    pub fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
+        let path = self.path(name);
+        fs::write(&path, contents).unwrap();
+        path
+    }
+
+    /// A FIFO `name`, and its path.
+    pub fn fifo(&self, name: &str) -> String {
+        let path = self.path(name);
+        let made = Command::new("mkfifo").arg(&path).status().unwrap();
+        assert!(made.success(), "mkfifo {path}");
+        path
+    }
+
+    /// `STREAM=PATH` for `-f`, PATH a file `name` holding `contents`.
+    pub fn source(&self, stream: &str, name: &str, contents: impl AsRef<[u8]>) -> String {
+        format!("{stream}={}", self.file(name, contents))
+    }
+}
