@@ -40,7 +40,7 @@ fn run_with_input(args: &[&str], input: impl AsRef<[u8]>) -> Output {
 
 mod common;
 
-use common::Dir;
+use common::{Dir, assert_stats};
 
 /// How messages show `path`: whole, or cut after 120 characters if longer (see
 /// `a_long_path_is_cut_in_messages`), as a test's own may be under a deep target directory.
@@ -105,22 +105,6 @@ const TIME_HINT: &str = ": lines with a time need --by-time";
 
 /// What a message says of a token that is not a value, after it.
 const NOT_A_VALUE: &str = "is not a value: a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3";
-
-/// Asserts that `stats`, the stderr of a `--stats` run, starts with `first`, then tells
-/// the time and the rate, then `last`.
-fn assert_stats(stats: &str, first: &[&str], last: &[&str]) {
-    let lines: Vec<&str> = stats.lines().collect();
-    assert_eq!(lines.len(), first.len() + 2 + last.len(), "{stats}");
-    assert_eq!(lines[..first.len()], *first, "{stats}");
-    let (elapsed, rate) = (lines[first.len()], lines[first.len() + 1]);
-    let seconds = elapsed
-        .strip_prefix("elapsed: ")
-        .and_then(|e| e.strip_suffix(" s"));
-    assert!(seconds.is_some_and(|s| s.parse::<f64>().is_ok()), "{stats}");
-    let rate = rate.strip_prefix("rounds per second: ");
-    assert!(rate.is_some_and(|r| r.parse::<f64>().is_ok()), "{stats}");
-    assert_eq!(lines[first.len() + 2..], *last, "{stats}");
-}
 
 /// The lines of a run's stdout, as (name, value) text.
 fn lines_of(stdout: &[u8]) -> Vec<(String, String)> {

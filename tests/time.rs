@@ -281,18 +281,7 @@ fn assert_run(output: &Output, code: i32, stdout: &str, stderr: &str) {
 /// Asserts that `stderr`, of a `--stats` run, is the lines `first`, then the elapsed
 /// seconds and the rate, then the lines `last`.
 fn assert_stats(stderr: &[u8], first: &[&str], last: &[&str]) {
-    let stats = std::str::from_utf8(stderr).unwrap();
-    let lines: Vec<&str> = stats.lines().collect();
-    assert_eq!(lines.len(), first.len() + 2 + last.len(), "{stats}");
-    assert_eq!(lines[..first.len()], *first, "{stats}");
-    let (elapsed, rate) = (lines[first.len()], lines[first.len() + 1]);
-    let seconds = elapsed
-        .strip_prefix("elapsed: ")
-        .and_then(|e| e.strip_suffix(" s"));
-    assert!(seconds.is_some_and(|s| s.parse::<f64>().is_ok()), "{stats}");
-    let rate = rate.strip_prefix("rounds per second: ");
-    assert!(rate.is_some_and(|r| r.parse::<f64>().is_ok()), "{stats}");
-    assert_eq!(lines[first.len() + 2..], *last, "{stats}");
+    common::assert_stats(std::str::from_utf8(stderr).unwrap(), first, last);
 }
 
 mod zip_by_time {

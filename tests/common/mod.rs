@@ -1,4 +1,5 @@
-//! What the integration tests share: a directory of each test's own.
+//! What the integration tests share: a directory of each test's own, and a check of what
+//! `--stats` prints.
 #![allow(dead_code)] // each test crate uses what it needs of it
 
 use std::fs;
@@ -50,4 +51,20 @@ impl Dir {
     pub fn source(&self, stream: &str, name: &str, contents: impl AsRef<[u8]>) -> String {
         format!("{stream}={}", self.file(name, contents))
     }
+}
+
+/// Asserts that `stats`, the stderr of a `--stats` run, starts with `first`, then tells
+/// the time and the rate, then `last`.
+pub fn assert_stats(stats: &str, first: &[&str], last: &[&str]) {
+    let lines: Vec<&str> = stats.lines().collect();
+    assert_eq!(lines.len(), first.len() + 2 + last.len(), "{stats}");
+    assert_eq!(lines[..first.len()], *first, "{stats}");
+    let (elapsed, rate) = (lines[first.len()], lines[first.len() + 1]);
+    let seconds = elapsed
+        .strip_prefix("elapsed: ")
+        .and_then(|e| e.strip_suffix(" s"));
+    assert!(seconds.is_some_and(|s| s.parse::<f64>().is_ok()), "{stats}");
+    let rate = rate.strip_prefix("rounds per second: ");
+    assert!(rate.is_some_and(|r| r.parse::<f64>().is_ok()), "{stats}");
+    assert_eq!(lines[first.len() + 2..], *last, "{stats}");
 }
