@@ -24,8 +24,6 @@ pub(crate) struct Transport {
     prefix: Option<Prefix>,
     /// Values per batch.
     size: usize,
-    /// Whether values come with times.
-    timed: bool,
     batch: Box<Batch>,
     tx: SyncSender<Msg>,
     /// Batches the root has printed, sent back empty to be filled again: allocating a
@@ -45,7 +43,6 @@ impl Transport {
             batch: Box::new(Batch::new(stream, size, prefix.as_ref(), timed)),
             prefix,
             size,
-            timed,
             tx,
             spent,
         }
@@ -84,7 +81,7 @@ impl Transport {
                 self.stream,
                 self.size,
                 self.prefix.as_ref(),
-                self.timed,
+                self.batch.timed,
             )),
         };
         let batch = mem::replace(&mut self.batch, fresh);

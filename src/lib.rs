@@ -120,20 +120,23 @@ fn stats(summary: &Summary, seconds: f64, notes: &mut impl Write) {
 /// FIFO or terminal is read by two streams, and the process may open them all at once.
 fn check(config: &Config) -> Result<(), Error> {
     let shared = config.streams.iter().any(|spec| spec.kind == Kind::Shared);
+    // Each input, with whose it is: a stream's name, or `None` for the shared input.
     let own = config.streams.iter().filter_map(|spec| match &spec.kind {
-        Kind::Own(input) => Some((format!("stream {}: ", quote(spec.name.as_bytes())), input)),
+        Kind::Own(input) => Some((Some(quote(spec.name.as_bytes())), input)),
         _ => None,
     });
-    let inputs: Vec<(String, &Input)> = own
-        .chain(shared.then(|| (String::new(), &config.input)))
-        .collect();
+    let inputs: Vec<(Option<String>, &Input)> =
+        own.chain(shared.then_some((None, &config.input))).collect();
     let mut waiting = Vec::new();
-    for (what, input) in &inputs {
+    for (whose, input) in &inputs {
         let checked = input.check().map_err(|e| Error::Input {
             place: input.place(),
-            problem: format!("{what}cannot read: {e}"),
+            problem: match whose {
+                Some(name) => format!("stream {name}: cannot read: {e}"),
+                None => format!("cannot read: {e}"),
+            },
         })?;
-        waiting.extend(checked.waits.map(|identity| (identity, what.as_str())));
+        waiting.extend(checked.waits.map(|identity| (identity, whose.as_deref())));
     }
     if waiting.len() > WAITING {
         return Err(Error::Usage(format!(
@@ -143,16 +146,16 @@ fn check(config: &Config) -> Result<(), Error> {
         )));
     }
     let mut seen = HashMap::new();
-    for (identity, what) in waiting {
-        if let Some(first) = seen.insert(identity, what) {
-            let name = |what: &str| match what {
-                "" => "the shared input".to_string(),
-                stream => stream.trim_end_matches(": ").to_string(),
+    for (identity, whose) in waiting {
+        if let Some(first) = seen.insert(identity, whose) {
+            let name = |whose: Option<&str>| match whose {
+                Some(name) => format!("stream {name}"),
+                None => "the shared input".to_string(),
             };
             return Err(Error::Usage(format!(
                 "{} reads the same pipe, FIFO or terminal as {}: give each stream an input of \
                  its own",
-                name(what),
+                name(whose),
                 name(first)
             )));
         }

@@ -125,8 +125,13 @@ impl Queue {
 
     /// What stands for it in the next round if it has ended: the fill, or its latest value.
     fn stand_in(&self, ending: Ending) -> Option<Decimal> {
+        self.ended().then(|| self.counts_as(ending)).flatten()
+    }
+
+    /// What it counts as in a round in which it has no value of its own: the fill, or its
+    /// latest value, as the ending says.
+    fn counts_as(&self, ending: Ending) -> Option<Decimal> {
         match ending {
-            _ if !self.ended() => None,
             Ending::Fill(fill) => Some(fill),
             Ending::Carry => self.latest,
             Ending::Shortest | Ending::Strict => None,
@@ -404,11 +409,7 @@ impl Rounds {
                 }
                 continue;
             }
-            let stand_in = match self.ending {
-                Ending::Fill(fill) => Some(fill),
-                Ending::Carry => queue.latest,
-                Ending::Shortest | Ending::Strict => None,
-            };
+            let stand_in = queue.counts_as(self.ending);
             filled |= matches!(self.ending, Ending::Fill(_));
             carried |= stand_in.is_some() && self.ending == Ending::Carry;
             whole &= stand_in.is_some();
