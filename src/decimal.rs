@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 use std::cmp::Ordering;
 
+use crate::digits;
 use crate::quote::quote;
 
 /// The most digits a value may have after the point.
@@ -178,28 +179,40 @@ pub fn parse(text: &[u8]) -> Result<Decimal, Bad> {
     Decimal::new(mantissa.ok_or(Bad::Range)?, scale).ok_or(Bad::Range)
 }
 
-/// `text` as an integer, if it is one in canonical form with at most 18 digits: the fast
-/// path for the common case, whose text is then its own canonical form. `None` does not
-/// mean it is not a value: `parse` tells.
-#[inline]
-pub(crate) fn canonical_integer(text: &[u8]) -> Option<i64> {
-    let (negative, digits) = match text {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, text),
-    };
-    match digits {
-        [b'1'..=b'9', ..] if digits.len() <= 18 => {}
-        [b'0'] if !negative => return Some(0),
-        _ => return None,
+/// The value at the start of `text`, if it is written there in canonical form, and how
+/// many bytes it takes: `text` may go on past it, and the caller says what must follow.
+/// The fast path for decimals: one pass, the digits read a word at a time (`digits`),
+/// and a value's canonical text is then copied as it is. `None` does not mean there is no
+/// value there: `parse` tells.
+#[inline(always)]
+pub(crate) fn leading_canonical(text: &[u8]) -> Option<(Decimal, usize)> {
+    let sign = usize::from(text.first() == Some(&b'-'));
+    let (whole, magnitude) = digits::run(&text[sign..]);
+    let mut end = sign + whole;
+    // One digit before the point, or a first digit that is not 0.
+    if whole == 0 || (whole > 1 && text[sign] == b'0') {
+        return None;
     }
-    let mut n = 0i64;
-    for &d in digits {
-        if !d.is_ascii_digit() {
+    let (mut digits, mut magnitude) = (whole, magnitude);
+    if text.get(end) == Some(&b'.') {
+        let (fraction, after) = digits::run(&text[end + 1..]);
+        if fraction == 0 || whole + fraction > digits::MAX {
             return None;
         }
-        n = n * 10 + i64::from(d - b'0');
+        let scale = POW10[fraction] as u64;
+        (digits, magnitude) = (whole + fraction, magnitude * scale + after);
+        end += 1 + fraction;
     }
-    Some(if negative { -n } else { n })
+    if digits > digits::MAX || (sign == 1 && magnitude == 0) {
+        return None;
+    }
+    // At most 18 digits: below 10^18, inside an `i64`.
+    let mantissa = if sign == 1 {
+        -(magnitude as i64)
+    } else {
+        magnitude as i64
+    };
+    Some((Decimal::new(mantissa, (digits - whole) as u8)?, end))
 }
 
 /// How `a` compares with `b` as numbers, exactly: `1.5` and `1.50` are equal. At their
@@ -276,36 +289,62 @@ mod tests {
         }
     }
 
+    /// What `leading_canonical` takes of `text` when the value must end at the first space:
+    /// the value, only if all of the field is in canonical form.
+    fn leading_field(text: &[u8]) -> Option<Decimal> {
+        let field = text.split(|&b| b == b' ').next().unwrap_or_default();
+        let (value, end) = leading_canonical(text)?;
+        assert_eq!(value.to_string().as_bytes(), &text[..end], "{text:?}");
+        (end == field.len()).then_some(value)
+    }
+
     #[test]
-    fn canonical_integers_take_the_fast_path_and_agree_with_parse() {
+    fn canonical_text_takes_the_fast_path_exactly_when_it_is_its_own_canonical_form() {
+        // Every text of up to 7 bytes over the bytes a number is made of, and some that end
+        // one: at most 7 digits, so the fast path must take every canonical one. Each alone
+        // (read a byte at a time) and followed by more (read a word at a time).
+        let alphabet = b"019-. x";
+        let mut texts = vec![Vec::new()];
+        for _ in 0..7 {
+            let longer: Vec<Vec<u8>> = texts
+                .iter()
+                .filter(|t| t.len() == texts.last().map_or(0, Vec::len))
+                .flat_map(|t| alphabet.iter().map(move |&b| [&t[..], &[b]].concat()))
+                .collect();
+            texts.extend(longer);
+        }
+        assert_eq!(texts.len(), (0..8).map(|k| 7usize.pow(k)).sum::<usize>());
+        for text in &texts {
+            let field = text.split(|&b| b == b' ').next().unwrap_or_default();
+            let canonical = parse(field)
+                .ok()
+                .filter(|d| d.to_string().as_bytes() == field);
+            assert_eq!(leading_field(text), canonical, "{text:?}");
+            let followed = [&text[..], b" 12345678"].concat();
+            assert_eq!(leading_field(&followed), canonical, "{followed:?}");
+        }
+    }
+
+    #[test]
+    fn the_fast_path_takes_at_most_18_digits_and_leaves_longer_values_to_parse() {
         for text in [
-            "0",
-            "7",
-            "-12",
             "999999999999999999",
             "-999999999999999999",
-            "100",
+            "0.99999999999999999",
+            "-12345678.9012345678",
+            "123456789012345678 9",
         ] {
-            let value = parse(text.as_bytes()).unwrap();
-            assert_eq!(
-                canonical_integer(text.as_bytes()),
-                Some(value.mantissa()),
-                "{text}"
-            );
+            let value = parse(text.split(' ').next().unwrap().as_bytes()).unwrap();
+            assert_eq!(leading_field(text.as_bytes()), Some(value), "{text}");
         }
         for text in [
-            "",
-            "-",
-            "-0",
-            "00",
-            "07",
-            "+7",
-            "1.5",
-            "1e3",
-            "1 ",
             "1000000000000000000",
+            "0.000000000000000001",
+            "1.000000000000000000",
+            "-9223372036854775808",
         ] {
-            assert_eq!(canonical_integer(text.as_bytes()), None, "{text}");
+            assert!(parse(text.as_bytes()).is_ok(), "{text}");
+            assert_eq!(leading_field(text.as_bytes()), None, "{text}");
         }
     }
 

@@ -13,7 +13,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 
 use crate::decimal::Decimal;
 use crate::error::Error;
-use crate::message::{Batch, Msg};
+use crate::message::{Batch, Msg, Run};
 use crate::text::Prefix;
 use crate::window::Window;
 
@@ -54,10 +54,9 @@ impl Transport {
         self.batch.push(value, time, self.prefix.as_ref());
     }
 
-    /// Appends integers, by time at the integer times `times`, whose lines, in canonical
-    /// form, are `lines`.
-    pub(crate) fn push_copied(&mut self, mantissas: &[i64], times: &[i64], lines: &[u8]) {
-        self.batch.push_copied(mantissas, times, lines);
+    /// Appends `run`, whose lines as printed are `lines`.
+    pub(crate) fn push_copied(&mut self, run: &Run, lines: &[u8]) {
+        self.batch.push_copied(run, lines);
     }
 
     /// How many more values the batch takes.
@@ -159,15 +158,6 @@ impl Paced {
     pub(crate) fn push(&mut self, value: Decimal, time: Option<Decimal>) {
         self.transport.push(value, time);
         self.produced += 1;
-    }
-
-    /// Appends integers, writing their lines: the caller has asked for room for them.
-    pub(crate) fn push_integers(&mut self, mantissas: &[i64]) {
-        let transport = &mut self.transport;
-        transport
-            .batch
-            .push_integers(mantissas, transport.prefix.as_ref());
-        self.produced += mantissas.len() as u64;
     }
 
     /// Appends the values `make` writes into the batch, with their lines if it is given
@@ -274,7 +264,8 @@ mod tests {
         let mut paced = Paced::new(transport, Arc::clone(&window));
         assert_eq!(paced.room(0), Some(0), "at the edge");
         assert_eq!(paced.room(3), Some(3));
-        paced.push_integers(&[1, 2]);
+        paced.push(d(1), None);
+        paced.push(d(2), None);
         assert_eq!((paced.room(3), paced.place()), (Some(1), (0, 2)));
         let made = paced.produce(|batch, prefix| {
             batch.push(d(3), None, prefix);

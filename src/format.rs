@@ -67,18 +67,26 @@ pub(crate) fn fields(line: &[u8]) -> Option<[&[u8]; 4]> {
     Some([first, next(), next(), next()])
 }
 
-/// `line` as two integers in canonical form with one separator between them, as the output
-/// writes a value and its time: the fast path of the common case, whose text is then its
-/// own canonical form. `None` does not mean it is not a reading: `reading` tells.
-#[inline]
-pub(crate) fn two_integers(line: &[u8]) -> Option<(i64, i64)> {
-    let at = line.iter().position(|&b| b == SEPARATOR)?;
-    let value = decimal::canonical_integer(&line[..at])?;
-    Some((value, decimal::canonical_integer(&line[at + 1..])?))
-}
-
 /// What a line gives its stream: a value and, by time, its time.
 pub(crate) type Reading = (Decimal, Option<Decimal>);
+
+/// The reading of a line as the output prints it, from its value on: the first `len`
+/// bytes of `text`, which may go on past them, are `VALUE`, or by time `VALUE TIME`, each
+/// in canonical form, with one separator. The fast paths' line, whose text is then its
+/// own canonical form, copied as it is. `None` does not mean it is not a reading:
+/// `reading` tells.
+#[inline(always)]
+pub(crate) fn printed(text: &[u8], len: usize, by_time: bool) -> Option<Reading> {
+    let (value, end) = decimal::leading_canonical(text)?;
+    if !by_time {
+        return (end == len).then_some((value, None));
+    }
+    if text.get(end) != Some(&SEPARATOR) {
+        return None;
+    }
+    let (time, after) = decimal::leading_canonical(&text[end + 1..])?;
+    (end + 1 + after == len).then_some((value, Some(time)))
+}
 
 /// What a time may be, for messages.
 const TIME: &str = "a time is a decimal such as 17, 1764614400 or 1764614400.125";

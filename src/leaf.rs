@@ -286,7 +286,9 @@ mod tests {
         feed.push(d(1), None); // the window allowed 3: two more need not ask
         let room = feed.wait().unwrap();
         assert_eq!(room, 2);
-        feed.push_integers(&vec![0; room]); // the window is full now
+        for _ in 0..room {
+            feed.push(d(0), None); // the window is full after these
+        }
         std::thread::scope(|scope| {
             let asking = scope.spawn(|| feed.wait());
             std::thread::sleep(std::time::Duration::from_millis(50));

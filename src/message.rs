@@ -10,7 +10,7 @@
 
 use crate::decimal::Decimal;
 use crate::error::Error;
-use crate::format;
+use crate::format::{self, Reading};
 use crate::text::{Prefix, Text};
 
 /// At most this many values go in one message, as IoTPy's `extend` sends several at once:
@@ -137,41 +137,35 @@ impl Batch {
         }
     }
 
-    /// Appends integers at integer times, whose `VALUE TIME` texts, in canonical form, are
-    /// the lines of `block` that end at `ends`, the first at its start; and their lines if
-    /// they are printed: `prefix` and each text.
-    pub(crate) fn push_integers_at(
+    /// Appends `run`, whose `VALUE` or `VALUE TIME` texts, in canonical form, are the
+    /// lines of `block` that end at `ends`, the first at its start; and their lines if they
+    /// are printed: `prefix` and each text.
+    pub(crate) fn push_printed(
         &mut self,
-        values: &[i64],
-        times: &[i64],
+        run: &Run,
         prefix: Option<&Prefix>,
         (block, ends): (&[u8], &[usize]),
     ) {
-        self.extend(values, 0);
-        self.times.extend_from_slice(times);
-        self::count(&mut self.time_scales, 0, times.len());
+        self.extend_run(run);
         if let Some(prefix) = prefix {
             self.lines.prefixed(prefix, block, ends);
         }
     }
 
-    /// Appends integers, by time at the integer times `times`, whose lines, already in
-    /// canonical form, are `lines`.
-    pub(crate) fn push_copied(&mut self, mantissas: &[i64], times: &[i64], lines: &[u8]) {
-        self.extend(mantissas, 0);
-        self.times.extend_from_slice(times);
-        self::count(&mut self.time_scales, 0, times.len());
+    /// Appends `run`, whose lines as printed are `lines`: copied as they are, if the
+    /// stream's lines are printed.
+    pub(crate) fn push_copied(&mut self, run: &Run, lines: &[u8]) {
+        self.extend_run(run);
         if self.line > 0 {
             self.lines.extend(lines);
         }
     }
 
-    /// Appends integers, and their lines if they are printed.
-    pub(crate) fn push_integers(&mut self, mantissas: &[i64], prefix: Option<&Prefix>) {
-        self.extend(mantissas, 0);
-        if let Some(prefix) = prefix {
-            self.lines.lines(prefix, mantissas, 0);
-        }
+    /// Appends `run`'s values, and by time their times, without their lines.
+    fn extend_run(&mut self, run: &Run) {
+        self.extend(&run.mantissas, run.scale);
+        self.times.extend_from_slice(&run.times);
+        count(&mut self.time_scales, run.time_scale, run.times.len());
     }
 
     /// Appends `mantissas`, all at `scale`, without their lines.
@@ -184,6 +178,56 @@ impl Batch {
     #[inline]
     pub(crate) fn count(&mut self, scale: u8, count: usize) {
         self::count(&mut self.scales, scale, count);
+    }
+}
+
+/// Values taken as the output prints them, on a fast path, not in a batch yet: their
+/// mantissas, all at one scale, and by time their times, all at one scale, so that a run
+/// goes into a batch in one go. A reading at other scales starts the next run.
+#[derive(Default)]
+pub(crate) struct Run {
+    mantissas: Vec<i64>,
+    scale: u8,
+    times: Vec<i64>,
+    time_scale: u8,
+}
+
+impl Run {
+    /// How many values it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.mantissas.len()
+    }
+
+    /// Whether `reading` may join the run: it is empty, or the reading's scales are its.
+    #[inline]
+    pub(crate) fn takes(&self, (value, time): Reading) -> bool {
+        self.mantissas.is_empty()
+            || (value.scale() == self.scale && time.is_none_or(|t| t.scale() == self.time_scale))
+    }
+
+    /// Appends `reading`, which it takes.
+    #[inline]
+    pub(crate) fn push(&mut self, (value, time): Reading) {
+        (self.scale, self.time_scale) = (value.scale(), time.map_or(0, Decimal::scale));
+        self.mantissas.push(value.mantissa());
+        if let Some(time) = time {
+            self.times.push(time.mantissa());
+        }
+    }
+
+    /// The time of its last value, by time.
+    pub(crate) fn last_time(&self) -> Option<Decimal> {
+        Decimal::new(*self.times.last()?, self.time_scale)
+    }
+
+    /// Its times, by time.
+    pub(crate) fn times(&self) -> impl Iterator<Item = Decimal> + '_ {
+        (self.times.iter()).map(|&t| Decimal::new(t, self.time_scale).expect("a time's scale"))
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.mantissas.clear();
+        self.times.clear();
     }
 }
 
@@ -211,7 +255,9 @@ mod tests {
         let short = Prefix::new(b"x ");
         let mut batch = Batch::new(0, 4, Some(&short), false);
         assert_eq!(batch.room(), 4);
-        batch.push_integers(&[1, 2, 3], Some(&short));
+        for m in [1, 2, 3] {
+            batch.push(Decimal::new(m, 0).unwrap(), None, Some(&short));
+        }
         assert_eq!(
             (batch.room(), batch.lines.as_bytes()),
             (1, &b"x 1\nx 2\nx 3\n"[..])
@@ -221,7 +267,7 @@ mod tests {
         let long = Prefix::new(&[&name[..], b" "].concat());
         let mut batch = Batch::new(0, BATCH, Some(&long), false);
         while batch.room() > 0 {
-            batch.push_integers(&vec![7; batch.room()], Some(&long));
+            batch.push(Decimal::new(7, 0).unwrap(), None, Some(&long));
         }
         let bytes = batch.lines.len();
         assert!((BYTES..BYTES + 5000 + 42).contains(&bytes), "{bytes}");
@@ -235,7 +281,11 @@ mod tests {
         for (mantissa, scale) in [(1, 0), (2, 0), (15, 1), (3, 0), (4, 0)] {
             batch.push(Decimal::new(mantissa, scale).unwrap(), None, None);
         }
-        batch.push_copied(&[5, 6], &[], b"");
+        let mut run = Run::default();
+        for m in [5, 6] {
+            run.push((Decimal::new(m, 0).unwrap(), None));
+        }
+        batch.push_copied(&run, b"");
         batch.count(2, 0); // an empty run counts nothing
         assert_eq!(batch.scales, [(0, 2), (1, 1), (0, 4)]);
         assert_eq!(batch.mantissas, [1, 2, 15, 3, 4, 5, 6]);

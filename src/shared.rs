@@ -18,9 +18,10 @@ use std::ops::ControlFlow;
 use crate::decimal::{self, Decimal};
 use crate::error::Error;
 use crate::feed::Transport;
-use crate::format::{self, fields};
+use crate::format::{self, Reading, fields};
 use crate::input::Input;
 use crate::lines::{self, Lines, Newlines, Next, Problem};
+use crate::message::Run;
 use crate::quote::{hint, quote};
 use crate::window::Window;
 
@@ -55,31 +56,22 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// The value of `line` if it is one of this stream's, `NAME INTEGER` in canonical
-    /// form; `first` is the line's first 8 bytes, if the block has them, which are compared
-    /// with its start in one go.
+    /// The reading of the line `block[at..end]` if it is one of this stream's as the output
+    /// prints it (`format::printed`), read on past its end. Its first 8 bytes are compared
+    /// with the stream's start in one go, if the block has them.
     #[inline]
-    fn value(&self, line: &[u8], first: Option<&[u8]>) -> Option<i64> {
-        self.rest(line, first).and_then(decimal::canonical_integer)
-    }
-
-    /// What follows `NAME ` in `line`, if it is one of this stream's.
-    #[inline]
-    fn rest<'a>(&self, line: &'a [u8], first: Option<&[u8]>) -> Option<&'a [u8]> {
-        match (self.key, first) {
+    fn printed(&self, block: &[u8], (at, end): (usize, usize), by_time: bool) -> Option<Reading> {
+        let ours = match (self.key, block.get(at..at + 8)) {
             (Some((mask, key)), Some(first)) => {
-                let word = u64::from_le_bytes(first.try_into().unwrap());
-                (word & mask == key).then(|| &line[self.start.len()..])
+                u64::from_le_bytes(first.try_into().expect("8 bytes")) & mask == key
             }
-            _ => line.strip_prefix(&self.start[..]),
+            _ => block[at..end].starts_with(&self.start),
+        };
+        let from = at + self.start.len();
+        if !ours || from > end {
+            return None;
         }
-    }
-
-    /// By time, the value and time of `line` if it is one of this stream's, `NAME INTEGER
-    /// INTEGER` in canonical form, `first` as for `value`.
-    #[inline]
-    fn reading(&self, line: &[u8], first: Option<&[u8]>) -> Option<(i64, i64)> {
-        self.rest(line, first).and_then(format::two_integers)
+        format::printed(&block[from..], end - from, by_time)
     }
 
     pub(crate) fn new(name: String, id: usize, feed: Transport) -> Self {
@@ -114,8 +106,7 @@ struct Streams {
     live: u64,
     total: u64,
     /// Values taken as printed, not in their batch yet, and by time their times.
-    copied: Vec<i64>,
-    copied_times: Vec<i64>,
+    copied: Run,
 }
 
 impl Streams {
@@ -127,8 +118,7 @@ impl Streams {
             min: 0,
             at_min,
             total: 0,
-            copied: Vec::new(),
-            copied_times: Vec::new(),
+            copied: Run::default(),
         }
     }
 
@@ -173,6 +163,7 @@ impl Streams {
     /// copied as they are, and `merge` lines. Stops at any other line, and where the window
     /// (`edge`, stream k's) or the lead bound need a closer look; by time, `leads` keeps
     /// the lead. `None` once the root has hung up.
+    #[inline(never)]
     fn take_as_printed(
         &mut self,
         k: usize,
@@ -195,40 +186,31 @@ impl Streams {
         } else {
             budget
         };
-        let mut before = match self.all[k].before {
-            None => i64::MIN,
-            Some(before) if before.scale() == 0 => before.mantissa(),
-            Some(_) => return Some((0, 0)), // a time with a fraction: the slow way compares it
-        };
+        let by_time = leads.is_some();
+        let mut before = self.all[k].before;
         for end in Newlines::new(block) {
             let line = &block[at..end];
-            let stream = &self.all[k];
-            let first = block.get(at..at + 8);
-            let reading = match leads {
-                None => stream.value(line, first).map(|v| (v, None)),
-                Some(_) => stream
-                    .reading(line, first)
-                    .filter(|&(_, t)| t > before)
-                    .map(|(v, t)| (v, Some(t))),
-            };
+            let reading =
+                self.all[k]
+                    .printed(block, (at, end), by_time)
+                    .filter(|&(_, time)| match (time, before) {
+                        (Some(time), Some(before)) => decimal::compare(time, before).is_gt(),
+                        _ => true,
+                    });
             match reading {
                 _ if line.len() > limit => break,
-                Some((v, t)) if left > 0 => {
-                    if self.copied.len() == room {
-                        room = self.flush(k, &block[run..at])?;
+                Some(reading) if left > 0 => {
+                    if self.copied.len() == room || !self.copied.takes(reading) {
+                        room = self.flush(k, &block[run..at], leads.as_deref_mut())?;
                         run = at;
                     }
-                    self.copied.push(v);
-                    if let (Some(t), Some(leads)) = (t, leads.as_deref_mut()) {
-                        self.copied_times.push(t);
-                        leads.add(k, Decimal::new(t, 0).expect("scale 0"));
-                        before = t;
-                    }
+                    self.copied.push(reading);
+                    before = reading.1.or(before);
                     left -= 1;
                 }
                 None if format::is_merge(line) => {
-                    if !self.copied.is_empty() {
-                        room = self.flush(k, &block[run..at])?;
+                    if self.copied.len() > 0 {
+                        room = self.flush(k, &block[run..at], leads.as_deref_mut())?;
                     }
                     run = end + 1;
                 }
@@ -236,22 +218,24 @@ impl Streams {
             }
             (at, lines) = (end + 1, lines + 1);
         }
-        self.flush(k, &block[run..at])?;
+        self.flush(k, &block[run..at], leads)?;
         Some((at, lines))
     }
 
     /// Puts the copied values, whose lines are `text`, in stream `k`'s batch and, if that
-    /// is full, sends it. Returns the room the batch has now; `None` once the root has
-    /// hung up.
-    fn flush(&mut self, k: usize, text: &[u8]) -> Option<usize> {
+    /// is full, sends it; by time, `leads` counts their times. Returns the room the batch
+    /// has now; `None` once the root has hung up.
+    fn flush(&mut self, k: usize, text: &[u8], leads: Option<&mut Leads>) -> Option<usize> {
         self.count(k, self.copied.len() as u64);
-        if let Some(&last) = self.copied_times.last() {
-            self.all[k].before = Decimal::new(last, 0);
+        if let Some(last) = self.copied.last_time() {
+            self.all[k].before = Some(last);
+        }
+        if let Some(leads) = leads {
+            leads.extend(k, self.copied.times());
         }
         let feed = self.all[k].feed.as_mut()?;
-        feed.push_copied(&self.copied, &self.copied_times, text);
+        feed.push_copied(&self.copied, text);
         self.copied.clear();
-        self.copied_times.clear();
         if !feed.send_full() {
             return None;
         }
@@ -350,14 +334,27 @@ impl Leads {
     /// Counts a value of stream `k` at `time`, later than its own before; true if that
     /// takes the streams past the bound.
     fn add(&mut self, k: usize, time: Decimal) -> bool {
+        self.extend(k, [time]);
+        self.total > LEAD
+    }
+
+    /// Counts values of stream `k` at `times`, increasing and later than its own before,
+    /// in one go: the same as one by one, as what is counted depends only on the times.
+    /// The caller makes sure that they do not take the streams past the bound, as each
+    /// adds one to the lead at most.
+    fn extend(&mut self, k: usize, times: impl IntoIterator<Item = Decimal>) {
         let was_slowest = self.is_slowest(k);
-        self.latest[k] = Some(time);
-        self.later[k].push_back(time);
-        self.total += 1;
+        let later = &mut self.later[k];
+        let before = later.len();
+        later.extend(times);
+        self.total += (later.len() - before) as u64;
+        if later.len() == before {
+            return;
+        }
+        self.latest[k] = later.back().copied();
         if was_slowest {
             self.left_slowest();
         }
-        self.total > LEAD
     }
 
     /// Stream `k` has failed: it counts no more.
@@ -775,20 +772,24 @@ mod tests {
             let stream = &streams.all[0];
             assert_eq!(stream.key.is_some(), name.len() < 8, "{name}");
             for (line, value) in [
-                (format!("{name} 12"), Some(12)),
-                (format!("{name} -7"), Some(-7)),
+                (format!("{name} 12"), Some((12, 0))),
+                (format!("{name} -7"), Some((-7, 0))),
+                (format!("{name} 1.50"), Some((150, 2))),
                 (format!("{name} 012"), None),
                 (format!("{name}  12"), None),
                 (format!("{name}z 12"), None),
                 (format!("z{name} 12"), None),
-                (format!("{name} 1.5"), None),
+                (format!("{name} 1."), None),
             ] {
                 let mut block = line.clone().into_bytes();
                 let short = block.len();
                 block.extend(b"\npadding\n");
-                let line = &block[..short];
-                assert_eq!(stream.value(line, block.get(..8)), value, "{name}: {short}");
-                assert_eq!(stream.value(line, None), value, "{name}: no word");
+                let value_of = |block: &[u8]| {
+                    let (value, _) = stream.printed(block, (0, short), false)?;
+                    Some((value.mantissa(), value.scale()))
+                };
+                assert_eq!(value_of(&block), value, "{name}: {short}");
+                assert_eq!(value_of(&block[..short]), value, "{name}: no word");
             }
         }
     }

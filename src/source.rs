@@ -14,6 +14,7 @@ use crate::format::{self, Reading, fields};
 use crate::input::{Input, Opened};
 use crate::leaf::{Turn, Turns, Values};
 use crate::lines::{self, Lines, Newlines, Next, Problem};
+use crate::message::Run;
 use crate::quote::quote;
 
 /// A named stream and where its values come from.
@@ -77,8 +78,7 @@ impl Unopened {
                 place,
                 name: self.name,
                 feed: self.feed,
-                integers: Vec::new(),
-                times: Vec::new(),
+                run: Run::default(),
                 ends: Vec::new(),
                 by_time: self.by_time,
                 before: None,
@@ -125,10 +125,9 @@ pub(crate) struct Reader {
     place: String,
     name: String,
     feed: Paced,
-    /// Values of lines that are plain integers, not in the batch yet; by time, their
-    /// times and where their lines end.
-    integers: Vec<i64>,
-    times: Vec<i64>,
+    /// Values of lines as printed, not in the batch yet; by time, their times; and where
+    /// their lines end.
+    run: Run,
     ends: Vec<usize>,
     /// Values come with times; the time of the last one.
     by_time: bool,
@@ -136,66 +135,39 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
-    /// Takes the lines that are plain integers, the common case, a block at a time, as many as
-    /// `room` allows; then, if room is left, one line the slow way, or the next read.
-    fn take_integers(&mut self, room: usize) -> usize {
+    /// Takes the lines as the output prints them, `VALUE`, or by time `VALUE TIME` with each
+    /// time after the one before, in canonical form: the common case, a block at a time, as
+    /// many as `room` allows, in one run of scales (`Run`). Their lines are the prefix and
+    /// the line as it is. Any other line is left for a closer look.
+    fn take_printed(&mut self, room: usize) -> usize {
         let block = self.lines.whole_lines();
-        let (mut at, mut taken) = (0, 0);
-        self.integers.clear();
-        for end in Newlines::new(block) {
-            if self.integers.len() == room {
-                break;
-            }
-            let Some(m) = decimal::canonical_integer(&block[at..end]) else {
-                break; // a line that needs a closer look
-            };
-            self.integers.push(m);
-            (at, taken) = (end + 1, taken + 1);
-        }
-        self.feed.push_integers(&self.integers);
-        self.lines.consume(at, taken);
-        self.integers.len()
-    }
-
-    /// By time: takes the lines `VALUE TIME` of two integers in canonical form, each time
-    /// after the one before, a block at a time, as many as `room` allows; their lines are
-    /// the prefix and the line as it is. Any other line is left for a closer look.
-    fn take_timed_integers(&mut self, room: usize) -> usize {
-        let block = self.lines.whole_lines();
-        let (mut at, mut count) = (0, 0);
-        let mut before = match self.before {
-            None => i64::MIN,
-            Some(before) if before.scale() == 0 => before.mantissa(),
-            Some(_) => return 0, // a time with a fraction: the slow way compares it
-        };
-        let (values, times, ends) = (&mut self.integers, &mut self.times, &mut self.ends);
-        values.clear();
-        times.clear();
+        let (mut at, mut before) = (0, self.before);
+        let (run, ends) = (&mut self.run, &mut self.ends);
+        run.clear();
         ends.clear();
         for end in Newlines::new(block) {
-            if values.len() == room {
-                break;
-            }
-            let Some((value, time)) = format::two_integers(&block[at..end]) else {
+            let reading = format::printed(&block[at..], end - at, self.by_time)
+                .filter(|&reading| run.len() < room && run.takes(reading));
+            let Some(reading) = reading else {
                 break;
             };
-            if time <= before {
-                break; // not after the time before: the slow way says so
+            if let Some(time) = reading.1 {
+                if before.is_some_and(|before| decimal::compare(time, before).is_le()) {
+                    break; // not after the time before: the slow way says so
+                }
+                before = Some(time);
             }
-            (before, at, count) = (time, end + 1, count + 1);
-            values.push(value);
-            times.push(time);
+            run.push(reading);
             ends.push(end);
+            at = end + 1;
         }
-        let reading = self.feed.produce(|batch, prefix| {
-            batch.push_integers_at(values, times, prefix, (block, ends));
-            values.len()
+        let taken = self.feed.produce(|batch, prefix| {
+            batch.push_printed(run, prefix, (block, ends));
+            run.len()
         });
-        if reading > 0 {
-            self.before = Decimal::new(before, 0);
-        }
-        self.lines.consume(at, count as u64);
-        count
+        self.before = before;
+        self.lines.consume(at, taken as u64);
+        taken
     }
 
     /// Line `number` is bad, for `problem`: the stream's next item.
@@ -244,13 +216,13 @@ impl Turns for Reader {
     fn take(&mut self, room: usize) -> Turn {
         let mut taken = 0;
         loop {
-            taken += if self.by_time {
-                self.take_timed_integers(room - taken)
-            } else {
-                self.take_integers(room - taken)
-            };
+            let took = self.take_printed(room - taken);
+            taken += took;
             if taken == room {
                 return Turn::Took;
+            }
+            if took > 0 {
+                continue; // it may have stopped where the scales change
             }
             match self.lines.next() {
                 Ok(Next::Line(number, line)) => {

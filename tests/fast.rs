@@ -1,0 +1,201 @@
+//! The fast paths against the slow one. Lines as the output prints them are taken a block
+//! at a time; any other line is taken one at a time. The same readings, written so that
+//! every line, some lines or no line is as printed, must give the same output, stream by
+//! stream, on the shared input and on sources of their own, by position and by time.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+
+mod common;
+
+use common::Dir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_stream-merge");
+
+/// `mantissa`·10^-`scale` as the output prints it.
+fn canonical(mantissa: i64, scale: u32) -> String {
+    let sign = if mantissa < 0 { "-" } else { "" };
+    let (magnitude, unit) = (mantissa.unsigned_abs(), 10u64.pow(scale));
+    match scale {
+        0 => format!("{sign}{magnitude}"),
+        _ => format!(
+            "{sign}{}.{:0width$}",
+            magnitude / unit,
+            magnitude % unit,
+            width = scale as usize
+        ),
+    }
+}
+
+/// The same text as a value, written otherwise, in one of three ways by `k`: with a `+`
+/// (or, if negative, an exponent), or as it is: the caller then changes the separator.
+fn otherwise(text: &str, k: usize) -> String {
+    match (k % 3, text.starts_with('-')) {
+        (0, false) => format!("+{text}"),
+        (0, true) | (1, _) => format!("{text}e0"),
+        _ => text.to_string(),
+    }
+}
+
+/// Stream `name`'s k-th reading: x's values at scale 2, y's at scale 1 and now and then 3,
+/// some negative and some zero; times at scale 0, then at scale 1, always increasing.
+fn reading(name: &str, k: usize, n: usize) -> (String, String) {
+    let m = (k as i64 * 37) % 2001 - 1000;
+    let value = match name {
+        "x" => canonical(m, 2),
+        _ if k % 97 == 0 => canonical(m, 3),
+        _ => canonical(m, 1),
+    };
+    let time = if k < n / 2 {
+        canonical(k as i64 + 1, 0)
+    } else {
+        canonical(10 * k as i64 + 5, 1)
+    };
+    (value, time)
+}
+
+/// A line of `name`'s k-th reading, with its name if `named` and its time if `timed`: as
+/// printed, unless `slow`, when its value and time are written otherwise, or it has a tab,
+/// or a CR at its end.
+fn line(name: &str, k: usize, n: usize, (named, timed, slow): (bool, bool, bool)) -> String {
+    let (mut value, mut time) = reading(name, k, n);
+    let mut separator = " ";
+    let mut end = "\n";
+    if slow {
+        (value, time) = (otherwise(&value, k), otherwise(&time, k + 1));
+        match k % 4 {
+            0 => separator = "\t",
+            1 => end = "\r\n",
+            _ => {}
+        }
+    }
+    let head = if named {
+        format!("{name}{separator}")
+    } else {
+        String::new()
+    };
+    let tail = if timed {
+        format!("{separator}{time}")
+    } else {
+        String::new()
+    };
+    format!("{head}{value}{tail}{end}")
+}
+
+/// Whether line `i` of a run is written otherwise, for `every`: each `every`-th, or none
+/// for 0.
+fn slow(i: usize, every: usize) -> bool {
+    every > 0 && i % every == 0
+}
+
+/// The lines of `output`, by their first field: each stream's own, and the merges.
+fn by_stream(output: &[u8]) -> BTreeMap<String, Vec<String>> {
+    let mut streams = BTreeMap::<String, Vec<String>>::new();
+    for line in String::from_utf8(output.to_vec()).unwrap().lines() {
+        let name = line.split(' ').next().unwrap().to_string();
+        streams.entry(name).or_default().push(line.to_string());
+    }
+    streams
+}
+
+/// Runs the binary with `args`, `stdin` on its stdin; its stdout stream by stream, and its
+/// stderr, after checking that it succeeded.
+fn run(args: &[String], stdin: &str) -> (BTreeMap<String, Vec<String>>, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    let stdin = stdin.to_string();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut pipe, stdin.as_bytes()));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{args:?}: {stderr}");
+    (by_stream(&output.stdout), stderr)
+}
+
+/// How many readings each stream has: enough for many blocks, runs and batches.
+const N: usize = 6000;
+
+/// Each `every`: as printed (0), all written otherwise (1), and runs broken halfway.
+const EVERY: [usize; 5] = [0, 1, 2, 7, 1000];
+
+#[test]
+fn the_shared_input_gives_the_same_output_whichever_lines_are_as_printed() {
+    for timed in [false, true] {
+        let mut outcomes = Vec::new();
+        for every in EVERY {
+            // Runs of 50 lines of one stream, then the other, with merge lines among them.
+            let mut input = String::new();
+            for start in (0..N).step_by(50) {
+                for name in ["x", "y"] {
+                    for k in start..start + 50 {
+                        input += &line(name, k, N, (true, timed, slow(k, every)));
+                    }
+                }
+                input += "merge 1 2\n";
+            }
+            let mut args = vec!["-s".to_string(), "x".into(), "-s".into(), "y".into()];
+            if timed {
+                args.push("--by-time".into());
+            }
+            outcomes.push((every, run(&args, &input)));
+        }
+        let (_, first) = &outcomes[0];
+        assert_eq!(first.0["merge"].len(), N, "timed: {timed}");
+        for (every, outcome) in &outcomes[1..] {
+            assert_eq!(outcome, first, "timed: {timed}, every {every}");
+        }
+    }
+}
+
+#[test]
+fn sources_of_their_own_give_the_same_output_whichever_lines_are_as_printed() {
+    let dir = Dir::new("fast/sources_of_their_own");
+    for timed in [false, true] {
+        let mut outcomes = Vec::new();
+        for every in EVERY {
+            let mut args = Vec::new();
+            for (name, named) in [("x", false), ("y", true)] {
+                let text: String = (0..N)
+                    .map(|k| line(name, k, N, (named, timed, slow(k, every))))
+                    .collect();
+                let file = format!("{name}-{timed}-{every}");
+                args.extend(["-f".to_string(), dir.source(name, &file, text)]);
+            }
+            if timed {
+                args.push("--by-time".into());
+            }
+            outcomes.push((every, run(&args, "")));
+        }
+        let (_, first) = &outcomes[0];
+        assert_eq!(first.0["merge"].len(), N, "timed: {timed}");
+        for (every, outcome) in &outcomes[1..] {
+            assert_eq!(outcome, first, "timed: {timed}, every {every}");
+        }
+    }
+}
+
+#[test]
+fn values_as_printed_at_many_scales_sum_as_the_slow_way_sums_them() {
+    // Both streams at scales 0 to 18, with the largest mantissas the fast path takes.
+    let mut canonical_input = String::new();
+    let mut other_input = String::new();
+    for scale in 0..=18u32 {
+        for (name, mantissa) in [("x", 999_999_999_999_999_999), ("y", -1)] {
+            let text = canonical(mantissa, scale);
+            canonical_input += &format!("{name} {text}\n");
+            other_input += &format!("{name}\t{}\n", otherwise(&text, scale as usize));
+        }
+    }
+    let args = ["-s".to_string(), "x".into(), "-s".into(), "y".into()];
+    let (fast, _) = run(&args, &canonical_input);
+    let (slow, _) = run(&args, &other_input);
+    assert_eq!(fast, slow);
+    assert_eq!(fast["merge"][0], "merge 999999999999999998");
+    assert_eq!(fast["merge"][18], "merge 0.999999999999999998");
+}
