@@ -12,7 +12,7 @@ use std::io::{self, ErrorKind, Read};
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::quote::escape;
 
@@ -87,7 +87,11 @@ impl Input {
 
     /// Whether it is a regular file, read to its end without waiting.
     pub(crate) fn is_file(&self) -> bool {
-        matches!(self, Input::Path(path) if fs::metadata(path).is_ok_and(|m| m.is_file()))
+        let path = match self {
+            Input::Path(path) => path.as_path(),
+            Input::Stdin => Path::new("/dev/stdin"),
+        };
+        fs::metadata(path).is_ok_and(|m| m.is_file())
     }
 
     pub(crate) fn open(&self) -> io::Result<Opened> {

@@ -57,21 +57,26 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// The reading of the line `block[at..end]` if it is one of this stream's as the output
-    /// prints it (`format::printed`), read on past its end. Its first 8 bytes are compared
-    /// with the stream's start in one go, if the block has them.
+    /// prints it (`format::printed`), read on past its end.
     #[inline]
     fn printed(&self, block: &[u8], (at, end): (usize, usize), by_time: bool) -> Option<Reading> {
-        let ours = match (self.key, block.get(at..at + 8)) {
-            (Some((mask, key)), Some(first)) => {
-                u64::from_le_bytes(first.try_into().expect("8 bytes")) & mask == key
-            }
-            _ => block[at..end].starts_with(&self.start),
-        };
         let from = at + self.start.len();
-        if !ours || from > end {
+        if !self.starts(block, at) || from > end {
             return None;
         }
         format::printed(&block[from..], end - from, by_time)
+    }
+
+    /// Whether the line at `block[at..]` starts with this stream's start, `NAME `: compared
+    /// as the first 8 bytes in one go, if the block has them.
+    #[inline]
+    fn starts(&self, block: &[u8], at: usize) -> bool {
+        match (self.key, block.get(at..at + 8)) {
+            (Some((mask, key)), Some(first)) => {
+                u64::from_le_bytes(first.try_into().expect("8 bytes")) & mask == key
+            }
+            _ => block[at..].starts_with(&self.start),
+        }
     }
 
     pub(crate) fn new(name: String, id: usize, feed: Transport) -> Self {
@@ -414,6 +419,73 @@ impl Leads {
     }
 }
 
+/// Which stream here a line starts with, found by its first field's hash in a table made
+/// for the names on this input: the fast path's lookup, a few instructions where a general
+/// hash map would cost more than the rest of the line.
+///
+/// Invariant: open addressing, at most half full, so every probe ends at an empty slot.
+struct Starts {
+    /// Each slot: a stream's index plus one, or 0 for none.
+    slots: Vec<u32>,
+    mask: usize,
+}
+
+impl Starts {
+    fn new(streams: &[Shared]) -> Self {
+        let size = (2 * streams.len()).next_power_of_two().max(2);
+        let mut starts = Starts {
+            slots: vec![0; size],
+            mask: size - 1,
+        };
+        for (k, stream) in streams.iter().enumerate() {
+            let mut i = Self::hash(stream.name.as_bytes()) & starts.mask;
+            while starts.slots[i] != 0 {
+                i = (i + 1) & starts.mask;
+            }
+            starts.slots[i] = u32::try_from(k + 1).expect("streams fit in a u32");
+        }
+        starts
+    }
+
+    /// A hash of `name`: each whole word of its bytes and its last eight (or, if it is
+    /// shorter, its bytes as one word), so that every byte counts, each mixed in by a
+    /// multiplication by the golden ratio's odd constant and a rotation. Loads whole words
+    /// only: a copy into a padded word would cost more than the rest of the lookup.
+    #[inline]
+    fn hash(name: &[u8]) -> usize {
+        let mix = |hash: u64, word: u64| {
+            (hash ^ word)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29)
+        };
+        let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
+        let mut hash = mix(0, name.len() as u64);
+        if name.len() < 8 {
+            hash = mix(hash, name.iter().fold(0, |w, &b| w << 8 | u64::from(b)));
+        } else {
+            for chunk in name.chunks_exact(8) {
+                hash = mix(hash, word(chunk));
+            }
+            hash = mix(hash, word(&name[name.len() - 8..]));
+        }
+        (hash ^ (hash >> 32)) as usize
+    }
+
+    /// The stream here whose name is the first field of the line at the start of `block`.
+    #[inline]
+    fn find(&self, all: &[Shared], block: &[u8]) -> Option<usize> {
+        let end = block.iter().position(|&b| b == b' ' || b == b'\n')?;
+        let mut i = Self::hash(&block[..end]) & self.mask;
+        loop {
+            let k = (self.slots[i] as usize).checked_sub(1)?;
+            if all[k].starts(block, 0) {
+                return Some(k);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
+
 /// Reads `input` to its end, sending each line's value to its stream in `streams`; `names`
 /// says what every name of the run stands for. Stops early once the root has stopped.
 pub(crate) fn read(
@@ -424,11 +496,16 @@ pub(crate) fn read(
     (limit, by_time): (usize, bool),
 ) {
     let count = streams.len();
+    let starts = Starts::new(&streams);
+    // A regular file is read to its end without waiting: what the streams hold is sent as
+    // their batches fill, or before the reader waits for the window.
+    let waits = !input.is_file();
     let mut reader = Reader {
         place: input.place(),
         edges: vec![0; count],
         leads: Leads::new(count),
         streams: Streams::new(streams),
+        starts,
         names,
         window,
         limit,
@@ -450,7 +527,7 @@ pub(crate) fn read(
         }
         let flow = match lines.next() {
             Ok(Next::Line(number, line)) => reader.line(number, line),
-            Ok(Next::Empty) if !reader.streams.send() => return,
+            Ok(Next::Empty) if waits && !reader.streams.send() => return,
             Ok(Next::Empty) => match lines.read() {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => reader.unreadable(e),
@@ -470,6 +547,8 @@ struct Reader<'a> {
     place: String,
     streams: Streams,
     names: HashMap<Vec<u8>, Name>,
+    /// The streams here, by name, for the fast path.
+    starts: Starts,
     window: &'a Window,
     limit: usize,
     by_time: bool,
@@ -487,23 +566,24 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     /// Takes the lines of the last value's stream, as the output prints them, at the start
-    /// of what `lines` holds. `Break` once the root has hung up.
+    /// of what `lines` holds, then those of the stream the next line names, if it is another
+    /// one here, and so on. Ends at a line that its own stream does not take: that one
+    /// needs a closer look. `Break` once the root has hung up.
     fn take_as_printed(&mut self, lines: &mut Lines<impl Read>) -> ControlFlow<()> {
-        let Some(k) = self.last.filter(|&k| self.streams.all[k].feed.is_some()) else {
-            return ControlFlow::Continue(());
-        };
-        let leads = self.by_time.then_some(&mut self.leads);
-        let bounds = (self.edges[k], self.limit);
-        match self
-            .streams
-            .take_as_printed(k, lines.whole_lines(), bounds, leads)
-        {
-            Some((bytes, count)) => {
-                lines.consume(bytes, count);
-                ControlFlow::Continue(())
+        while let Some(k) = self.last.filter(|&k| self.streams.all[k].feed.is_some()) {
+            let leads = self.by_time.then_some(&mut self.leads);
+            let bounds = (self.edges[k], self.limit);
+            let block = lines.whole_lines();
+            match self.streams.take_as_printed(k, block, bounds, leads) {
+                None => return ControlFlow::Break(()),
+                Some((bytes, count)) => lines.consume(bytes, count),
             }
-            None => ControlFlow::Break(()),
+            match self.starts.find(&self.streams.all, lines.whole_lines()) {
+                Some(j) if j != k => self.last = Some(j),
+                _ => break,
+            }
         }
+        ControlFlow::Continue(())
     }
 
     /// Takes line `number`, one the slow way. `Break` once there is nothing more to read
@@ -763,6 +843,39 @@ mod tests {
         let taken = streams.take_as_printed(0, block.as_bytes(), (3, 4096), None);
         assert_eq!(taken, Some((8, 2)));
         assert_eq!(streams.ahead(), LEAD);
+    }
+
+    #[test]
+    fn the_table_of_starts_finds_every_stream_by_its_first_field_and_no_other_name() {
+        let long = "a_name_longer_than_sixteen_bytes";
+        let mut names: Vec<String> = (0..300).map(|k| format!("s{k}")).collect();
+        names.extend((0..50).map(|k| format!("{long}{k}")));
+        names.extend(["abcdefgh", "abcdefghi", "abcdefghijklmnop"].map(String::from));
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let (streams, _rx) = streams(&refs);
+        let starts = Starts::new(&streams.all);
+        for (k, name) in names.iter().enumerate() {
+            for line in [format!("{name} 1\nnext 2\n"), format!("{name} 1")] {
+                assert_eq!(
+                    starts.find(&streams.all, line.as_bytes()),
+                    Some(k),
+                    "{line}"
+                );
+            }
+        }
+        for line in [
+            "s300 1\n",
+            "s1\n",
+            "s 1\n",
+            "s12x 1\n",
+            "abcdefg 1\n",
+            "merge 3\n",
+            "",
+        ] {
+            assert_eq!(starts.find(&streams.all, line.as_bytes()), None, "{line}");
+        }
+        let other = format!("{long}9x 1\n");
+        assert_eq!(starts.find(&streams.all, other.as_bytes()), None);
     }
 
     #[test]

@@ -199,3 +199,30 @@ fn values_as_printed_at_many_scales_sum_as_the_slow_way_sums_them() {
     assert_eq!(fast["merge"][0], "merge 999999999999999998");
     assert_eq!(fast["merge"][18], "merge 0.999999999999999998");
 }
+
+#[test]
+fn lines_of_many_streams_in_turn_give_the_merges_of_the_same_lines_in_runs() {
+    let names: Vec<String> = (0..300).map(|k| format!("s{k}")).collect();
+    let mut args: Vec<String> = vec!["-m".into()];
+    for name in &names {
+        args.extend(["-s".to_string(), name.clone()]);
+    }
+    let value = |name: usize, round: usize| canonical((name * 7 + round) as i64 % 19 - 9, 1);
+    let (mut in_turn, mut in_runs) = (String::new(), String::new());
+    for round in 0..200 {
+        for (k, name) in names.iter().enumerate() {
+            in_turn += &format!("{name} {}\n", value(k, round));
+        }
+    }
+    for start in (0..200).step_by(50) {
+        for (k, name) in names.iter().enumerate() {
+            for round in start..start + 50 {
+                in_runs += &format!("{name} {}\n", value(k, round));
+            }
+        }
+    }
+    let (turn, _) = run(&args, &in_turn);
+    let (runs, _) = run(&args, &in_runs);
+    assert_eq!(turn["merge"].len(), 200);
+    assert_eq!(turn, runs);
+}
