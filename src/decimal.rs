@@ -11,7 +11,6 @@ use std::str::FromStr;
 
 use std::cmp::Ordering;
 
-use crate::digits;
 use crate::quote::quote;
 
 /// The most digits a value may have after the point.
@@ -52,6 +51,12 @@ impl Decimal {
     pub const fn mantissa(self) -> i64 {
         self.mantissa
     }
+
+    /// Zero, at scale 0.
+    pub(crate) const ZERO: Decimal = Decimal {
+        mantissa: 0,
+        scale: 0,
+    };
 
     /// s, the number of digits after the point: 0 to `MAX_SCALE`.
     pub const fn scale(self) -> u8 {
@@ -179,40 +184,41 @@ pub fn parse(text: &[u8]) -> Result<Decimal, Bad> {
     Decimal::new(mantissa.ok_or(Bad::Range)?, scale).ok_or(Bad::Range)
 }
 
-/// The value at the start of `text`, if it is written there in canonical form, and how
-/// many bytes it takes: `text` may go on past it, and the caller says what must follow.
-/// The fast path for decimals: one pass, the digits read a word at a time (`digits`),
-/// and a value's canonical text is then copied as it is. `None` does not mean there is no
-/// value there: `parse` tells.
+/// `text` as a value, if it is written in canonical form with at most 18 digits: the fast
+/// path, one pass over the digits and the point, whose text is then its own canonical
+/// form, to be copied as it is. `None` does not mean it is not a value: `parse` tells.
 #[inline(always)]
-pub(crate) fn leading_canonical(text: &[u8]) -> Option<(Decimal, usize)> {
-    let sign = usize::from(text.first() == Some(&b'-'));
-    let (whole, magnitude) = digits::run(&text[sign..]);
-    let mut end = sign + whole;
-    // One digit before the point, or a first digit that is not 0.
-    if whole == 0 || (whole > 1 && text[sign] == b'0') {
-        return None;
+pub(crate) fn canonical(text: &[u8]) -> Option<Decimal> {
+    let (negative, digits) = match text {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, text),
+    };
+    // A first digit that is not 0, or a 0 before the point, then at most 18 digits.
+    match digits {
+        [b'1'..=b'9', ..] | [b'0', b'.', _, ..] if digits.len() <= 19 => {}
+        [b'0'] if !negative => return Some(Decimal::ZERO),
+        _ => return None,
     }
-    let (mut digits, mut magnitude) = (whole, magnitude);
-    if text.get(end) == Some(&b'.') {
-        let (fraction, after) = digits::run(&text[end + 1..]);
-        if fraction == 0 || whole + fraction > digits::MAX {
+    let (mut magnitude, mut point) = (0i64, None);
+    for (at, &d) in digits.iter().enumerate() {
+        if d.is_ascii_digit() {
+            magnitude = magnitude * 10 + i64::from(d - b'0');
+        } else if d == b'.' && point.is_none() {
+            point = Some(at);
+        } else {
             return None;
         }
-        let scale = POW10[fraction] as u64;
-        (digits, magnitude) = (whole + fraction, magnitude * scale + after);
-        end += 1 + fraction;
     }
-    if digits > digits::MAX || (sign == 1 && magnitude == 0) {
-        return None;
+    let scale = match point {
+        None if digits.len() <= 18 => 0,
+        Some(at) if at + 1 < digits.len() => digits.len() - at - 1,
+        _ => return None, // 19 digits, or a point with none after it
+    };
+    if negative && magnitude == 0 {
+        return None; // -0 is written 0
     }
     // At most 18 digits: below 10^18, inside an `i64`.
-    let mantissa = if sign == 1 {
-        -(magnitude as i64)
-    } else {
-        magnitude as i64
-    };
-    Some((Decimal::new(mantissa, (digits - whole) as u8)?, end))
+    Decimal::new(if negative { -magnitude } else { magnitude }, scale as u8)
 }
 
 /// How `a` compares with `b` as numbers, exactly: `1.5` and `1.50` are equal. At their
@@ -289,21 +295,11 @@ mod tests {
         }
     }
 
-    /// What `leading_canonical` takes of `text` when the value must end at the first space:
-    /// the value, only if all of the field is in canonical form.
-    fn leading_field(text: &[u8]) -> Option<Decimal> {
-        let field = text.split(|&b| b == b' ').next().unwrap_or_default();
-        let (value, end) = leading_canonical(text)?;
-        assert_eq!(value.to_string().as_bytes(), &text[..end], "{text:?}");
-        (end == field.len()).then_some(value)
-    }
-
     #[test]
     fn canonical_text_takes_the_fast_path_exactly_when_it_is_its_own_canonical_form() {
-        // Every text of up to 7 bytes over the bytes a number is made of, and some that end
-        // one: at most 7 digits, so the fast path must take every canonical one. Each alone
-        // (read a byte at a time) and followed by more (read a word at a time).
-        let alphabet = b"019-. x";
+        // Every text of up to 7 bytes over the bytes a number is made of, and one that is
+        // not: at most 7 digits, so the fast path must take every canonical one.
+        let alphabet = b"019-.x";
         let mut texts = vec![Vec::new()];
         for _ in 0..7 {
             let longer: Vec<Vec<u8>> = texts
@@ -313,15 +309,12 @@ mod tests {
                 .collect();
             texts.extend(longer);
         }
-        assert_eq!(texts.len(), (0..8).map(|k| 7usize.pow(k)).sum::<usize>());
+        assert_eq!(texts.len(), (0..8).map(|k| 6usize.pow(k)).sum::<usize>());
         for text in &texts {
-            let field = text.split(|&b| b == b' ').next().unwrap_or_default();
-            let canonical = parse(field)
+            let expected = parse(text)
                 .ok()
-                .filter(|d| d.to_string().as_bytes() == field);
-            assert_eq!(leading_field(text), canonical, "{text:?}");
-            let followed = [&text[..], b" 12345678"].concat();
-            assert_eq!(leading_field(&followed), canonical, "{followed:?}");
+                .filter(|d| d.to_string().as_bytes() == &text[..]);
+            assert_eq!(super::canonical(text), expected, "{text:?}");
         }
     }
 
@@ -332,10 +325,10 @@ mod tests {
             "-999999999999999999",
             "0.99999999999999999",
             "-12345678.9012345678",
-            "123456789012345678 9",
+            "1.00000000000000000",
         ] {
-            let value = parse(text.split(' ').next().unwrap().as_bytes()).unwrap();
-            assert_eq!(leading_field(text.as_bytes()), Some(value), "{text}");
+            let value = parse(text.as_bytes()).unwrap();
+            assert_eq!(super::canonical(text.as_bytes()), Some(value), "{text}");
         }
         for text in [
             "1000000000000000000",
@@ -344,7 +337,7 @@ mod tests {
             "-9223372036854775808",
         ] {
             assert!(parse(text.as_bytes()).is_ok(), "{text}");
-            assert_eq!(leading_field(text.as_bytes()), None, "{text}");
+            assert_eq!(super::canonical(text.as_bytes()), None, "{text}");
         }
     }
 

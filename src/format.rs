@@ -70,22 +70,18 @@ pub(crate) fn fields(line: &[u8]) -> Option<[&[u8]; 4]> {
 /// What a line gives its stream: a value and, by time, its time.
 pub(crate) type Reading = (Decimal, Option<Decimal>);
 
-/// The reading of a line as the output prints it, from its value on: the first `len`
-/// bytes of `text`, which may go on past them, are `VALUE`, or by time `VALUE TIME`, each
-/// in canonical form, with one separator. The fast paths' line, whose text is then its
-/// own canonical form, copied as it is. `None` does not mean it is not a reading:
-/// `reading` tells.
+/// The reading of a line as the output prints it, from its value on: `VALUE`, or by time
+/// `VALUE TIME`, each in canonical form, with one separator. The fast paths' line, whose
+/// text is then its own canonical form, copied as it is. `None` does not mean it is not a
+/// reading: `reading` tells.
 #[inline(always)]
-pub(crate) fn printed(text: &[u8], len: usize, by_time: bool) -> Option<Reading> {
-    let (value, end) = decimal::leading_canonical(text)?;
+pub(crate) fn printed(rest: &[u8], by_time: bool) -> Option<Reading> {
     if !by_time {
-        return (end == len).then_some((value, None));
+        return Some((decimal::canonical(rest)?, None));
     }
-    if text.get(end) != Some(&SEPARATOR) {
-        return None;
-    }
-    let (time, after) = decimal::leading_canonical(&text[end + 1..])?;
-    (end + 1 + after == len).then_some((value, Some(time)))
+    let at = rest.iter().position(|&b| b == SEPARATOR)?;
+    let value = decimal::canonical(&rest[..at])?;
+    Some((value, Some(decimal::canonical(&rest[at + 1..])?)))
 }
 
 /// What a time may be, for messages.

@@ -10,7 +10,6 @@
 
 pub mod cli;
 mod decimal;
-mod digits;
 mod error;
 mod feed;
 mod format;

@@ -57,14 +57,14 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// The reading of the line `block[at..end]` if it is one of this stream's as the output
-    /// prints it (`format::printed`), read on past its end.
+    /// prints it (`format::printed`).
     #[inline]
     fn printed(&self, block: &[u8], (at, end): (usize, usize), by_time: bool) -> Option<Reading> {
         let from = at + self.start.len();
         if !self.starts(block, at) || from > end {
             return None;
         }
-        format::printed(&block[from..], end - from, by_time)
+        format::printed(&block[from..end], by_time)
     }
 
     /// Whether the line at `block[at..]` starts with this stream's start, `NAME `: compared
@@ -168,7 +168,6 @@ impl Streams {
     /// copied as they are, and `merge` lines. Stops at any other line, and where the window
     /// (`edge`, stream k's) or the lead bound need a closer look; by time, `leads` keeps
     /// the lead. `None` once the root has hung up.
-    #[inline(never)]
     fn take_as_printed(
         &mut self,
         k: usize,

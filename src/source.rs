@@ -146,7 +146,7 @@ impl Reader {
         run.clear();
         ends.clear();
         for end in Newlines::new(block) {
-            let reading = format::printed(&block[at..], end - at, self.by_time)
+            let reading = format::printed(&block[at..end], self.by_time)
                 .filter(|&reading| run.len() < room && run.takes(reading));
             let Some(reading) = reading else {
                 break;
