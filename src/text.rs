@@ -218,6 +218,7 @@ impl Text {
         let scale = usize::from(scale);
         match u64::try_from(n.unsigned_abs()) {
             Ok(v) if scale == 0 => at = digits(buf, at, v, width(v)),
+            Ok(v) if v < E8 && scale < 8 => at = eight_at_scale(buf, at, v, scale),
             Ok(v) => {
                 let (whole, fraction) = split(v, scale);
                 at = match small(whole.into(), 0) {
@@ -473,6 +474,26 @@ fn eight_or_fewer(buf: &mut [u8], at: usize, v: u64) -> usize {
     at + 8 - zeros
 }
 
+/// Writes `v`, below 10^8, at `scale`, from 1 to 7, at `buf[at..]` with 8-byte stores:
+/// the digits before the point (at least one), the point, and `scale` digits; returns
+/// where they end.
+///
+/// Exact: `eight`'s 8 digits are the 8 - `scale` before the point, zeros first, then the
+/// `scale` after it. The zeros dropped are the zero bytes of their values counted from the
+/// first, a bit set in the last digit before the point so that it stays.
+#[inline]
+fn eight_at_scale(buf: &mut [u8], at: usize, v: u64, scale: usize) -> usize {
+    debug_assert!((1..8).contains(&scale));
+    let text = eight(v);
+    let whole = 8 - scale;
+    let zeros = (((text ^ ASCII) | 1 << (8 * (whole - 1))).trailing_zeros() / 8) as usize;
+    buf[at..at + 8].copy_from_slice(&(text >> (8 * zeros)).to_le_bytes());
+    let at = at + whole - zeros;
+    buf[at] = b'.';
+    buf[at + 1..at + 9].copy_from_slice(&(text >> (8 * whole)).to_le_bytes());
+    at + 1 + scale
+}
+
 /// The digits of a time before its last 8, as the last time that had such digits had
 /// them: times that follow one another mostly share them (Unix seconds for three years,
 /// milliseconds for a day, nanoseconds for a tenth of a second), and a line then copies
@@ -551,6 +572,7 @@ fn wide(buf: &mut [u8], at: usize, mut v: u128, scale: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decimal::Decimal;
 
     fn printed(n: i128, scale: u8) -> String {
         let mut text = Text::default();
@@ -599,6 +621,25 @@ mod tests {
             "v -170141183460469231731.687303715884105728\n"
         );
         assert_eq!(printed(1 << 64, 20), "v 0.18446744073709551616\n");
+    }
+
+    #[test]
+    fn decimals_below_10_to_the_8_at_scales_1_to_7_print_as_display_has_them() {
+        // Every digit count, each with zeros and nines at its edges, at every such scale,
+        // and both signs: the 8-byte way against `Decimal`'s `Display`.
+        let mut values: Vec<i64> = (0..2000).collect();
+        for digits in 1..=8u32 {
+            let unit = 10i64.pow(digits - 1);
+            values.extend([unit, unit + 1, 10 * unit - 1, 5 * unit, unit * 10 / 3]);
+        }
+        for scale in 1..8u8 {
+            for &v in &values {
+                for n in [v, -v] {
+                    let expected = format!("v {}\n", Decimal::new(n, scale).unwrap());
+                    assert_eq!(printed(n.into(), scale), expected, "{n} at {scale}");
+                }
+            }
+        }
     }
 
     #[test]
