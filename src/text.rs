@@ -68,6 +68,25 @@ fn small(v: i128, scale: u8) -> Option<([u8; 8], u8)> {
     TABLES.get(usize::from(scale)).map(|table| table[v])
 }
 
+/// `v` at `scale` with its newline, for `v` below 10^8 in size at scales 1 to 7, as
+/// `eight_at_scale` writes it: at most 11 bytes, in 16. Worked out, not looked up, so that
+/// a run of such values keeps to the fast loop, where their digits are worked out side by
+/// side rather than one line after another.
+#[inline]
+fn medium(v: i128, scale: u8) -> Option<([u8; 16], u8)> {
+    let magnitude = u64::try_from(v.unsigned_abs()).ok().filter(|&m| m < E8)?;
+    if !(1..8).contains(&scale) {
+        return None;
+    }
+    let mut text = [0; 32];
+    text[0] = b'-';
+    let end = eight_at_scale(&mut text, usize::from(v < 0), magnitude, scale.into());
+    text[end] = b'\n';
+    let mut line = [0; 16];
+    line.copy_from_slice(&text[..16]);
+    Some((line, end as u8 + 1))
+}
+
 /// A line's start, `NAME `, padded with zeros to a multiple of 16 bytes.
 #[derive(Clone, Debug)]
 pub(crate) struct Prefix {
@@ -177,13 +196,19 @@ impl Text {
         while i < values.len() {
             let (buf, mut len) = (&mut self.buf[..], self.len);
             while let Some(&v) = values.get(i) {
-                // A line here writes at most 16 + 8 bytes; past those, it is `reserve`'s turn.
-                let Some((text, width)) = small(v.into(), scale).filter(|_| len + 24 <= buf.len())
-                else {
+                // A line here writes at most 16 + 16 bytes; past those, it is `reserve`'s turn.
+                let v = v.into();
+                let Some((text, width)) = (small(v, scale).map(|(text, width)| {
+                    let mut wide = [0; 16];
+                    wide[..8].copy_from_slice(&text);
+                    (wide, width)
+                }))
+                .or_else(|| medium(v, scale))
+                .filter(|_| len + 32 <= buf.len()) else {
                     break;
                 };
                 buf[len..len + 16].copy_from_slice(&head);
-                buf[len + prefix.len..len + prefix.len + 8].copy_from_slice(&text);
+                buf[len + prefix.len..len + prefix.len + 16].copy_from_slice(&text);
                 len += prefix.len + usize::from(width);
                 i += 1;
             }
@@ -644,10 +669,11 @@ mod tests {
 
     #[test]
     fn many_lines_at_once_are_the_lines_one_at_a_time() {
-        let values: Vec<i64> = (-1100..1100).chain([i64::MIN, i64::MAX]).collect();
+        let edges = [99_999_999, -99_999_999, 100_000_000, 12_345_678, i64::MIN, i64::MAX];
+        let values: Vec<i64> = (-1100..1100).chain(edges).collect();
         for name in ["x ", "a_rather_long_stream_name "] {
             let prefix = Prefix::new(name.as_bytes());
-            for scale in [0, 1, 2, 3, 5] {
+            for scale in [0, 1, 2, 3, 5, 7, 8] {
                 let (mut many, mut one) = (Text::default(), Text::default());
                 many.lines(&prefix, &values, scale);
                 values
