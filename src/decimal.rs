@@ -52,12 +52,6 @@ impl Decimal {
         self.mantissa
     }
 
-    /// Zero, at scale 0.
-    pub(crate) const ZERO: Decimal = Decimal {
-        mantissa: 0,
-        scale: 0,
-    };
-
     /// s, the number of digits after the point: 0 to `MAX_SCALE`.
     pub const fn scale(self) -> u8 {
         self.scale
@@ -193,26 +187,29 @@ pub(crate) fn canonical(text: &[u8]) -> Option<Decimal> {
         [b'-', rest @ ..] => (true, rest),
         _ => (false, text),
     };
-    // A first digit that is not 0, or a 0 before the point, then at most 18 digits.
+    // A first digit that is not 0, or a 0 alone or before the point; at most 18 digits.
     match digits {
-        [b'1'..=b'9', ..] | [b'0', b'.', _, ..] if digits.len() <= 19 => {}
-        [b'0'] if !negative => return Some(Decimal::ZERO),
+        [b'1'..=b'9', ..] | [b'0'] | [b'0', b'.', ..] if digits.len() <= 19 => {}
         _ => return None,
     }
-    let (mut magnitude, mut point) = (0i64, None);
-    for (at, &d) in digits.iter().enumerate() {
-        if d.is_ascii_digit() {
-            magnitude = magnitude * 10 + i64::from(d - b'0');
-        } else if d == b'.' && point.is_none() {
-            point = Some(at);
-        } else {
-            return None;
-        }
+    let mut magnitude = 0i64;
+    let mut at = 0;
+    while let Some(&d) = digits.get(at).filter(|d| d.is_ascii_digit()) {
+        magnitude = magnitude * 10 + i64::from(d - b'0');
+        at += 1;
     }
-    let scale = match point {
-        None if digits.len() <= 18 => 0,
-        Some(at) if at + 1 < digits.len() => digits.len() - at - 1,
-        _ => return None, // 19 digits, or a point with none after it
+    let scale = match &digits[at..] {
+        [] if at <= 18 => 0,
+        [b'.', fraction @ ..] if !fraction.is_empty() && at + fraction.len() <= 18 => {
+            for &d in fraction {
+                if !d.is_ascii_digit() {
+                    return None;
+                }
+                magnitude = magnitude * 10 + i64::from(d - b'0');
+            }
+            fraction.len()
+        }
+        _ => return None,
     };
     if negative && magnitude == 0 {
         return None; // -0 is written 0

@@ -58,7 +58,7 @@ pub(crate) struct Shared {
 impl Shared {
     /// The reading of the line `block[at..end]` if it is one of this stream's as the output
     /// prints it (`format::printed`).
-    #[inline]
+    #[inline(always)]
     fn printed(&self, block: &[u8], (at, end): (usize, usize), by_time: bool) -> Option<Reading> {
         let from = at + self.start.len();
         if !self.starts(block, at) || from > end {
@@ -168,7 +168,7 @@ impl Streams {
     /// copied as they are, and `merge` lines. Stops at any other line, and where the window
     /// (`edge`, stream k's) or the lead bound need a closer look; by time, `leads` keeps
     /// the lead. `None` once the root has hung up.
-    fn take_as_printed(
+    fn take_as_printed<const BY_TIME: bool>(
         &mut self,
         k: usize,
         block: &[u8],
@@ -190,13 +190,13 @@ impl Streams {
         } else {
             budget
         };
-        let by_time = leads.is_some();
+        debug_assert_eq!(BY_TIME, leads.is_some(), "by time, the lead is counted");
         let mut before = self.all[k].before;
         for end in Newlines::new(block) {
             let line = &block[at..end];
             let reading =
                 self.all[k]
-                    .printed(block, (at, end), by_time)
+                    .printed(block, (at, end), BY_TIME)
                     .filter(|&(_, time)| match (time, before) {
                         (Some(time), Some(before)) => decimal::compare(time, before).is_gt(),
                         _ => true,
@@ -573,7 +573,14 @@ impl Reader<'_> {
             let leads = self.by_time.then_some(&mut self.leads);
             let bounds = (self.edges[k], self.limit);
             let block = lines.whole_lines();
-            match self.streams.take_as_printed(k, block, bounds, leads) {
+            let taken = if self.by_time {
+                self.streams
+                    .take_as_printed::<true>(k, block, bounds, leads)
+            } else {
+                self.streams
+                    .take_as_printed::<false>(k, block, bounds, leads)
+            };
+            match taken {
                 None => return ControlFlow::Break(()),
                 Some((bytes, count)) => lines.consume(bytes, count),
             }
@@ -815,7 +822,7 @@ mod tests {
     fn lines_as_printed_are_copied_and_a_merge_line_breaks_the_run() {
         let (mut streams, rx) = streams(&["x", "y"]);
         let block = b"x 1\nx 2\nmerge 3\nx -4\nx 05\ny 6\n";
-        let taken = streams.take_as_printed(0, block, (u64::MAX, 4096), None);
+        let taken = streams.take_as_printed::<false>(0, block, (u64::MAX, 4096), None);
         assert_eq!(taken, Some((21, 4))); // x 05 is not as printed: a closer look
         assert_eq!(streams.all[0].count, 3);
         let expected = [(0, vec![1, 2], "x 1\nx 2\n"), (0, vec![-4], "x -4\n")];
@@ -835,11 +842,11 @@ mod tests {
         let (mut streams, _rx) = streams(&["x", "y"]);
         let block = "x 1\n".repeat(10);
         // x is the slowest: the window, which allows 3 of its values, stops it.
-        let taken = streams.take_as_printed(0, block.as_bytes(), (3, 4096), None);
+        let taken = streams.take_as_printed::<false>(0, block.as_bytes(), (3, 4096), None);
         assert_eq!(taken, Some((12, 3)));
         // y, at 0 values, is the slowest now; x may go as far as the lead allows.
         streams.count(0, LEAD - 3 - 2);
-        let taken = streams.take_as_printed(0, block.as_bytes(), (3, 4096), None);
+        let taken = streams.take_as_printed::<false>(0, block.as_bytes(), (3, 4096), None);
         assert_eq!(taken, Some((8, 2)));
         assert_eq!(streams.ahead(), LEAD);
     }

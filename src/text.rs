@@ -669,7 +669,14 @@ mod tests {
 
     #[test]
     fn many_lines_at_once_are_the_lines_one_at_a_time() {
-        let edges = [99_999_999, -99_999_999, 100_000_000, 12_345_678, i64::MIN, i64::MAX];
+        let edges = [
+            99_999_999,
+            -99_999_999,
+            100_000_000,
+            12_345_678,
+            i64::MIN,
+            i64::MAX,
+        ];
         let values: Vec<i64> = (-1100..1100).chain(edges).collect();
         for name in ["x ", "a_rather_long_stream_name "] {
             let prefix = Prefix::new(name.as_bytes());
