@@ -327,8 +327,7 @@ impl Text {
                 buf[at..at + 8].copy_from_slice(&text);
                 // The value's newline becomes the space; the sign is kept if there is one.
                 let at = at + usize::from(width);
-                buf[at - 1] = b' ';
-                buf[at] = b'-';
+                buf[at - 1..at + 1].copy_from_slice(b" -");
                 let at = at + usize::from(t < 0);
                 len = if counter.follows(t) {
                     counter.write(buf, at)
@@ -396,47 +395,46 @@ const ASCII: u64 = 0x3030_3030_3030_3030;
 
 /// The digits of the last time written, so that the next, when it is one more and the last
 /// did not end in 9, as times that count ticks, seconds or rounds mostly are, is written by
-/// adding one to its last digit: one addition and two stores of 8 bytes, each read and
-/// written whole (a wide read of what narrow writes made waits for them to reach the cache).
+/// adding one to its last digit: one addition and one store of 16 bytes, the newline
+/// with them, read and written whole (a wide read of what narrow writes made waits for them
+/// to reach the cache).
 #[derive(Clone, Copy)]
 struct Counter {
-    /// The digits of `last` in ASCII, the first in the lowest byte of `low`, zeros past
-    /// `width`; `width` is 0 when there is none to follow: a time below 0 or past 10^16.
-    low: u64,
-    high: u64,
+    /// The digits of `last` in ASCII, the first in the lowest byte, then a newline, then
+    /// zeros.
+    line: u128,
+    /// One in the byte of the last digit: what adding one to it adds to `line`.
+    step: u128,
     width: usize,
     last: i64,
+    /// How many more times one more can follow by adding one to the last digit: 9 less
+    /// that digit, or 0 when none can (no time yet, a time below 0 or past 10^15).
+    room: u8,
 }
 
 impl Counter {
     const NONE: Counter = Counter {
-        low: 0,
-        high: 0,
+        line: 0,
+        step: 0,
         width: 0,
         last: 0,
+        room: 0,
     };
 
     /// Whether `t` is one more than the last time, which did not end in 9: then, and only
     /// then, adding one to the last digit is exact.
     #[inline]
     fn follows(&self, t: i64) -> bool {
-        self.width > 0 && self.last % 10 != 9 && self.last + 1 == t
+        self.room > 0 && self.last + 1 == t
     }
 
-    /// Writes the time one more than the last, and a newline, at `buf[at..]`, with stores
-    /// that end 16 bytes past `at`; returns where the line ends.
+    /// Writes the time one more than the last, and a newline, at `buf[at..]`, with a store
+    /// of 16 bytes; returns where the line ends.
     #[inline]
     fn write(&mut self, buf: &mut [u8], at: usize) -> usize {
-        let byte = self.width - 1;
-        if byte < 8 {
-            self.low += 1 << (8 * byte);
-        } else {
-            self.high += 1 << (8 * (byte - 8));
-        }
-        self.last += 1;
-        buf[at..at + 8].copy_from_slice(&self.low.to_le_bytes());
-        buf[at + 8..at + 16].copy_from_slice(&self.high.to_le_bytes());
-        buf[at + self.width] = b'\n';
+        self.line += self.step;
+        (self.last, self.room) = (self.last + 1, self.room - 1);
+        buf[at..at + 16].copy_from_slice(&self.line.to_le_bytes());
         at + self.width + 1
     }
 
@@ -445,21 +443,17 @@ impl Counter {
     #[inline]
     fn of(buf: &[u8], (at, end): (usize, usize), t: i64) -> Counter {
         let width = end - at;
-        if t < 0 || width > 16 {
+        if t < 0 || width > 15 {
             return Counter::NONE;
         }
-        let word =
-            |k: usize| u64::from_le_bytes(buf[at + 8 * k..at + 8 * k + 8].try_into().unwrap());
-        let keep = |bytes: usize| match bytes {
-            0 => 0,
-            8.. => u64::MAX,
-            n => (1u64 << (8 * n)) - 1,
-        };
+        let written = u128::from_le_bytes(buf[at..at + 16].try_into().expect("16 bytes"));
+        let keep = u128::MAX >> (8 * (16 - width));
         Counter {
-            low: word(0) & keep(width),
-            high: word(1) & keep(width.saturating_sub(8)),
+            line: (written & keep) | u128::from(b'\n') << (8 * width),
+            step: 1 << (8 * (width - 1)),
             width,
             last: t,
+            room: 9 - (t % 10) as u8,
         }
     }
 }
