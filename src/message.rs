@@ -193,6 +193,15 @@ pub(crate) struct Run {
 }
 
 impl Run {
+    /// An empty run with room for `size` values, and as many times if `timed`.
+    pub(crate) fn with_capacity(size: usize, timed: bool) -> Self {
+        Run {
+            mantissas: Vec::with_capacity(size),
+            times: Vec::with_capacity(if timed { size } else { 0 }),
+            ..Run::default()
+        }
+    }
+
     /// How many values it holds.
     pub(crate) fn len(&self) -> usize {
         self.mantissas.len()

@@ -14,7 +14,7 @@ use crate::format::{self, Reading, fields};
 use crate::input::{Input, Opened};
 use crate::leaf::{Turn, Turns, Values};
 use crate::lines::{self, Lines, Newlines, Next, Problem};
-use crate::message::Run;
+use crate::message::{BATCH, Run};
 use crate::quote::quote;
 
 /// A named stream and where its values come from.
@@ -35,7 +35,7 @@ pub enum Source {
 
 /// How many bytes the line buffers of a run's regular files take at most together, when
 /// there are many: each gets a share, no less than its longest line needs.
-const BUFFERS: usize = 16 << 20;
+const BUFFERS: usize = 8 << 20;
 
 /// A stream with a source of its own, not opened yet: it is opened by the thread that
 /// reads it.
@@ -78,8 +78,6 @@ impl Unopened {
                 place,
                 name: self.name,
                 feed: self.feed,
-                run: Run::default(),
-                ends: Vec::new(),
                 by_time: self.by_time,
                 before: None,
             }),
@@ -125,10 +123,6 @@ pub(crate) struct Reader {
     place: String,
     name: String,
     feed: Paced,
-    /// Values of lines as printed, not in the batch yet; by time, their times; and where
-    /// their lines end.
-    run: Run,
-    ends: Vec<usize>,
     /// Values come with times; the time of the last one.
     by_time: bool,
     before: Option<Decimal>,
@@ -142,9 +136,13 @@ impl Reader {
     fn take_printed(&mut self, room: usize) -> usize {
         let block = self.lines.whole_lines();
         let (mut at, mut before) = (0, self.before);
-        let (run, ends) = (&mut self.run, &mut self.ends);
-        run.clear();
-        ends.clear();
+        // Values of lines as printed, not in the batch yet, and where their lines end: made
+        // for this take, so that a thousand readers do not each keep a batch's worth.
+        let size = room.min(BATCH);
+        let (mut run, mut ends) = (
+            Run::with_capacity(size, self.by_time),
+            Vec::with_capacity(size),
+        );
         for end in Newlines::new(block) {
             let reading = format::printed(&block[at..end], self.by_time)
                 .filter(|&reading| run.len() < room && run.takes(reading));
@@ -162,7 +160,7 @@ impl Reader {
             at = end + 1;
         }
         let taken = self.feed.produce(|batch, prefix| {
-            batch.push_printed(run, prefix, (block, ends));
+            batch.push_printed(&run, prefix, (block, &ends));
             run.len()
         });
         self.before = before;
