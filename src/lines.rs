@@ -240,11 +240,11 @@ impl<'a> Newlines<'a> {
     }
 }
 
-impl Iterator for Newlines<'_> {
-    type Item = usize;
-
+impl Newlines<'_> {
+    /// Where the next newline is, without moving past it: so that a reader that stops at a
+    /// line leaves it for the next, on the same pass.
     #[inline(always)]
-    fn next(&mut self) -> Option<usize> {
+    pub(crate) fn peek(&mut self) -> Option<usize> {
         while self.mask == 0 {
             self.base += 64;
             if self.base >= self.block.len() {
@@ -252,8 +252,23 @@ impl Iterator for Newlines<'_> {
             }
             self.mask = self.chunk(self.base);
         }
-        let at = self.base + self.mask.trailing_zeros() as usize;
-        self.mask &= self.mask - 1;
+        Some(self.base + self.mask.trailing_zeros() as usize)
+    }
+
+    /// Moves past the newline that `peek` gave.
+    #[inline(always)]
+    pub(crate) fn advance(&mut self) {
+        self.mask &= self.mask.wrapping_sub(1);
+    }
+}
+
+impl Iterator for Newlines<'_> {
+    type Item = usize;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<usize> {
+        let at = self.peek()?;
+        self.advance();
         Some(at)
     }
 }

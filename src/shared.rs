@@ -162,8 +162,8 @@ impl Streams {
         }
     }
 
-    /// Takes the lines at the start of `block` that are as the output prints them, and says
-    /// how many bytes and lines they were: stream `k`'s values (`NAME` and an integer in
+    /// Takes the lines of `block` from `from` on, whose ends `newlines` gives, that are as the
+    /// output prints them, and says where they end and how many lines they were: stream `k`'s values (`NAME` and an integer in
     /// canonical form, and by time an integer time after the one before), whose lines are
     /// copied as they are, and `merge` lines. Stops at any other line, and where the window
     /// (`edge`, stream k's) or the lead bound need a closer look; by time, `leads` keeps
@@ -171,11 +171,12 @@ impl Streams {
     fn take_as_printed<const BY_TIME: bool>(
         &mut self,
         k: usize,
-        block: &[u8],
+        (block, from, newlines): (&[u8], usize, &mut Newlines),
         (edge, limit): (u64, usize),
         mut leads: Option<&mut Leads>,
     ) -> Option<(usize, u64)> {
-        let (mut at, mut lines, mut run) = (0, 0, 0); // `run`: where the copied lines start
+        // `run`: where the copied lines start.
+        let (mut at, mut lines, mut run) = (from, 0, from);
         let mut room = self.all[k].feed.as_ref()?.room();
         // How many values k may take before the lead bound or the window needs a look: each
         // adds one to the lead at most, and the fewest values on this input can only grow.
@@ -192,7 +193,7 @@ impl Streams {
         };
         debug_assert_eq!(BY_TIME, leads.is_some(), "by time, the lead is counted");
         let mut before = self.all[k].before;
-        for end in Newlines::new(block) {
+        while let Some(end) = newlines.peek() {
             let line = &block[at..end];
             let reading =
                 self.all[k]
@@ -220,6 +221,7 @@ impl Streams {
                 }
                 _ => break,
             }
+            newlines.advance();
             (at, lines) = (end + 1, lines + 1);
         }
         self.flush(k, &block[run..at], leads)?;
@@ -569,26 +571,30 @@ impl Reader<'_> {
     /// one here, and so on. Ends at a line that its own stream does not take: that one
     /// needs a closer look. `Break` once the root has hung up.
     fn take_as_printed(&mut self, lines: &mut Lines<impl Read>) -> ControlFlow<()> {
+        let block = lines.whole_lines();
+        // One pass over the block's newlines for all the streams it holds.
+        let mut newlines = Newlines::new(block);
+        let (mut at, mut count) = (0, 0);
         while let Some(k) = self.last.filter(|&k| self.streams.all[k].feed.is_some()) {
             let leads = self.by_time.then_some(&mut self.leads);
             let bounds = (self.edges[k], self.limit);
-            let block = lines.whole_lines();
+            let rest = (block, at, &mut newlines);
             let taken = if self.by_time {
-                self.streams
-                    .take_as_printed::<true>(k, block, bounds, leads)
+                self.streams.take_as_printed::<true>(k, rest, bounds, leads)
             } else {
                 self.streams
-                    .take_as_printed::<false>(k, block, bounds, leads)
+                    .take_as_printed::<false>(k, rest, bounds, leads)
             };
-            match taken {
-                None => return ControlFlow::Break(()),
-                Some((bytes, count)) => lines.consume(bytes, count),
-            }
-            match self.starts.find(&self.streams.all, lines.whole_lines()) {
+            let Some((end, taken)) = taken else {
+                return ControlFlow::Break(());
+            };
+            (at, count) = (end, count + taken);
+            match self.starts.find(&self.streams.all, &block[at..]) {
                 Some(j) if j != k => self.last = Some(j),
                 _ => break,
             }
         }
+        lines.consume(at, count);
         ControlFlow::Continue(())
     }
 
@@ -822,7 +828,12 @@ mod tests {
     fn lines_as_printed_are_copied_and_a_merge_line_breaks_the_run() {
         let (mut streams, rx) = streams(&["x", "y"]);
         let block = b"x 1\nx 2\nmerge 3\nx -4\nx 05\ny 6\n";
-        let taken = streams.take_as_printed::<false>(0, block, (u64::MAX, 4096), None);
+        let taken = streams.take_as_printed::<false>(
+            0,
+            (block, 0, &mut Newlines::new(block)),
+            (u64::MAX, 4096),
+            None,
+        );
         assert_eq!(taken, Some((21, 4))); // x 05 is not as printed: a closer look
         assert_eq!(streams.all[0].count, 3);
         let expected = [(0, vec![1, 2], "x 1\nx 2\n"), (0, vec![-4], "x -4\n")];
@@ -842,11 +853,21 @@ mod tests {
         let (mut streams, _rx) = streams(&["x", "y"]);
         let block = "x 1\n".repeat(10);
         // x is the slowest: the window, which allows 3 of its values, stops it.
-        let taken = streams.take_as_printed::<false>(0, block.as_bytes(), (3, 4096), None);
+        let taken = streams.take_as_printed::<false>(
+            0,
+            (block.as_bytes(), 0, &mut Newlines::new(block.as_bytes())),
+            (3, 4096),
+            None,
+        );
         assert_eq!(taken, Some((12, 3)));
         // y, at 0 values, is the slowest now; x may go as far as the lead allows.
         streams.count(0, LEAD - 3 - 2);
-        let taken = streams.take_as_printed::<false>(0, block.as_bytes(), (3, 4096), None);
+        let taken = streams.take_as_printed::<false>(
+            0,
+            (block.as_bytes(), 0, &mut Newlines::new(block.as_bytes())),
+            (3, 4096),
+            None,
+        );
         assert_eq!(taken, Some((8, 2)));
         assert_eq!(streams.ahead(), LEAD);
     }
