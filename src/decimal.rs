@@ -195,7 +195,8 @@ pub(crate) fn canonical(text: &[u8]) -> Option<Decimal> {
     let mut magnitude = 0i64;
     let mut at = 0;
     while let Some(&d) = digits.get(at).filter(|d| d.is_ascii_digit()) {
-        magnitude = magnitude * 10 + i64::from(d - b'0');
+        // Past 18 digits the value wraps, and is refused below.
+        magnitude = magnitude.wrapping_mul(10).wrapping_add(i64::from(d - b'0'));
         at += 1;
     }
     let scale = match &digits[at..] {

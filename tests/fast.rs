@@ -226,3 +226,33 @@ fn lines_of_many_streams_in_turn_give_the_merges_of_the_same_lines_in_runs() {
     assert_eq!(turn["merge"].len(), 200);
     assert_eq!(turn, runs);
 }
+
+#[test]
+fn values_of_19_digits_leave_the_fast_path_and_sum_exactly() {
+    let args = ["-s".to_string(), "x".into(), "-s".into(), "y".into()];
+    let input =
+        "x 9223372036854775807\ny -1\nx -9223372036854775808\ny 1\nx 12345678901234567890\n";
+    let mut child = Command::new(BIN)
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let merges = by_stream(&output.stdout)
+        .remove("merge")
+        .unwrap_or_default();
+    assert_eq!(
+        merges,
+        ["merge 9223372036854775806", "merge -9223372036854775807"]
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr.lines().next().unwrap_or_default(),
+        "stream-merge: <stdin>:5: stream 'x': '12345678901234567890' is out of range: a value is \
+         m·10^-s with m a 64-bit integer and at most 18 digits after the point"
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
