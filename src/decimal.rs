@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 use std::cmp::Ordering;
 
+use crate::digits;
 use crate::quote::quote;
 
 /// The most digits a value may have after the point.
@@ -219,6 +220,27 @@ pub(crate) fn canonical(text: &[u8]) -> Option<Decimal> {
     Decimal::new(if negative { -magnitude } else { magnitude }, scale as u8)
 }
 
+/// The field `block[start..end]` as a value, as `canonical` reads it; a field of up to 8
+/// digits, as a time mostly is, read as one word (`digits`) where the block has 8 bytes
+/// from its start: the bytes past the field's end do not count.
+#[inline(always)]
+pub(crate) fn canonical_in(block: &[u8], (start, end): (usize, usize)) -> Option<Decimal> {
+    let len = end - start;
+    if let Some(word) = block
+        .get(start..start + 8)
+        .filter(|_| (2..=8).contains(&len))
+    {
+        let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        // A first digit that is not 0: then all digits are a canonical integer.
+        if word as u8 != b'0' {
+            if let Some(value) = digits::integer(word, len) {
+                return Decimal::new(value as i64, 0);
+            }
+        }
+    }
+    canonical(&block[start..end])
+}
+
 /// How `a` compares with `b` as numbers, exactly: `1.5` and `1.50` are equal. At their
 /// common scale, at most 18, a mantissa is at most 2^63 · 10^18 in size, well inside `i128`.
 #[inline]
@@ -313,7 +335,23 @@ mod tests {
                 .ok()
                 .filter(|d| d.to_string().as_bytes() == &text[..]);
             assert_eq!(super::canonical(text), expected, "{text:?}");
+            // In a block that goes on past the field, as the fast paths read a time.
+            let block = [&text[..], b"\n1234567"].concat();
+            assert_eq!(canonical_in(&block, (0, text.len())), expected, "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_field_of_8_digits_is_read_as_one_word_and_a_longer_one_is_not() {
+        let read = |text: &[u8], len| canonical_in(text, (0, len)).map(|d| (d.mantissa, d.scale));
+        assert_eq!(read(b"12345678\n", 8), Some((12_345_678, 0)));
+        assert_eq!(read(b"99999999 1", 8), Some((99_999_999, 0)));
+        assert_eq!(read(b"02345678\n", 8), None);
+        assert_eq!(read(b"1234567x\n", 8), None);
+        assert_eq!(read(b"123456789\n", 9), Some((123_456_789, 0)));
+        assert_eq!(read(b"12345678", 7), Some((1_234_567, 0)));
+        assert_eq!(read(b"-1234567\n", 8), Some((-1_234_567, 0)));
+        assert_eq!(read(b"1234.567\n", 8), Some((1_234_567, 3)));
     }
 
     #[test]

@@ -70,18 +70,24 @@ pub(crate) fn fields(line: &[u8]) -> Option<[&[u8]; 4]> {
 /// What a line gives its stream: a value and, by time, its time.
 pub(crate) type Reading = (Decimal, Option<Decimal>);
 
-/// The reading of a line as the output prints it, from its value on: `VALUE`, or by time
-/// `VALUE TIME`, each in canonical form, with one separator. The fast paths' line, whose
-/// text is then its own canonical form, copied as it is. `None` does not mean it is not a
-/// reading: `reading` tells.
+/// The reading of a line as the output prints it, from its value on, `block[start..end]`:
+/// `VALUE`, or by time `VALUE TIME`, each in canonical form, with one separator. The fast
+/// paths' line, whose text is then its own canonical form, copied as it is. `None` does
+/// not mean it is not a reading: `reading` tells.
 #[inline(always)]
-pub(crate) fn printed(rest: &[u8], by_time: bool) -> Option<Reading> {
+pub(crate) fn printed(
+    block: &[u8],
+    (start, end): (usize, usize),
+    by_time: bool,
+) -> Option<Reading> {
+    let rest = &block[start..end];
     if !by_time {
         return Some((decimal::canonical(rest)?, None));
     }
     let at = rest.iter().position(|&b| b == SEPARATOR)?;
     let value = decimal::canonical(&rest[..at])?;
-    Some((value, Some(decimal::canonical(&rest[at + 1..])?)))
+    let time = decimal::canonical_in(block, (start + at + 1, end))?;
+    Some((value, Some(time)))
 }
 
 /// What a time may be, for messages.

@@ -10,6 +10,7 @@
 
 pub mod cli;
 mod decimal;
+mod digits;
 mod error;
 mod feed;
 mod format;

@@ -64,7 +64,7 @@ impl Shared {
         if !self.starts(block, at) || from > end {
             return None;
         }
-        format::printed(&block[from..end], by_time)
+        format::printed(block, (from, end), by_time)
     }
 
     /// Whether the line at `block[at..]` starts with this stream's start, `NAME `: compared

@@ -144,7 +144,7 @@ impl Reader {
             Vec::with_capacity(size),
         );
         for end in Newlines::new(block) {
-            let reading = format::printed(&block[at..end], self.by_time)
+            let reading = format::printed(block, (at, end), self.by_time)
                 .filter(|&reading| run.len() < room && run.takes(reading));
             let Some(reading) = reading else {
                 break;
