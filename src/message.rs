@@ -147,8 +147,14 @@ impl Batch {
         (block, ends): (&[u8], &[usize]),
     ) {
         self.extend_run(run);
-        if let Some(prefix) = prefix {
-            self.lines.prefixed(prefix, block, ends);
+        match prefix {
+            // Integers without times: written from their values, which the tables make
+            // cheaper than copying their texts.
+            Some(prefix) if run.scale == 0 && run.times.is_empty() => {
+                self.lines.lines(prefix, &run.mantissas, 0);
+            }
+            Some(prefix) => self.lines.prefixed(prefix, block, ends),
+            None => {}
         }
     }
 

@@ -133,18 +133,15 @@ impl Reader {
     /// time after the one before, in canonical form: the common case, a block at a time, as
     /// many as `room` allows, in one run of scales (`Run`). Their lines are the prefix and
     /// the line as it is. Any other line is left for a closer look.
-    fn take_printed(&mut self, room: usize) -> usize {
+    fn take_printed<const BY_TIME: bool>(&mut self, room: usize) -> usize {
         let block = self.lines.whole_lines();
         let (mut at, mut before) = (0, self.before);
         // Values of lines as printed, not in the batch yet, and where their lines end: made
         // for this take, so that a thousand readers do not each keep a batch's worth.
         let size = room.min(BATCH);
-        let (mut run, mut ends) = (
-            Run::with_capacity(size, self.by_time),
-            Vec::with_capacity(size),
-        );
+        let (mut run, mut ends) = (Run::with_capacity(size, BY_TIME), Vec::with_capacity(size));
         for end in Newlines::new(block) {
-            let reading = format::printed(block, (at, end), self.by_time)
+            let reading = format::printed(block, (at, end), BY_TIME)
                 .filter(|&reading| run.len() < room && run.takes(reading));
             let Some(reading) = reading else {
                 break;
@@ -214,7 +211,11 @@ impl Turns for Reader {
     fn take(&mut self, room: usize) -> Turn {
         let mut taken = 0;
         loop {
-            let took = self.take_printed(room - taken);
+            let took = if self.by_time {
+                self.take_printed::<true>(room - taken)
+            } else {
+                self.take_printed::<false>(room - taken)
+            };
             taken += took;
             if taken == room {
                 return Turn::Took;
