@@ -162,12 +162,13 @@ impl Streams {
         }
     }
 
-    /// Takes the lines of `block` from `from` on, whose ends `newlines` gives, that are as the
-    /// output prints them, and says where they end and how many lines they were: stream `k`'s values (`NAME` and an integer in
-    /// canonical form, and by time an integer time after the one before), whose lines are
-    /// copied as they are, and `merge` lines. Stops at any other line, and where the window
-    /// (`edge`, stream k's) or the lead bound need a closer look; by time, `leads` keeps
-    /// the lead. `None` once the root has hung up.
+    /// Takes the lines of `block` from `from` on, whose ends `newlines` gives, that are as
+    /// the output prints them, and says where they end and how many lines they were:
+    /// stream `k`'s values (`NAME` and a value in canonical form, and by time (`BY_TIME`) a
+    /// time in canonical form after the one before), whose lines are copied as they are,
+    /// and `merge` lines. Stops at any other line, and where the window (`edge`, stream
+    /// k's) or the lead bound need a closer look; by time, `leads` keeps the lead. `None`
+    /// once the root has hung up.
     fn take_as_printed<const BY_TIME: bool>(
         &mut self,
         k: usize,

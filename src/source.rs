@@ -4,8 +4,8 @@
 //! Invariant: a source is opened by the thread that reads it, so a pipe whose writer has
 //! not come yet holds up no other stream. A source that may wait (a pipe, a FIFO, a
 //! terminal) has a thread of its own; regular files, which never wait, share a few when
-//! there are more than those, as generated streams share leaves. Each reader is a leaf like the generated ones: it reads
-//! no further than the window allows.
+//! there are more than those, as generated streams share leaves. Each reader is a leaf
+//! like the generated ones: it reads no further than the window allows.
 
 use crate::decimal::{self, Decimal};
 use crate::error::Error;
