@@ -4,7 +4,7 @@
 //! stream, on the shared input and on sources of their own, by position and by time.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 mod common;
 
@@ -98,9 +98,8 @@ fn by_stream(output: &[u8]) -> BTreeMap<String, Vec<String>> {
     streams
 }
 
-/// Runs the binary with `args`, `stdin` on its stdin; its stdout stream by stream, and its
-/// stderr, after checking that it succeeded.
-fn run(args: &[String], stdin: &str) -> (BTreeMap<String, Vec<String>>, String) {
+/// Runs the binary with `args`, `stdin` on its stdin, to its end.
+fn output(args: &[String], stdin: &str) -> Output {
     let mut child = Command::new(BIN)
         .args(args)
         .stdin(Stdio::piped())
@@ -113,9 +112,28 @@ fn run(args: &[String], stdin: &str) -> (BTreeMap<String, Vec<String>>, String) 
     let writer = std::thread::spawn(move || std::io::Write::write_all(&mut pipe, stdin.as_bytes()));
     let output = child.wait_with_output().unwrap();
     writer.join().unwrap().unwrap();
+    output
+}
+
+/// What a run that succeeds printed: its stdout stream by stream, and its stderr.
+type Outcome = (BTreeMap<String, Vec<String>>, String);
+
+/// Runs the binary as `output` does, and checks that it succeeded.
+fn run(args: &[String], stdin: &str) -> Outcome {
+    let output = output(args, stdin);
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(output.status.success(), "{args:?}: {stderr}");
     (by_stream(&output.stdout), stderr)
+}
+
+/// Checks that every run of `outcomes`, each with its `every`, printed what the first did,
+/// which merged all `N` rounds.
+fn assert_the_same(outcomes: &[(usize, Outcome)], timed: bool) {
+    let (_, first) = &outcomes[0];
+    assert_eq!(first.0["merge"].len(), N, "timed: {timed}");
+    for (every, outcome) in &outcomes[1..] {
+        assert_eq!(outcome, first, "timed: {timed}, every {every}");
+    }
 }
 
 /// How many readings each stream has: enough for many blocks, runs and batches.
@@ -145,11 +163,7 @@ fn the_shared_input_gives_the_same_output_whichever_lines_are_as_printed() {
             }
             outcomes.push((every, run(&args, &input)));
         }
-        let (_, first) = &outcomes[0];
-        assert_eq!(first.0["merge"].len(), N, "timed: {timed}");
-        for (every, outcome) in &outcomes[1..] {
-            assert_eq!(outcome, first, "timed: {timed}, every {every}");
-        }
+        assert_the_same(&outcomes, timed);
     }
 }
 
@@ -172,11 +186,7 @@ fn sources_of_their_own_give_the_same_output_whichever_lines_are_as_printed() {
             }
             outcomes.push((every, run(&args, "")));
         }
-        let (_, first) = &outcomes[0];
-        assert_eq!(first.0["merge"].len(), N, "timed: {timed}");
-        for (every, outcome) in &outcomes[1..] {
-            assert_eq!(outcome, first, "timed: {timed}, every {every}");
-        }
+        assert_the_same(&outcomes, timed);
     }
 }
 
@@ -232,15 +242,7 @@ fn values_of_19_digits_leave_the_fast_path_and_sum_exactly() {
     let args = ["-s".to_string(), "x".into(), "-s".into(), "y".into()];
     let input =
         "x 9223372036854775807\ny -1\nx -9223372036854775808\ny 1\nx 12345678901234567890\n";
-    let mut child = Command::new(BIN)
-        .args(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = output(&args, input);
     let merges = by_stream(&output.stdout)
         .remove("merge")
         .unwrap_or_default();
