@@ -299,41 +299,44 @@ impl Text {
         time_scale: u8,
     ) {
         assert_eq!(values.len(), times.len(), "a time for each value");
-        let times = &times[..values.len()];
-        let (Ok(head), 0) = (<[u8; 16]>::try_from(&prefix.padded[..]), time_scale) else {
+        let fast = (prefix.padded.len() == 16, time_scale);
+        let (Some(table), (true, 0)) = (TABLES.get(usize::from(scale)), fast) else {
             for (&v, &t) in values.iter().zip(times) {
                 self.line_timed(prefix, v.into(), scale, t, time_scale);
             }
             return;
         };
+        let head: [u8; 16] = prefix.padded[..16].try_into().expect("16 bytes");
+        let start = prefix.len.min(16);
         // A time one more than the last, as times that count mostly are, is written by
         // adding one to the last one's digits (see `Counter`).
         let (mut i, mut leading, mut counter) = (0, Leading::NONE, Counter::NONE);
         while i < values.len() {
             let (buf, mut len) = (&mut self.buf[..], self.len);
-            while let Some(&v) = values.get(i) {
-                // A line here has at most 16 + 6 + 1 bytes before its time's digits (prefix,
-                // value and space, sign), 19 digits and a newline, and its stores end 16
-                // bytes past the digits' start at most, or at the newline: 43 bytes in all,
-                // within `ROOM`; past those, it is `reserve`'s turn.
-                let Some((text, width)) =
-                    small(v.into(), scale).filter(|_| len + ROOM <= buf.len())
+            while let (Some(&v), Some(&t)) = (values.get(i), times.get(i)) {
+                // A line here is at most 16 bytes of prefix, 8 of value and space, and a
+                // time of 19 digits and a newline, whose stores end 4 bytes past it at
+                // most: all within the ROOM bytes from its start, which the invariant
+                // leaves past `len`. Offsets within `line` are bounded where they are
+                // made, so that none needs a check.
+                let value = usize::try_from(v.into()).ok().and_then(|v| table.get(v));
+                let (Some(&(text, width)), Ok(t), Some(line)) =
+                    (value, u64::try_from(t), buf.get_mut(len..len + ROOM))
                 else {
                     break;
                 };
-                let t = times[i];
-                buf[len..len + 16].copy_from_slice(&head);
-                let at = len + prefix.len;
-                buf[at..at + 8].copy_from_slice(&text);
-                // The value's newline becomes the space; the sign is kept if there is one.
-                let at = at + usize::from(width);
-                buf[at - 1..at + 1].copy_from_slice(b" -");
-                let at = at + usize::from(t < 0);
-                len = if counter.follows(t) {
-                    counter.write(buf, at)
+                let line: &mut [u8; ROOM] = line.try_into().expect("ROOM bytes");
+                line[..16].copy_from_slice(&head);
+                line[start..start + 8].copy_from_slice(&text);
+                // The value's newline becomes the space.
+                let at = start + usize::from(width.wrapping_sub(1) & 7);
+                line[at] = b' ';
+                let at = at + 1;
+                len += if counter.follows(t) {
+                    counter.write(line, at)
                 } else {
-                    let end = time_digits(buf, at, t.unsigned_abs(), &mut leading);
-                    counter = Counter::of(buf, (at, end - 1), t);
+                    let end = time_digits(line, at, t, &mut leading);
+                    counter = Counter::of(line, (at, end - 1), t);
                     end
                 };
                 i += 1;
@@ -400,60 +403,62 @@ const ASCII: u64 = 0x3030_3030_3030_3030;
 /// to reach the cache).
 #[derive(Clone, Copy)]
 struct Counter {
-    /// The digits of `last` in ASCII, the first in the lowest byte, then a newline, then
-    /// zeros.
+    /// The digits of the last time in ASCII, the first in the lowest byte, then a newline,
+    /// then zeros.
     line: u128,
     /// One in the byte of the last digit: what adding one to it adds to `line`.
     step: u128,
-    width: usize,
-    last: i64,
+    /// How many bytes `line` takes: the digits and the newline, at most 16.
+    bytes: usize,
+    /// The last time plus one.
+    next: u64,
     /// How many more times one more can follow by adding one to the last digit: 9 less
-    /// that digit, or 0 when none can (no time yet, a time below 0 or past 10^15).
-    room: u8,
+    /// that digit, or 0 when none can (no time yet, or a time past 10^15).
+    left: u8,
 }
 
 impl Counter {
     const NONE: Counter = Counter {
         line: 0,
         step: 0,
-        width: 0,
-        last: 0,
-        room: 0,
+        bytes: 0,
+        next: 0,
+        left: 0,
     };
 
     /// Whether `t` is one more than the last time, which did not end in 9: then, and only
     /// then, adding one to the last digit is exact.
     #[inline]
-    fn follows(&self, t: i64) -> bool {
-        self.room > 0 && self.last + 1 == t
+    fn follows(&self, t: u64) -> bool {
+        self.left > 0 && self.next == t
     }
 
-    /// Writes the time one more than the last, and a newline, at `buf[at..]`, with a store
+    /// Writes the time one more than the last, and a newline, at `line[at..]`, with a store
     /// of 16 bytes; returns where the line ends.
     #[inline]
-    fn write(&mut self, buf: &mut [u8], at: usize) -> usize {
+    fn write(&mut self, line: &mut [u8], at: usize) -> usize {
         self.line += self.step;
-        (self.last, self.room) = (self.last + 1, self.room - 1);
-        buf[at..at + 16].copy_from_slice(&self.line.to_le_bytes());
-        at + self.width + 1
+        (self.next, self.left) = (self.next + 1, self.left - 1);
+        line[at..at + 16].copy_from_slice(&self.line.to_le_bytes());
+        at + self.bytes
     }
 
-    /// The counter after time `t`, just written another way, its digits at `buf[at..end]`
+    /// The counter after time `t`, just written another way, its digits at `line[at..end]`
     /// with at least 16 bytes written from `at`.
     #[inline]
-    fn of(buf: &[u8], (at, end): (usize, usize), t: i64) -> Counter {
+    fn of(line: &[u8], (at, end): (usize, usize), t: u64) -> Counter {
         let width = end - at;
-        if t < 0 || width > 15 {
+        if width > 15 {
             return Counter::NONE;
         }
-        let written = u128::from_le_bytes(buf[at..at + 16].try_into().expect("16 bytes"));
+        let written = u128::from_le_bytes(line[at..at + 16].try_into().expect("16 bytes"));
         let keep = u128::MAX >> (8 * (16 - width));
         Counter {
             line: (written & keep) | u128::from(b'\n') << (8 * width),
             step: 1 << (8 * (width - 1)),
-            width,
-            last: t,
-            room: 9 - (t % 10) as u8,
+            bytes: width + 1,
+            next: t + 1,
+            left: 9 - (t % 10) as u8,
         }
     }
 }
