@@ -331,8 +331,7 @@ impl Rounds {
                 Some(&(s, n)) if s == scale => len = len.min(n),
                 _ => return 0,
             }
-            let (a, b) = (&first.mantissas, &queue.times.mantissas);
-            len = (0..len).find(|&i| a[i] != b[i]).unwrap_or(len);
+            len = agreeing(&first.mantissas, &queue.times.mantissas, len);
         }
         len
     }
@@ -609,6 +608,35 @@ fn terms<'a>(queues: &'a [Queue], ending: Ending, scale: u8, len: usize) -> Vec<
     queues.iter().map(term).collect()
 }
 
+/// How many of the first `most` values of `a` and `b`, both at least that long, are the
+/// same in a row: compared where the two deques' pieces overlap, a chunk at a time, as
+/// blocks of memory are.
+fn agreeing(a: &VecDeque<i64>, b: &VecDeque<i64>, most: usize) -> usize {
+    fn piece(q: &VecDeque<i64>, from: usize) -> &[i64] {
+        match q.as_slices() {
+            (x, _) if from < x.len() => &x[from..],
+            (x, y) => &y[from - x.len()..],
+        }
+    }
+    let mut same = 0;
+    while same < most {
+        let (x, y) = (piece(a, same), piece(b, same));
+        let n = x.len().min(y.len()).min(most - same);
+        let chunks = x[..n].chunks(64).zip(y[..n].chunks(64));
+        let equal: usize = chunks
+            .take_while(|(x, y)| x == y)
+            .map(|(x, _)| x.len())
+            .sum();
+        let rest = x[equal..n].iter().zip(&y[equal..n]);
+        let run = equal + rest.take_while(|(x, y)| x == y).count();
+        same += run;
+        if run < n {
+            break;
+        }
+    }
+    same
+}
+
 /// Adds every term to `sums`, stream by stream: a tight loop over each queue. The sums
 /// cannot overflow.
 fn add(sums: &mut [i128], terms: &[(Terms, i128)]) {
@@ -667,6 +695,33 @@ fn add_checked(sums: &mut [i128], terms: &[(Terms, i128)]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A deque holding `values` with its front `shift` slots into its buffer, so that its
+    /// two pieces split them there.
+    fn wrapped(values: &[i64], shift: usize) -> VecDeque<i64> {
+        let mut deque = VecDeque::with_capacity(values.len());
+        deque.extend(std::iter::repeat_n(0, shift));
+        deque.extend(values);
+        deque.drain(..shift);
+        deque
+    }
+
+    #[test]
+    fn agreeing_counts_the_same_values_in_a_row_wherever_the_deques_wrap() {
+        let values: Vec<i64> = (0..150).collect();
+        for differ in [0, 1, 63, 64, 65, 127, 128, 149, 150] {
+            let mut other = values.clone();
+            if let Some(v) = other.get_mut(differ) {
+                *v = -1;
+            }
+            for (a, b) in [(0, 0), (7, 0), (0, 100), (64, 149), (149, 3)] {
+                let (a, b) = (wrapped(&values, a), wrapped(&other, b));
+                for most in [0, 1, 64, 100, 150] {
+                    assert_eq!(agreeing(&a, &b, most), differ.min(most), "{differ} {most}");
+                }
+            }
+        }
+    }
 
     /// Pushes integer values.
     fn push(rounds: &mut Rounds, stream: usize, values: &[i64]) {
