@@ -253,6 +253,13 @@ pub(crate) fn compare(a: Decimal, b: Decimal) -> Ordering {
     at(a).cmp(&at(b))
 }
 
+/// m·10^-scale at the largest scale, `MAX_SCALE`, as an integer: exact, since |m| is below
+/// 2^63 and 10^18 below 2^60, so the product is below 2^123 in size; so values compare as
+/// these do.
+pub(crate) fn at_max_scale(mantissa: i64, scale: u8) -> i128 {
+    i128::from(mantissa) * i128::from(POW10[usize::from(MAX_SCALE - scale)])
+}
+
 /// The leading ASCII digits of `text`, and the rest.
 fn digits(text: &[u8]) -> (&[u8], &[u8]) {
     text.split_at(text.iter().take_while(|b| b.is_ascii_digit()).count())

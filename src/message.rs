@@ -235,9 +235,9 @@ impl Run {
         Decimal::new(*self.times.last()?, self.time_scale)
     }
 
-    /// Its times, by time.
-    pub(crate) fn times(&self) -> impl Iterator<Item = Decimal> + '_ {
-        (self.times.iter()).map(|&t| Decimal::new(t, self.time_scale).expect("a time's scale"))
+    /// Its times, by time, and their scale.
+    pub(crate) fn times(&self) -> (&[i64], u8) {
+        (&self.times, self.time_scale)
     }
 
     pub(crate) fn clear(&mut self) {

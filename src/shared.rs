@@ -311,16 +311,17 @@ fn not_here(name: &[u8], what: Option<&Name>) -> String {
 
 /// By time, how far the streams on the shared input are ahead of the slowest one: the
 /// values of each that are later than the latest time of the slowest, all together. Kept
-/// as lines come, from the input's content alone.
+/// as lines come, from the input's content alone. Times are kept at the largest scale
+/// (see `decimal::at_max_scale`), so that they compare as integers.
 struct Leads {
     /// Per stream: the times of its values later than `slowest`, oldest first, its latest
     /// time, and whether it is live.
-    later: Vec<VecDeque<Decimal>>,
-    latest: Vec<Option<Decimal>>,
+    later: Vec<VecDeque<i128>>,
+    latest: Vec<Option<i128>>,
     live: Vec<bool>,
     /// The latest time of the slowest live stream (`None` while one has no value yet, as
     /// if it were before every time), and how many live streams are at it.
-    slowest: Option<Decimal>,
+    slowest: Option<i128>,
     at_slowest: usize,
     /// The values later than `slowest`, of every stream.
     total: u64,
@@ -341,24 +342,21 @@ impl Leads {
     /// Counts a value of stream `k` at `time`, later than its own before; true if that
     /// takes the streams past the bound.
     fn add(&mut self, k: usize, time: Decimal) -> bool {
-        self.extend(k, [time]);
+        self.extend(k, (&[time.mantissa()], time.scale()));
         self.total > LEAD
     }
 
-    /// Counts values of stream `k` at `times`, increasing and later than its own before,
-    /// in one go: the same as one by one, as what is counted depends only on the times.
-    /// The caller makes sure that they do not take the streams past the bound, as each
-    /// adds one to the lead at most.
-    fn extend(&mut self, k: usize, times: impl IntoIterator<Item = Decimal>) {
+    /// Counts values of stream `k` at `times` at one scale, increasing and later than its
+    /// own before, in one go: the same as one by one, as what is counted depends only on
+    /// the times. The caller makes sure that they do not take the streams past the bound,
+    /// as each adds one to the lead at most.
+    fn extend(&mut self, k: usize, (times, scale): (&[i64], u8)) {
+        let Some(&last) = times.last() else { return };
         let was_slowest = self.is_slowest(k);
-        let later = &mut self.later[k];
-        let before = later.len();
-        later.extend(times);
-        self.total += (later.len() - before) as u64;
-        if later.len() == before {
-            return;
-        }
-        self.latest[k] = later.back().copied();
+        let at_max = |t: i64| decimal::at_max_scale(t, scale);
+        self.later[k].extend(times.iter().map(|&t| at_max(t)));
+        self.total += times.len() as u64;
+        self.latest[k] = Some(at_max(last));
         if was_slowest {
             self.left_slowest();
         }
@@ -376,11 +374,7 @@ impl Leads {
     }
 
     fn is_slowest(&self, k: usize) -> bool {
-        let same = |a: Option<Decimal>, b: Option<Decimal>| match (a, b) {
-            (Some(a), Some(b)) => decimal::compare(a, b).is_eq(),
-            (a, b) => a.is_none() && b.is_none(),
-        };
-        self.live[k] && same(self.latest[k], self.slowest)
+        self.live[k] && self.latest[k] == self.slowest
     }
 
     /// A stream has moved on from the slowest time, or stopped: once none is left there,
@@ -391,24 +385,15 @@ impl Leads {
             return;
         }
         let live = (0..self.live.len()).filter(|&k| self.live[k]);
-        let slowest = live
-            .clone()
-            .map(|k| self.latest[k])
-            .min_by(|a, b| match (a, b) {
-                (Some(a), Some(b)) => decimal::compare(*a, *b),
-                (a, b) => a.is_some().cmp(&b.is_some()),
-            });
-        self.slowest = slowest.flatten();
+        // `None`, no time yet, is before every time, as `Option`'s order has it.
+        self.slowest = live.clone().map(|k| self.latest[k]).min().flatten();
         self.at_slowest = live.filter(|&k| self.is_slowest(k)).count();
         if let Some(slowest) = self.slowest {
             for later in &mut self.later {
-                while later
-                    .front()
-                    .is_some_and(|&t| decimal::compare(t, slowest).is_le())
-                {
-                    later.pop_front();
-                    self.total -= 1;
-                }
+                // Oldest first, so what is no longer later is a run at the front.
+                let gone = later.partition_point(|&t| t <= slowest);
+                later.drain(..gone);
+                self.total -= gone as u64;
             }
         }
     }
