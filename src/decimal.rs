@@ -220,6 +220,51 @@ pub(crate) fn canonical(text: &[u8]) -> Option<Decimal> {
     Decimal::new(if negative { -magnitude } else { magnitude }, scale as u8)
 }
 
+/// The value written in canonical form with at most 18 digits at the start of `text`, and
+/// how many bytes it takes: up to the end of `text` or a byte that is neither a digit nor
+/// its point, which then follows it. So a field is read on the same pass that finds its
+/// end.
+#[inline(always)]
+pub(crate) fn canonical_prefix(text: &[u8]) -> Option<(Decimal, usize)> {
+    let (negative, digits) = match text {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, text),
+    };
+    // A first digit that is not 0, or a 0 that no digit follows.
+    match digits {
+        [b'1'..=b'9', ..] => {}
+        [b'0', next, ..] if next.is_ascii_digit() => return None,
+        [b'0', ..] => {}
+        _ => return None,
+    }
+    let is_digit = |at: usize| digits.get(at).filter(|d| d.is_ascii_digit());
+    let (mut magnitude, mut at) = (0i64, 0);
+    while let Some(&d) = is_digit(at) {
+        // Past 18 digits the value wraps, and is refused below.
+        magnitude = magnitude.wrapping_mul(10).wrapping_add(i64::from(d - b'0'));
+        at += 1;
+    }
+    let whole = at;
+    if digits.get(at) == Some(&b'.') {
+        at += 1;
+        while let Some(&d) = is_digit(at) {
+            magnitude = magnitude.wrapping_mul(10).wrapping_add(i64::from(d - b'0'));
+            at += 1;
+        }
+    }
+    // A point needs a digit after it; at most 18 digits in all.
+    let scale = at.saturating_sub(whole + 1);
+    if (at > whole && scale == 0) || at - usize::from(at > whole) > 18 {
+        return None;
+    }
+    if negative && magnitude == 0 {
+        return None; // -0 is written 0
+    }
+    // At most 18 digits: below 10^18, inside an `i64`.
+    let value = Decimal::new(if negative { -magnitude } else { magnitude }, scale as u8)?;
+    Some((value, at + usize::from(negative)))
+}
+
 /// The field `block[start..end]` as a value, as `canonical` reads it; a field of up to 8
 /// digits, as a time mostly is, read as one word (`digits`) where the block has 8 bytes
 /// from its start: the bytes past the field's end do not count.
@@ -342,6 +387,10 @@ mod tests {
                 .ok()
                 .filter(|d| d.to_string().as_bytes() == &text[..]);
             assert_eq!(super::canonical(text), expected, "{text:?}");
+            // At the start of a longer text, up to a byte that is no digit or point.
+            let longer = [&text[..], b" 5"].concat();
+            let prefix = canonical_prefix(&longer).filter(|&(_, len)| len == text.len());
+            assert_eq!(prefix.map(|(value, _)| value), expected, "{text:?}");
             // In a block that goes on past the field, as the fast paths read a time.
             let block = [&text[..], b"\n1234567"].concat();
             assert_eq!(canonical_in(&block, (0, text.len())), expected, "{text:?}");

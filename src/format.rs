@@ -84,8 +84,10 @@ pub(crate) fn printed(
     if !by_time {
         return Some((decimal::canonical(rest)?, None));
     }
-    let at = rest.iter().position(|&b| b == SEPARATOR)?;
-    let value = decimal::canonical(&rest[..at])?;
+    let (value, at) = decimal::canonical_prefix(rest)?;
+    if rest.get(at) != Some(&SEPARATOR) {
+        return None;
+    }
     let time = decimal::canonical_in(block, (start + at + 1, end))?;
     Some((value, Some(time)))
 }
