@@ -184,32 +184,46 @@ impl Text {
     }
 
     /// Appends a line for each of `values` at `scale`: for short names and small values,
-    /// the common case, one 16-byte and one 8-byte store each, in one tight loop that
-    /// keeps the length in a register; anything else, a line at a time.
+    /// the common case, one 16-byte store for the prefix and one 8-byte store from a table
+    /// (or, for a decimal below 10^8, one 16-byte store as `medium` works it out) each, in
+    /// one tight loop that keeps the length in a register; anything else, a line at a time.
     pub(crate) fn lines<T: Copy + Into<i128>>(&mut self, prefix: &Prefix, values: &[T], scale: u8) {
         let Ok(head) = <[u8; 16]>::try_from(&prefix.padded[..]) else {
             return values
                 .iter()
                 .for_each(|&v| self.line(prefix, v.into(), scale));
         };
+        let table = TABLES
+            .get(usize::from(scale))
+            .map_or(&[][..], |table| &table[..]);
+        let start = prefix.len.min(16);
         let mut i = 0;
         while i < values.len() {
             let (buf, mut len) = (&mut self.buf[..], self.len);
             while let Some(&v) = values.get(i) {
-                // A line here writes at most 16 + 16 bytes; past those, it is `reserve`'s turn.
+                // A line here is at most 16 bytes of prefix and 16 of value, within the ROOM
+                // bytes from its start, which the invariant leaves past `len`. Offsets within
+                // `line` are bounded where they are made, so that none needs a check.
                 let v = v.into();
-                let Some((text, width)) = (small(v, scale).map(|(text, width)| {
-                    let mut wide = [0; 16];
-                    wide[..8].copy_from_slice(&text);
-                    (wide, width)
-                }))
-                .or_else(|| medium(v, scale))
-                .filter(|_| len + 32 <= buf.len()) else {
+                let Some(line) = buf.get_mut(len..len + ROOM) else {
                     break;
                 };
-                buf[len..len + 16].copy_from_slice(&head);
-                buf[len + prefix.len..len + prefix.len + 16].copy_from_slice(&text);
-                len += prefix.len + usize::from(width);
+                let line: &mut [u8; ROOM] = line.try_into().expect("ROOM bytes");
+                line[..16].copy_from_slice(&head);
+                let width = match usize::try_from(v).ok().and_then(|v| table.get(v)) {
+                    Some(&(text, width)) => {
+                        line[start..start + 8].copy_from_slice(&text);
+                        width
+                    }
+                    None => {
+                        let Some((text, width)) = medium(v, scale) else {
+                            break;
+                        };
+                        line[start..start + 16].copy_from_slice(&text);
+                        width
+                    }
+                };
+                len += start + usize::from(width & 15);
                 i += 1;
             }
             self.len = len;
