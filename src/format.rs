@@ -8,6 +8,7 @@
 //! other line to `fields`.
 
 use crate::decimal::{self, Decimal};
+use crate::later::Before;
 use crate::quote::{printable, quote};
 
 /// The name of the merge lines, which no stream may take.
@@ -71,24 +72,25 @@ pub(crate) fn fields(line: &[u8]) -> Option<[&[u8]; 4]> {
 pub(crate) type Reading = (Decimal, Option<Decimal>);
 
 /// The reading of a line as the output prints it, from its value on, `block[start..end]`:
-/// `VALUE`, or by time `VALUE TIME`, each in canonical form, with one separator. The fast
-/// paths' line, whose text is then its own canonical form, copied as it is. `None` does
-/// not mean it is not a reading: `reading` tells.
+/// `VALUE`, or by time `VALUE TIME`, each in canonical form, with one separator, the time
+/// later than `before`, the stream's time before it, which it then becomes (see `later`).
+/// The fast paths' line, whose text is then its own canonical form, copied as it is. `None`
+/// does not mean it is not a reading: `reading` tells.
 #[inline(always)]
 pub(crate) fn printed(
     block: &[u8],
     (start, end): (usize, usize),
-    by_time: bool,
+    before: Option<&mut Before>,
 ) -> Option<Reading> {
     let rest = &block[start..end];
-    if !by_time {
+    let Some(before) = before else {
         return Some((decimal::canonical(rest)?, None));
-    }
+    };
     let (value, at) = decimal::canonical_prefix(rest)?;
     if rest.get(at) != Some(&SEPARATOR) {
         return None;
     }
-    let time = decimal::canonical_in(block, (start + at + 1, end))?;
+    let time = before.take(block, (start + at + 1, end))?;
     Some((value, Some(time)))
 }
 

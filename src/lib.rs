@@ -15,6 +15,7 @@ mod error;
 mod feed;
 mod format;
 mod input;
+mod later;
 mod leaf;
 mod lines;
 mod message;

@@ -20,6 +20,7 @@ use crate::error::Error;
 use crate::feed::Transport;
 use crate::format::{self, Reading, fields};
 use crate::input::Input;
+use crate::later::Before;
 use crate::lines::{self, Lines, Newlines, Next, Problem};
 use crate::message::Run;
 use crate::quote::{hint, quote};
@@ -52,19 +53,24 @@ pub(crate) struct Shared {
     /// Values read.
     count: u64,
     /// By time, the time of its last value.
-    before: Option<Decimal>,
+    before: Before,
 }
 
 impl Shared {
     /// The reading of the line `block[at..end]` if it is one of this stream's as the output
     /// prints it (`format::printed`).
     #[inline(always)]
-    fn printed(&self, block: &[u8], (at, end): (usize, usize), by_time: bool) -> Option<Reading> {
+    fn printed(
+        &self,
+        block: &[u8],
+        (at, end): (usize, usize),
+        before: Option<&mut Before>,
+    ) -> Option<Reading> {
         let from = at + self.start.len();
         if !self.starts(block, at) || from > end {
             return None;
         }
-        format::printed(block, (from, end), by_time)
+        format::printed(block, (from, end), before)
     }
 
     /// Whether the line at `block[at..]` starts with this stream's start, `NAME `: compared
@@ -95,7 +101,7 @@ impl Shared {
             feed,
             id,
             count: 0,
-            before: None,
+            before: Before::default(),
         }
     }
 }
@@ -196,22 +202,18 @@ impl Streams {
         let mut before = self.all[k].before;
         while let Some(end) = newlines.peek() {
             let line = &block[at..end];
-            let reading =
-                self.all[k]
-                    .printed(block, (at, end), BY_TIME)
-                    .filter(|&(_, time)| match (time, before) {
-                        (Some(time), Some(before)) => decimal::compare(time, before).is_gt(),
-                        _ => true,
-                    });
-            match reading {
-                _ if line.len() > limit => break,
-                Some(reading) if left > 0 => {
+            if line.len() > limit {
+                break;
+            }
+            let time = BY_TIME.then_some(&mut before);
+            let reading = (left > 0).then(|| self.all[k].printed(block, (at, end), time));
+            match reading.flatten() {
+                Some(reading) => {
                     if self.copied.len() == room || !self.copied.takes(reading) {
                         room = self.flush(k, &block[run..at], leads.as_deref_mut())?;
                         run = at;
                     }
                     self.copied.push(reading);
-                    before = reading.1.or(before);
                     left -= 1;
                 }
                 None if format::is_merge(line) => {
@@ -225,6 +227,7 @@ impl Streams {
             newlines.advance();
             (at, lines) = (end + 1, lines + 1);
         }
+        self.all[k].before = before;
         self.flush(k, &block[run..at], leads)?;
         Some((at, lines))
     }
@@ -234,9 +237,6 @@ impl Streams {
     /// has now; `None` once the root has hung up.
     fn flush(&mut self, k: usize, text: &[u8], leads: Option<&mut Leads>) -> Option<usize> {
         self.count(k, self.copied.len() as u64);
-        if let Some(last) = self.copied.last_time() {
-            self.all[k].before = Some(last);
-        }
         if let Some(leads) = leads {
             leads.extend(k, self.copied.times());
         }
@@ -253,7 +253,7 @@ impl Streams {
     /// root has hung up.
     fn push(&mut self, k: usize, value: Decimal, time: Option<Decimal>) -> ControlFlow<()> {
         self.count(k, 1);
-        self.all[k].before = time;
+        self.all[k].before = Before::of(time);
         let feed = self.all[k].feed.as_mut().expect("a live stream");
         feed.push(value, time);
         if feed.send_full() {
@@ -601,12 +601,15 @@ impl Reader<'_> {
             [] => Err("has no value".to_string()),
             _ => format::reading(&[value, time, extra], self.by_time),
         };
-        let parsed = parsed.and_then(|(value, time)| match (time, self.streams.all[k].before) {
-            (Some(time), Some(before)) if decimal::compare(time, before).is_le() => {
-                Err(format::not_after(time, before))
-            }
-            _ => Ok((value, time)),
-        });
+        let parsed =
+            parsed.and_then(
+                |(value, time)| match (time, self.streams.all[k].before.time()) {
+                    (Some(time), Some(before)) if decimal::compare(time, before).is_le() => {
+                        Err(format::not_after(time, before))
+                    }
+                    _ => Ok((value, time)),
+                },
+            );
         let (value, time) = match parsed {
             Ok(reading) => reading,
             Err(problem) => {
@@ -911,7 +914,7 @@ mod tests {
                 let short = block.len();
                 block.extend(b"\npadding\n");
                 let value_of = |block: &[u8]| {
-                    let (value, _) = stream.printed(block, (0, short), false)?;
+                    let (value, _) = stream.printed(block, (0, short), None)?;
                     Some((value.mantissa(), value.scale()))
                 };
                 assert_eq!(value_of(&block), value, "{name}: {short}");

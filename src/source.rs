@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::feed::Paced;
 use crate::format::{self, Reading, fields};
 use crate::input::{Input, Opened};
+use crate::later::Before;
 use crate::leaf::{Turn, Turns, Values};
 use crate::lines::{self, Lines, Newlines, Next, Problem};
 use crate::message::{BATCH, Run};
@@ -79,7 +80,7 @@ impl Unopened {
                 name: self.name,
                 feed: self.feed,
                 by_time: self.by_time,
-                before: None,
+                before: Before::default(),
             }),
             Err(e) => {
                 let problem = format!("stream {}: cannot open: {e}", quote(self.name.as_bytes()));
@@ -125,7 +126,7 @@ pub(crate) struct Reader {
     feed: Paced,
     /// Values come with times; the time of the last one.
     by_time: bool,
-    before: Option<Decimal>,
+    before: Before,
 }
 
 impl Reader {
@@ -141,16 +142,17 @@ impl Reader {
         let size = room.min(BATCH);
         let (mut run, mut ends) = (Run::with_capacity(size, BY_TIME), Vec::with_capacity(size));
         for end in Newlines::new(block) {
-            let reading = format::printed(block, (at, end), BY_TIME)
-                .filter(|&reading| run.len() < room && run.takes(reading));
-            let Some(reading) = reading else {
+            // A time not after the one before is left to the slow way, which says so.
+            let time = BY_TIME.then_some(&mut before);
+            let reading = (run.len() < room).then(|| format::printed(block, (at, end), time));
+            let Some(reading) = reading.flatten() else {
                 break;
             };
-            if let Some(time) = reading.1 {
-                if before.is_some_and(|before| decimal::compare(time, before).is_le()) {
-                    break; // not after the time before: the slow way says so
-                }
-                before = Some(time);
+            if !run.takes(reading) {
+                // Not at the run's scales: the next take reads it again, after the run's
+                // last time.
+                before = Before::of(run.last_time());
+                break;
             }
             run.push(reading);
             ends.push(end);
@@ -225,9 +227,9 @@ impl Turns for Reader {
             }
             match self.lines.next() {
                 Ok(Next::Line(number, line)) => {
-                    match reading(&self.name, line, self.by_time, self.before) {
+                    match reading(&self.name, line, self.by_time, self.before.time()) {
                         Ok(Some((value, time))) => {
-                            self.before = time;
+                            self.before = Before::of(time);
                             self.feed.push(value, time);
                             taken += 1;
                         }
