@@ -334,22 +334,21 @@ impl Text {
                 // leaves past `len`. Offsets within `line` are bounded where they are
                 // made, so that none needs a check.
                 let value = usize::try_from(v.into()).ok().and_then(|v| table.get(v));
-                let (Some(&(text, width)), Ok(t), Some(line)) =
-                    (value, u64::try_from(t), buf.get_mut(len..len + ROOM))
+                let (Some(&(text, width)), Some(line)) = (value, buf.get_mut(len..len + ROOM))
                 else {
                     break;
                 };
                 let line: &mut [u8; ROOM] = line.try_into().expect("ROOM bytes");
                 line[..16].copy_from_slice(&head);
                 line[start..start + 8].copy_from_slice(&text);
-                // The value's newline becomes the space.
+                // The value's newline becomes the space before the time.
                 let at = start + usize::from(width.wrapping_sub(1) & 7);
-                line[at] = b' ';
-                let at = at + 1;
                 len += if counter.follows(t) {
                     counter.write(line, at)
                 } else {
-                    let end = time_digits(line, at, t, &mut leading);
+                    let Ok(t) = u64::try_from(t) else { break };
+                    line[at] = b' ';
+                    let end = time_digits(line, at + 1, t, &mut leading);
                     counter = Counter::of(line, (at, end - 1), t);
                     end
                 };
@@ -410,24 +409,24 @@ const E8: u64 = 100_000_000;
 /// `0` in every byte of a word: a digit's value plus this is its ASCII.
 const ASCII: u64 = 0x3030_3030_3030_3030;
 
-/// The digits of the last time written, so that the next, when it is one more and the last
-/// did not end in 9, as times that count ticks, seconds or rounds mostly are, is written by
-/// adding one to its last digit: one addition and one store of 16 bytes, the newline
-/// with them, read and written whole (a wide read of what narrow writes made waits for them
-/// to reach the cache).
+/// The last time written, with the space before it, so that the next, when it is one more
+/// and the last did not end in 9, as times that count ticks, seconds or rounds mostly are,
+/// is written by adding one to its last digit: one addition and one store of 16 bytes, the
+/// space and the newline with them, read and written whole (a wide read of what narrow
+/// writes made waits for them to reach the cache).
 #[derive(Clone, Copy)]
 struct Counter {
-    /// The digits of the last time in ASCII, the first in the lowest byte, then a newline,
-    /// then zeros.
+    /// A space, the digits of the last time in ASCII, the first in the lowest byte but
+    /// one, then a newline, then zeros.
     line: u128,
     /// One in the byte of the last digit: what adding one to it adds to `line`.
     step: u128,
-    /// How many bytes `line` takes: the digits and the newline, at most 16.
+    /// How many bytes `line` takes, at most 16.
     bytes: usize,
     /// The last time plus one.
-    next: u64,
+    next: i64,
     /// How many more times one more can follow by adding one to the last digit: 9 less
-    /// that digit, or 0 when none can (no time yet, or a time past 10^15).
+    /// that digit, or 0 when none can (no time yet, or a time past 10^14).
     left: u8,
 }
 
@@ -443,12 +442,12 @@ impl Counter {
     /// Whether `t` is one more than the last time, which did not end in 9: then, and only
     /// then, adding one to the last digit is exact.
     #[inline]
-    fn follows(&self, t: u64) -> bool {
+    fn follows(&self, t: i64) -> bool {
         self.left > 0 && self.next == t
     }
 
-    /// Writes the time one more than the last, and a newline, at `line[at..]`, with a store
-    /// of 16 bytes; returns where the line ends.
+    /// Writes a space, the time one more than the last and a newline at `line[at..]`, with
+    /// a store of 16 bytes; returns where the line ends.
     #[inline]
     fn write(&mut self, line: &mut [u8], at: usize) -> usize {
         self.line += self.step;
@@ -457,8 +456,8 @@ impl Counter {
         at + self.bytes
     }
 
-    /// The counter after time `t`, just written another way, its digits at `line[at..end]`
-    /// with at least 16 bytes written from `at`.
+    /// The counter after time `t`, just written another way, a space at `line[at]` and its
+    /// digits after it up to `end`, with at least 16 bytes written from `at`.
     #[inline]
     fn of(line: &[u8], (at, end): (usize, usize), t: u64) -> Counter {
         let width = end - at;
@@ -471,7 +470,7 @@ impl Counter {
             line: (written & keep) | u128::from(b'\n') << (8 * width),
             step: 1 << (8 * (width - 1)),
             bytes: width + 1,
-            next: t + 1,
+            next: t as i64 + 1,
             left: 9 - (t % 10) as u8,
         }
     }
