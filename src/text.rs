@@ -859,6 +859,9 @@ mod tests {
         for times in [
             (1..=count).collect::<Vec<_>>(),
             (0..count).map(|i| 1_764_614_400 + i).collect(),
+            // Counting past 14 and 15 digits, where the counter stops.
+            (0..count).map(|i| 100_000_000_000_000 - 1000 + i).collect(),
+            (0..count).map(|i| 1_000_000_000_000_000 - 1000 + i).collect(),
             (0..count).map(|i| 1_764_614_400_125 + 7 * i).collect(),
             (0..count).map(|i| i64::MAX - i).collect(),
             (0..count).map(|i| i64::MIN + i).collect(),
