@@ -129,11 +129,7 @@ impl Batch {
         self.times.extend((first..).take(count).map(|t| t as i64));
         self::count(&mut self.time_scales, 0, count);
         if let Some(prefix) = prefix {
-            let (values, times) = (
-                &self.mantissas[start..],
-                &self.times[self.times.len() - count..],
-            );
-            self.lines.lines_timed(prefix, values, scale, times, 0);
+            (self.lines).lines_counted(prefix, &self.mantissas[start..], scale, first);
         }
     }
 
