@@ -144,10 +144,10 @@ impl Batch {
     ) {
         self.extend_run(run);
         match prefix {
-            // Integers without times: written from their values, which the tables make
-            // cheaper than copying their texts.
-            Some(prefix) if run.scale == 0 && run.times.is_empty() => {
-                self.lines.lines(prefix, &run.mantissas, 0);
+            // Without times: written from their values, which the tables make cheaper
+            // than copying their texts.
+            Some(prefix) if run.times.is_empty() => {
+                self.lines.lines(prefix, &run.mantissas, run.scale);
             }
             Some(prefix) => self.lines.prefixed(prefix, block, ends),
             None => {}
