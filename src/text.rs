@@ -356,15 +356,11 @@ impl Text {
                 // past `len`. Offsets within `line` are bounded where they are made, so
                 // that none needs a check.
                 let value = usize::try_from(v.into()).ok().and_then(|v| table.get(v));
-                let (Some(&(text, width)), Some(line)) = (value, buf.get_mut(len..len + ROOM))
-                else {
+                let (Some(&value), Some(line)) = (value, buf.get_mut(len..len + ROOM)) else {
                     break;
                 };
                 let line: &mut [u8; ROOM] = line.try_into().expect("ROOM bytes");
-                line[..16].copy_from_slice(&head);
-                line[start..start + 8].copy_from_slice(&text);
-                // The value's newline becomes the space before the time.
-                let at = start + usize::from(width.wrapping_sub(1) & 7);
+                let at = timed_start(line, (&head, start), value);
                 line[at..at + 16].copy_from_slice(&word.to_le_bytes());
                 len += at + bytes;
                 word += step;
@@ -427,15 +423,11 @@ impl Text {
                 // leaves past `len`. Offsets within `line` are bounded where they are
                 // made, so that none needs a check.
                 let value = usize::try_from(v.into()).ok().and_then(|v| table.get(v));
-                let (Some(&(text, width)), Some(line)) = (value, buf.get_mut(len..len + ROOM))
-                else {
+                let (Some(&value), Some(line)) = (value, buf.get_mut(len..len + ROOM)) else {
                     break;
                 };
                 let line: &mut [u8; ROOM] = line.try_into().expect("ROOM bytes");
-                line[..16].copy_from_slice(&head);
-                line[start..start + 8].copy_from_slice(&text);
-                // The value's newline becomes the space before the time.
-                let at = start + usize::from(width.wrapping_sub(1) & 7);
+                let at = timed_start(line, (&head, start), value);
                 len += if counter.follows(t) {
                     counter.write(line, at)
                 } else {
@@ -459,6 +451,21 @@ impl Text {
             }
         }
     }
+}
+
+/// Writes the start of a timed line at `line`'s start: `head`, which `start` bytes of are
+/// the prefix, then a value's `text` from the tables; returns where its newline is, where
+/// the space before the time goes. At most 24 bytes, within the window.
+#[inline(always)]
+fn timed_start(
+    line: &mut [u8; ROOM],
+    (head, start): (&[u8; 16], usize),
+    value: ([u8; 8], u8),
+) -> usize {
+    let ((text, width), start) = (value, start.min(16));
+    line[..16].copy_from_slice(head);
+    line[start..start + 8].copy_from_slice(&text);
+    start + usize::from(width.wrapping_sub(1) & 7)
 }
 
 /// `v` divided by 10^scale, and the remainder: by a constant for the common scales, which
