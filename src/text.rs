@@ -68,6 +68,37 @@ fn small(v: i128, scale: u8) -> Option<([u8; 8], u8)> {
     TABLES.get(usize::from(scale)).map(|table| table[v])
 }
 
+/// Writes `v` at `scale`, from 1 to 3, for `v` from 0 to below 1000 units, with its
+/// newline at `line[at..]`, `at` at most 16: its whole part from the tables, the point, and
+/// its digits after it from `PAIRS`; returns how many bytes, at most 9. The common
+/// readings and their sums, such as `21.35`, past the tables of values below 1000.
+///
+/// Exact: v is whole·10^scale + fraction, the fraction below 10^scale, written with
+/// `scale` digits, zeros first, as the canonical form has it.
+#[inline(always)]
+fn point(line: &mut [u8; ROOM], at: usize, v: i128, scale: u8) -> Option<u8> {
+    let v = u64::try_from(v).ok()?;
+    let pair = |n: u64| u32::from(u16::from_le_bytes(PAIRS[n as usize]));
+    let (whole, digits) = match scale {
+        1 => (v / 10, u32::from(b'0') + (v % 10) as u32),
+        2 => (v / 100, pair(v % 100)),
+        3 => (
+            v / 1000,
+            pair(v % 1000 / 10) | (u32::from(b'0') + (v % 10) as u32) << 16,
+        ),
+        _ => return None,
+    };
+    let &(text, width) = TABLES[0].get(usize::try_from(whole).ok()?)?;
+    let (at, scale) = (at.min(16), usize::from(scale));
+    line[at..at + 8].copy_from_slice(&text);
+    // The whole part's newline becomes the point; the fraction's ends the line.
+    let dot = at + usize::from(width.wrapping_sub(1) & 3);
+    line[dot] = b'.';
+    let fraction = digits | u32::from(b'\n') << (8 * scale);
+    line[dot + 1..dot + 5].copy_from_slice(&fraction.to_le_bytes());
+    Some((dot + scale + 2 - at) as u8)
+}
+
 /// `v` at `scale` with its newline, for `v` below 10^8 in size at scales 1 to 7, as
 /// `eight_at_scale` writes it: at most 11 bytes, in 16. Worked out, not looked up, so that
 /// a run of such values keeps to the fast loop, where their digits are worked out side by
@@ -215,13 +246,16 @@ impl Text {
                         line[start..start + 8].copy_from_slice(&text);
                         width
                     }
-                    None => {
-                        let Some((text, width)) = medium(v, scale) else {
-                            break;
-                        };
-                        line[start..start + 16].copy_from_slice(&text);
-                        width
-                    }
+                    None => match point(line, start, v, scale) {
+                        Some(width) => width,
+                        None => {
+                            let Some((text, width)) = medium(v, scale) else {
+                                break;
+                            };
+                            line[start..start + 16].copy_from_slice(&text);
+                            width
+                        }
+                    },
                 };
                 len += start + usize::from(width & 15);
                 i += 1;
@@ -809,7 +843,12 @@ mod tests {
             i64::MIN,
             i64::MAX,
         ];
-        let values: Vec<i64> = (-1100..1100).chain(edges).collect();
+        // Past the tables, up to 1000 units and past it, where `point` writes them.
+        let units = [
+            9_999, 10_000, 99_999, 100_000, 999_999, 1_000_000, 1_000_001,
+        ];
+        let past = (1100..1_100_000).step_by(97).chain(units);
+        let values: Vec<i64> = (-1100..1100).chain(edges).chain(past).collect();
         for name in ["x ", "a_rather_long_stream_name "] {
             let prefix = Prefix::new(name.as_bytes());
             for scale in [0, 1, 2, 3, 5, 7, 8] {
