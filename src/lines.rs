@@ -137,8 +137,15 @@ impl<R: Read> Lines<R> {
 }
 
 /// The top bit of each byte of `word` that is a newline, and no other: SWAR, eight bytes
-/// in one register. Step by step, for each byte:
-/// 1. `w = word ^ NEWLINES`: the byte is zero exactly where `word` has a newline.
+/// in one register (see `marks_of`).
+#[inline]
+fn marks(word: u64) -> u64 {
+    marks_of(word, b'\n')
+}
+
+/// The top bit of each byte of `word` that is `byte`, and no other: SWAR, eight bytes in
+/// one register. Step by step, for each byte:
+/// 1. `w = word ^ BYTES`, `byte` in every byte: zero exactly where `word` has `byte`.
 /// 2. `w & !HIGH`: its low seven bits, 0 to 0x7F.
 /// 3. `+ !HIGH`, adding 0x7F: at most 0x7F + 0x7F = 0xFE, below 0x100, so no carry ever
 ///    crosses into the next byte; the top bit is set exactly when the low seven bits are
@@ -147,11 +154,10 @@ impl<R: Read> Lines<R> {
 ///    when the byte of `w` is not zero.
 /// 5. `!… & HIGH`: the top bit set exactly when the byte of `w` is zero, nothing else.
 #[inline]
-fn marks(word: u64) -> u64 {
+pub(crate) fn marks_of(word: u64, byte: u8) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    const NEWLINES: u64 = ONES * b'\n' as u64;
-    let w = word ^ NEWLINES;
+    let w = word ^ (ONES * u64::from(byte));
     !(((w & !HIGH) + !HIGH) | w) & HIGH
 }
 

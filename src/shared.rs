@@ -440,29 +440,55 @@ impl Starts {
     /// only: a copy into a padded word would cost more than the rest of the lookup.
     #[inline]
     fn hash(name: &[u8]) -> usize {
-        let mix = |hash: u64, word: u64| {
-            (hash ^ word)
-                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-                .rotate_left(29)
-        };
-        let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
-        let mut hash = mix(0, name.len() as u64);
         if name.len() < 8 {
-            hash = mix(hash, name.iter().fold(0, |w, &b| w << 8 | u64::from(b)));
-        } else {
-            for chunk in name.chunks_exact(8) {
-                hash = mix(hash, word(chunk));
-            }
-            hash = mix(hash, word(&name[name.len() - 8..]));
+            // Its bytes as a little-endian word, as `find` loads them from a line.
+            return Self::short(
+                name.len(),
+                name.iter().rev().fold(0, |w, &b| w << 8 | u64::from(b)),
+            );
         }
+        let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
+        let mut hash = Self::mix(0, name.len() as u64);
+        for chunk in name.chunks_exact(8) {
+            hash = Self::mix(hash, word(chunk));
+        }
+        hash = Self::mix(hash, word(&name[name.len() - 8..]));
         (hash ^ (hash >> 32)) as usize
     }
 
-    /// The stream here whose name is the first field of the line at the start of `block`.
+    /// `hash` of a name of `len` bytes, below 8, that are the low bytes of `word`, the rest
+    /// zeros.
+    #[inline]
+    fn short(len: usize, word: u64) -> usize {
+        let hash = Self::mix(Self::mix(0, len as u64), word);
+        (hash ^ (hash >> 32)) as usize
+    }
+
+    #[inline]
+    fn mix(hash: u64, word: u64) -> u64 {
+        (hash ^ word)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29)
+    }
+
+    /// The stream here whose name is the first field of the line at the start of `block`:
+    /// the field's end and, for a short name, its hash found in the line's first 8 bytes,
+    /// loaded as one word.
     #[inline]
     fn find(&self, all: &[Shared], block: &[u8]) -> Option<usize> {
-        let end = block.iter().position(|&b| b == b' ' || b == b'\n')?;
-        let mut i = Self::hash(&block[..end]) & self.mask;
+        let first = block
+            .get(..8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
+        let ends = first.map_or(0, |w| lines::marks_of(w, b' ') | lines::marks_of(w, b'\n'));
+        let hash = match (ends.trailing_zeros() / 8) as usize {
+            0 => return None, // no name
+            end @ 1..8 => {
+                let word = first.expect("8 bytes") & (u64::MAX >> (64 - 8 * end));
+                Self::short(end, word)
+            }
+            _ => Self::hash(&block[..block.iter().position(|&b| b == b' ' || b == b'\n')?]),
+        };
+        let mut i = hash & self.mask;
         loop {
             let k = (self.slots[i] as usize).checked_sub(1)?;
             if all[k].starts(block, 0) {
@@ -866,7 +892,15 @@ mod tests {
         let long = "a_name_longer_than_sixteen_bytes";
         let mut names: Vec<String> = (0..300).map(|k| format!("s{k}")).collect();
         names.extend((0..50).map(|k| format!("{long}{k}")));
-        names.extend(["abcdefgh", "abcdefghi", "abcdefghijklmnop"].map(String::from));
+        let edges = [
+            "y",
+            "abcdeZ",
+            "abcdefZ",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefghijklmnop",
+        ];
+        names.extend(edges.map(String::from));
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         let (streams, _rx) = streams(&refs);
         let starts = Starts::new(&streams.all);
@@ -887,6 +921,9 @@ mod tests {
             "abcdefg 1\n",
             "merge 3\n",
             "",
+            " y 1\nnext 2\n",
+            "\ny 1\nnext 2\n",
+            "abcdefZZ 1\n",
         ] {
             assert_eq!(starts.find(&streams.all, line.as_bytes()), None, "{line}");
         }
