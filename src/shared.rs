@@ -199,7 +199,12 @@ impl Streams {
             budget
         };
         debug_assert_eq!(BY_TIME, leads.is_some(), "by time, the lead is counted");
-        let mut before = self.all[k].before;
+        // By time only: by position, the time before is never looked at.
+        let mut before = if BY_TIME {
+            self.all[k].before
+        } else {
+            Before::default()
+        };
         while let Some(end) = newlines.peek() {
             let line = &block[at..end];
             if line.len() > limit {
@@ -227,7 +232,9 @@ impl Streams {
             newlines.advance();
             (at, lines) = (end + 1, lines + 1);
         }
-        self.all[k].before = before;
+        if BY_TIME {
+            self.all[k].before = before;
+        }
         self.flush(k, &block[run..at], leads)?;
         Some((at, lines))
     }
