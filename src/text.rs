@@ -68,35 +68,35 @@ fn small(v: i128, scale: u8) -> Option<([u8; 8], u8)> {
     TABLES.get(usize::from(scale)).map(|table| table[v])
 }
 
-/// Writes `v` at `scale`, from 1 to 3, for `v` from 0 to below 1000 units, with its
-/// newline at `line[at..]`, `at` at most 16: its whole part from the tables, the point, and
-/// its digits after it from `PAIRS`; returns how many bytes, at most 9. The common
-/// readings and their sums, such as `21.35`, past the tables of values below 1000.
+/// `v` at `scale`, from 1 to 3, with its newline, for `v` from 0 to below 1000 units: its
+/// whole part from the tables, the point, and its digits after it from `PAIRS`, in one
+/// word, as `small` gives a value in the tables. The common readings and their sums, such
+/// as `21.35`, past the tables of values below 1000.
 ///
 /// Exact: v is whole·10^scale + fraction, the fraction below 10^scale, written with
-/// `scale` digits, zeros first, as the canonical form has it.
-#[inline(always)]
-fn point(line: &mut [u8; ROOM], at: usize, v: i128, scale: u8) -> Option<u8> {
+/// `scale` digits, zeros first, as the canonical form has it. At most 3 digits, the point,
+/// 3 digits and the newline: 8 bytes.
+#[inline]
+fn point(v: i128, scale: u8) -> Option<([u8; 8], u8)> {
     let v = u64::try_from(v).ok()?;
-    let pair = |n: u64| u32::from(u16::from_le_bytes(PAIRS[n as usize]));
-    let (whole, digits) = match scale {
-        1 => (v / 10, u32::from(b'0') + (v % 10) as u32),
+    let pair = |n: u64| u64::from(u16::from_le_bytes(PAIRS[n as usize]));
+    let (whole, fraction) = match scale {
+        1 => (v / 10, u64::from(b'0') + v % 10),
         2 => (v / 100, pair(v % 100)),
         3 => (
             v / 1000,
-            pair(v % 1000 / 10) | (u32::from(b'0') + (v % 10) as u32) << 16,
+            pair(v % 1000 / 10) | (u64::from(b'0') + v % 10) << 16,
         ),
         _ => return None,
     };
     let &(text, width) = TABLES[0].get(usize::try_from(whole).ok()?)?;
-    let (at, scale) = (at.min(16), usize::from(scale));
-    line[at..at + 8].copy_from_slice(&text);
-    // The whole part's newline becomes the point; the fraction's ends the line.
-    let dot = at + usize::from(width.wrapping_sub(1) & 3);
-    line[dot] = b'.';
-    let fraction = digits | u32::from(b'\n') << (8 * scale);
-    line[dot + 1..dot + 5].copy_from_slice(&fraction.to_le_bytes());
-    Some((dot + scale + 2 - at) as u8)
+    // The whole part's digits, 1 to 3, less their newline; the point; the fraction's
+    // digits and a newline.
+    let digits = usize::from(width.wrapping_sub(1) & 3);
+    let whole = u64::from_le_bytes(text) & (u64::MAX >> (64 - 8 * digits));
+    let fraction = fraction | u64::from(b'\n') << (8 * scale);
+    let line = whole | u64::from(b'.') << (8 * digits) | fraction << (8 * (digits + 1));
+    Some((line.to_le_bytes(), (digits + usize::from(scale) + 2) as u8))
 }
 
 /// `v` at `scale` with its newline, for `v` below 10^8 in size at scales 1 to 7, as
@@ -111,7 +111,8 @@ fn medium(v: i128, scale: u8) -> Option<([u8; 16], u8)> {
     }
     let mut text = [0; 32];
     text[0] = b'-';
-    let end = eight_at_scale(&mut text, usize::from(v < 0), magnitude, scale.into());
+    let at = usize::from(v < 0);
+    let end = eight_at_scale(&mut text, at, magnitude, scale.into());
     text[end] = b'\n';
     let mut line = [0; 16];
     line.copy_from_slice(&text[..16]);
@@ -216,9 +217,36 @@ impl Text {
 
     /// Appends a line for each of `values` at `scale`: for short names and small values,
     /// the common case, one 16-byte store for the prefix and one 8-byte store from a table
-    /// (or, for a decimal below 10^8, one 16-byte store as `medium` works it out) each, in
-    /// one tight loop that keeps the length in a register; anything else, a line at a time.
+    /// (or, past the tables, one store as `point` or `medium` works it out) each, in one
+    /// tight loop that keeps the length in a register; anything else, a line at a time.
     pub(crate) fn lines<T: Copy + Into<i128>>(&mut self, prefix: &Prefix, values: &[T], scale: u8) {
+        // A loop for each way past the tables: one that holds both keeps fewer values in
+        // registers, and costs the values in the tables more.
+        if (1..=3).contains(&scale) {
+            let point = |v, scale| {
+                let Some((text, width)) = point(v, scale) else {
+                    return medium(v, scale);
+                };
+                let mut wide = [0; 16];
+                wide[..8].copy_from_slice(&text);
+                Some((wide, width))
+            };
+            self.lines_past(prefix, values, scale, point);
+        } else {
+            self.lines_past(prefix, values, scale, medium);
+        }
+    }
+
+    /// `lines`, with `past` to work out the values past the tables, or `None` to leave
+    /// them to `line`.
+    #[inline(always)]
+    fn lines_past<T: Copy + Into<i128>>(
+        &mut self,
+        prefix: &Prefix,
+        values: &[T],
+        scale: u8,
+        past: impl Fn(i128, u8) -> Option<([u8; 16], u8)>,
+    ) {
         let Ok(head) = <[u8; 16]>::try_from(&prefix.padded[..]) else {
             return values
                 .iter()
@@ -246,16 +274,13 @@ impl Text {
                         line[start..start + 8].copy_from_slice(&text);
                         width
                     }
-                    None => match point(line, start, v, scale) {
-                        Some(width) => width,
-                        None => {
-                            let Some((text, width)) = medium(v, scale) else {
-                                break;
-                            };
-                            line[start..start + 16].copy_from_slice(&text);
-                            width
-                        }
-                    },
+                    None => {
+                        let Some((text, width)) = past(v, scale) else {
+                            break;
+                        };
+                        line[start..start + 16].copy_from_slice(&text);
+                        width
+                    }
                 };
                 len += start + usize::from(width & 15);
                 i += 1;
@@ -332,12 +357,11 @@ impl Text {
 
     /// Appends a line for each of `values` at `scale`, the first at time `first`, the next
     /// at `first + 1`, and so on, as `lines_timed` writes them: times that count, as a
-    /// generated stream's do. For short names and small values, the common case, the
-    /// times from one to the next that ends in 9 differ in their last digit only, so each
-    /// such run's text is worked out once, with the space before it and the newline, as
-    /// one word: then each line is one 16-byte store for the prefix, one 8-byte store for
-    /// the value and one 16-byte store for the time, and the word's last digit goes up by
-    /// one. Anything else, a line at a time.
+    /// generated stream's do. For short names and small values, the common case, a time's
+    /// text is worked out once for each hundred times, with the space before it and the
+    /// newline, as one word: then each line is one 16-byte store for the prefix, one 8-byte
+    /// store for the value and one 16-byte store for the time, and the word's last digit
+    /// goes up by one, and its tens digit at each ten. Anything else, a line at a time.
     pub(crate) fn lines_counted<T: Copy + Into<i128>>(
         &mut self,
         prefix: &Prefix,
@@ -412,11 +436,12 @@ impl Text {
     }
 
     /// Appends a line for each of `values` at `scale` with the time of the same index in
-    /// `times` at `time_scale`, as `line_timed` writes it. For short names, small values
-    /// and integer times of any width, the common case, one 16-byte store for the prefix,
-    /// one 8-byte store for the value and a byte for the space and one for the sign, then
-    /// the time's digits 8 at a time (see `time_digits`), in one tight loop that keeps the
-    /// length in a register; anything else, a line at a time.
+    /// `times` at `time_scale`, as `line_timed` writes it. Times that count go to
+    /// `lines_counted`. For short names, small values and integer times from 0, the common
+    /// case, one 16-byte store for the prefix, one 8-byte store for the value, then the
+    /// space and the time with one 16-byte store (see `Counter`), or its digits 8 at a time
+    /// (see `time_digits`), in one tight loop that keeps the length in a register; anything
+    /// else, a line at a time.
     ///
     /// Panics if `values` and `times` differ in length.
     pub(crate) fn lines_timed<T: Copy + Into<i128>>(
@@ -564,7 +589,7 @@ struct Counter {
     /// The last time plus one.
     next: i64,
     /// How many more times one more can follow by adding one to the last digit: 9 less
-    /// that digit, or 0 when none can (no time yet, or a time past 10^14).
+    /// that digit, or 0 when none can (no time yet, or a time of 10^14 or more).
     left: u8,
 }
 
