@@ -74,8 +74,9 @@ pub(crate) type Reading = (Decimal, Option<Decimal>);
 /// The reading of a line as the output prints it, from its value on, `block[start..end]`:
 /// `VALUE`, or by time `VALUE TIME`, each in canonical form, with one separator, the time
 /// later than `before`, the stream's time before it, which it then becomes (see `later`).
-/// The fast paths' line, whose text is then its own canonical form, copied as it is. `None`
-/// does not mean it is not a reading: `reading` tells.
+/// The fast paths' line, whose text is then its own canonical form: copied as it is, or
+/// written again from the reading, the same. `None` does not mean it is not a reading:
+/// `reading` tells.
 #[inline(always)]
 pub(crate) fn printed(
     block: &[u8],

@@ -18,9 +18,9 @@ pub(crate) struct Before {
     /// after it; it has `len` digits.
     next: u128,
     len: u8,
-    /// How many times in a row can follow by adding one to the last digit of `next`: 9
-    /// less that digit, or 0 when none can (no time yet, or one that is not an integer
-    /// from 0 to 10^15, or whose last digit is 9).
+    /// How many of the times after `time` can follow by adding one to the last digit: 9
+    /// less `time`'s last digit, or 0 when none can (no time yet, or one that is not an
+    /// integer from 0 to below 10^15, or whose last digit is 9).
     room: u8,
 }
 
@@ -79,7 +79,7 @@ impl Before {
     }
 
     /// What `time`, whose text is `block[start..end]`, leaves as the time before the next:
-    /// an integer from 0 to 10^15 whose last digit is not 9, with 16 bytes in the block
+    /// an integer from 0 to below 10^15 whose last digit is not 9, with 16 bytes in the block
     /// from its start, its text plus one, so that the next is known by its text.
     fn after(time: Decimal, block: &[u8], (start, end): (usize, usize)) -> Before {
         let len = end - start;

@@ -612,6 +612,10 @@ fn terms<'a>(queues: &'a [Queue], ending: Ending, scale: u8, len: usize) -> Vec<
 /// same in a row: compared where the two deques' pieces overlap, a chunk at a time, as
 /// blocks of memory are.
 fn agreeing(a: &VecDeque<i64>, b: &VecDeque<i64>, most: usize) -> usize {
+    debug_assert!(
+        a.len() >= most && b.len() >= most,
+        "both hold the rounds compared"
+    );
     fn piece(q: &VecDeque<i64>, from: usize) -> &[i64] {
         match q.as_slices() {
             (x, _) if from < x.len() => &x[from..],

@@ -124,7 +124,7 @@ pub(crate) struct Reader {
     place: String,
     name: String,
     feed: Paced,
-    /// Values come with times; the time of the last one.
+    /// Values come with times; and the time of the last one.
     by_time: bool,
     before: Before,
 }
@@ -133,7 +133,8 @@ impl Reader {
     /// Takes the lines as the output prints them, `VALUE`, or by time `VALUE TIME` with each
     /// time after the one before, in canonical form: the common case, a block at a time, as
     /// many as `room` allows, in one run of scales (`Run`). Their lines are the prefix and
-    /// the line as it is. Any other line is left for a closer look.
+    /// the line as it is: written again from the values without times, copied with them.
+    /// Any other line is left for a closer look.
     fn take_printed<const BY_TIME: bool>(&mut self, room: usize) -> usize {
         let block = self.lines.whole_lines();
         let (mut at, mut before) = (0, self.before);
