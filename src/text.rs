@@ -111,8 +111,7 @@ fn medium(v: i128, scale: u8) -> Option<([u8; 16], u8)> {
     }
     let mut text = [0; 32];
     text[0] = b'-';
-    let at = usize::from(v < 0);
-    let end = eight_at_scale(&mut text, at, magnitude, scale.into());
+    let end = eight_at_scale(&mut text, usize::from(v < 0), magnitude, scale.into());
     text[end] = b'\n';
     let mut line = [0; 16];
     line.copy_from_slice(&text[..16]);
