@@ -193,21 +193,14 @@ pub(crate) fn canonical(text: &[u8]) -> Option<Decimal> {
         [b'1'..=b'9', ..] | [b'0'] | [b'0', b'.', ..] if digits.len() <= 19 => {}
         _ => return None,
     }
-    let mut magnitude = 0i64;
-    let mut at = 0;
-    while let Some(&d) = digits.get(at).filter(|d| d.is_ascii_digit()) {
-        // Past 18 digits the value wraps, and is refused below.
-        magnitude = magnitude.wrapping_mul(10).wrapping_add(i64::from(d - b'0'));
-        at += 1;
-    }
+    let (mut magnitude, at) = digit_run(digits, 0, 0);
     let scale = match &digits[at..] {
         [] if at <= 18 => 0,
         [b'.', fraction @ ..] if !fraction.is_empty() && at + fraction.len() <= 18 => {
-            for &d in fraction {
-                if !d.is_ascii_digit() {
-                    return None;
-                }
-                magnitude = magnitude * 10 + i64::from(d - b'0');
+            let end;
+            (magnitude, end) = digit_run(digits, at + 1, magnitude);
+            if end < digits.len() {
+                return None;
             }
             fraction.len()
         }
@@ -237,20 +230,10 @@ pub(crate) fn canonical_prefix(text: &[u8]) -> Option<(Decimal, usize)> {
         [b'0', ..] => {}
         _ => return None,
     }
-    let is_digit = |at: usize| digits.get(at).filter(|d| d.is_ascii_digit());
-    let (mut magnitude, mut at) = (0i64, 0);
-    while let Some(&d) = is_digit(at) {
-        // Past 18 digits the value wraps, and is refused below.
-        magnitude = magnitude.wrapping_mul(10).wrapping_add(i64::from(d - b'0'));
-        at += 1;
-    }
+    let (mut magnitude, mut at) = digit_run(digits, 0, 0);
     let whole = at;
     if digits.get(at) == Some(&b'.') {
-        at += 1;
-        while let Some(&d) = is_digit(at) {
-            magnitude = magnitude.wrapping_mul(10).wrapping_add(i64::from(d - b'0'));
-            at += 1;
-        }
+        (magnitude, at) = digit_run(digits, at + 1, magnitude);
     }
     // A point needs a digit after it; at most 18 digits in all.
     let scale = at.saturating_sub(whole + 1);
@@ -263,6 +246,18 @@ pub(crate) fn canonical_prefix(text: &[u8]) -> Option<(Decimal, usize)> {
     // At most 18 digits: below 10^18, inside an `i64`.
     let value = Decimal::new(if negative { -magnitude } else { magnitude }, scale as u8)?;
     Some((value, at + usize::from(negative)))
+}
+
+/// The digits of `digits` from `at` on, up to its end or the first byte that is not one,
+/// appended to `magnitude`, and where they end. Past 18 digits in all the value wraps: the
+/// callers refuse those.
+#[inline(always)]
+fn digit_run(digits: &[u8], mut at: usize, mut magnitude: i64) -> (i64, usize) {
+    while let Some(&d) = digits.get(at).filter(|d| d.is_ascii_digit()) {
+        magnitude = magnitude.wrapping_mul(10).wrapping_add(i64::from(d - b'0'));
+        at += 1;
+    }
+    (magnitude, at)
 }
 
 /// The field `block[start..end]` as a value, as `canonical` reads it; a field of up to 8
@@ -286,16 +281,15 @@ pub(crate) fn canonical_in(block: &[u8], (start, end): (usize, usize)) -> Option
     canonical(&block[start..end])
 }
 
-/// How `a` compares with `b` as numbers, exactly: `1.5` and `1.50` are equal. At their
-/// common scale, at most 18, a mantissa is at most 2^63 · 10^18 in size, well inside `i128`.
+/// How `a` compares with `b` as numbers, exactly: `1.5` and `1.50` are equal. At different
+/// scales, as integers at the largest (see `at_max_scale`).
 #[inline]
 pub(crate) fn compare(a: Decimal, b: Decimal) -> Ordering {
     if a.scale == b.scale {
         return a.mantissa.cmp(&b.mantissa);
     }
-    let scale = a.scale.max(b.scale);
-    let at = |d: Decimal| i128::from(d.mantissa) * i128::from(POW10[usize::from(scale - d.scale)]);
-    at(a).cmp(&at(b))
+    let at_max = |d: Decimal| at_max_scale(d.mantissa, d.scale);
+    at_max(a).cmp(&at_max(b))
 }
 
 /// m·10^-scale at the largest scale, `MAX_SCALE`, as an integer: exact, since |m| is below
