@@ -268,17 +268,32 @@ pub(crate) fn canonical_in(block: &[u8], (start, end): (usize, usize)) -> Option
     let len = end - start;
     if let Some(word) = block
         .get(start..start + 8)
-        .filter(|_| (2..=8).contains(&len))
+        .filter(|_| (1..=8).contains(&len))
     {
         let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-        // A first digit that is not 0: then all digits are a canonical integer.
-        if word as u8 != b'0' {
+        // A digit alone, or a first digit that is not 0: then all digits are a canonical
+        // integer.
+        if len == 1 || word as u8 != b'0' {
             if let Some(value) = digits::integer(word, len) {
                 return Decimal::new(value as i64, 0);
             }
         }
     }
     canonical(&block[start..end])
+}
+
+/// The field of the first `len` bytes of `window` (1 to 15) as a value, as `canonical`
+/// reads it: a field of up to 8 digits read as one word (`digits`).
+#[inline(always)]
+pub(crate) fn canonical_word(window: &[u8; 32], len: usize) -> Option<Decimal> {
+    let word = u64::from_le_bytes(window[..8].try_into().expect("8 bytes"));
+    // A digit alone, or a first digit that is not 0: then all digits are a canonical integer.
+    if len <= 8 && (len == 1 || window[0] != b'0') {
+        if let Some(value) = digits::integer(word, len) {
+            return Decimal::new(value as i64, 0);
+        }
+    }
+    canonical(&window[..len & 15])
 }
 
 /// How `a` compares with `b` as numbers, exactly: `1.5` and `1.50` are equal. At different

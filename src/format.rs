@@ -87,6 +87,18 @@ pub(crate) fn printed(
     let Some(before) = before else {
         return Some((decimal::canonical(rest)?, None));
     };
+    // A time one more than the one before, as times that count mostly are, is known by
+    // its text, and so is its length: then the separator is where that leaves it, and the
+    // value before it, which has no separator in it, is read as one word. Where the block
+    // has 32 bytes from the line's start, none of it is looked up past its end.
+    if let (Some(len), Some(window)) = (before.next_len(), block.get(start..start + 32)) {
+        let window: &[u8; 32] = window.try_into().expect("32 bytes");
+        let at = (end - start).wrapping_sub(len + 1);
+        if (1..16).contains(&at) && window[at] == SEPARATOR && before.is_next(window, at + 1) {
+            let value = decimal::canonical_word(window, at)?;
+            return Some((value, Some(before.take_next())));
+        }
+    }
     let (value, at) = decimal::canonical_prefix(rest)?;
     if rest.get(at) != Some(&SEPARATOR) {
         return None;
@@ -250,5 +262,66 @@ mod tests {
         assert_eq!(start(MERGE), b"merge ");
         assert!(is_merge(b"merge 12") && is_merge(b"merge"));
         assert!(!is_merge(b"merger 12") && !is_merge(b"merg"));
+    }
+    /// What `printed` must give for `line` by time: its value and time if it is exactly
+    /// `VALUE TIME`, each in canonical form, the time after `before`.
+    fn slowly(line: &[u8], before: Option<Decimal>) -> Option<Reading> {
+        let text = std::str::from_utf8(line).ok()?;
+        let (value, time) = text.split_once(' ')?;
+        let (value, time): (Decimal, Decimal) = (value.parse().ok()?, time.parse().ok()?);
+        let later = before.is_none_or(|before| decimal::compare(time, before).is_gt());
+        (later && format!("{value} {time}") == text).then_some((value, Some(time)))
+    }
+
+    /// The stream's time before, `time`, read as a fast path reads it, so that the next
+    /// is known by its text where it can be.
+    fn before(time: &str) -> Before {
+        let block = format!("{time}{}", "\n".repeat(16));
+        let mut before = Before::default();
+        before
+            .take(block.as_bytes(), (0, time.len()))
+            .expect("a time");
+        before
+    }
+
+    #[test]
+    fn every_byte_at_every_position_of_a_timed_line_is_read_as_the_slow_way_reads_it() {
+        let values = [
+            "7",
+            "0",
+            "-3",
+            "105",
+            "2.50",
+            "12345678",
+            "123456789",
+            "-0.5",
+        ];
+        let times = ["8", "99", "1764614399", "0.5", "41"];
+        for (value, time) in values
+            .iter()
+            .zip(times.iter().cycle())
+            .chain([(&"6", &"9")])
+        {
+            let start = before(time);
+            let next = decimal::parse(time.as_bytes()).unwrap().mantissa() + 1;
+            let line = format!("{value} {next}").into_bytes();
+            for position in 0..line.len() {
+                for byte in 0..=255u8 {
+                    let mut line = line.clone();
+                    line[position] = byte;
+                    let expected = slowly(&line, start.time());
+                    // In a block of its own, and with a block's worth of lines after it.
+                    for after in [1, 40] {
+                        let block = [&line[..], &b"\n".repeat(after)].concat();
+                        let mut got = start;
+                        let reading = printed(&block, (0, line.len()), Some(&mut got));
+                        assert_eq!(reading, expected, "{:?}", String::from_utf8_lossy(&line));
+                        if let Some((_, time)) = reading {
+                            assert_eq!(got.time(), time);
+                        }
+                    }
+                }
+            }
+        }
     }
 }
