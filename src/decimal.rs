@@ -283,12 +283,21 @@ pub(crate) fn canonical_in(block: &[u8], (start, end): (usize, usize)) -> Option
 }
 
 /// The field of the first `len` bytes of `window` (1 to 15) as a value, as `canonical`
-/// reads it: a field of up to 8 digits read as one word (`digits`).
+/// reads it: a digit alone, or a field of up to 8 digits whose first is not 0, read as one
+/// word (`digits`), of 4 bytes where that holds it; all digits are then a canonical integer.
 #[inline(always)]
 pub(crate) fn canonical_word(window: &[u8; 32], len: usize) -> Option<Decimal> {
-    let word = u64::from_le_bytes(window[..8].try_into().expect("8 bytes"));
-    // A digit alone, or a first digit that is not 0: then all digits are a canonical integer.
-    if len <= 8 && (len == 1 || window[0] != b'0') {
+    if len == 1 && window[0].is_ascii_digit() {
+        return Decimal::new(i64::from(window[0] - b'0'), 0);
+    }
+    if len <= 4 && window[0] != b'0' {
+        let word = u32::from_le_bytes(window[..4].try_into().expect("4 bytes"));
+        if let Some(value) = digits::short(word, len) {
+            return Decimal::new(i64::from(value), 0);
+        }
+    }
+    if len <= 8 && window[0] != b'0' {
+        let word = u64::from_le_bytes(window[..8].try_into().expect("8 bytes"));
         if let Some(value) = digits::integer(word, len) {
             return Decimal::new(value as i64, 0);
         }

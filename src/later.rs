@@ -19,6 +19,7 @@ pub(crate) struct Before {
     /// after it; it has `len` digits, 1 to 15, or `len` is 0 when the next time is read in
     /// full (no time yet, or one that is not an integer from 0 to below 10^15 - 1).
     next: u128,
+    /// At most 15, so `& 15` keeps it as it is, and a lookup by it needs no check.
     len: u8,
     /// 9 less the last digit of `next`: how many times after it follow by adding one to
     /// that digit alone, with no carry.
@@ -66,7 +67,7 @@ impl Before {
     #[inline(always)]
     pub(crate) fn is_next(&self, window: &[u8; 32], at: usize) -> bool {
         let bytes: [u8; 16] = window[at & 15..][..16].try_into().expect("16 bytes");
-        u128::from_le_bytes(bytes) & WORDS[usize::from(self.len)].0 == self.next
+        u128::from_le_bytes(bytes) & WORDS[usize::from(self.len) & 15].0 == self.next
     }
 
     /// Takes the time one more than this one, which `is_next` has found.
@@ -133,7 +134,7 @@ impl Before {
     #[inline(always)]
     fn advance(&mut self) {
         if self.room > 0 {
-            self.next += WORDS[usize::from(self.len)].1;
+            self.next += WORDS[usize::from(self.len) & 15].1;
             self.room -= 1;
         } else {
             self.carry();

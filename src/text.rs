@@ -187,21 +187,29 @@ impl Text {
     pub(crate) fn prefixed(&mut self, prefix: &Prefix, block: &[u8], ends: &[usize]) {
         let Some(&last) = ends.last() else { return };
         self.reserve(last + 1 + ends.len() * prefix.padded.len() + 32);
-        let head = <[u8; 16]>::try_from(&prefix.padded[..]).ok();
+        let (head, at) = (
+            <[u8; 16]>::try_from(&prefix.padded[..]).ok(),
+            prefix.len.min(16),
+        );
         let (buf, mut len, mut start) = (&mut self.buf[..], self.len, 0);
         for &end in ends {
-            match head {
-                Some(head) => buf[len..len + 16].copy_from_slice(&head),
-                None => buf[len..len + prefix.len].copy_from_slice(&prefix.padded[..prefix.len]),
-            }
-            len += prefix.len;
             let bytes = end + 1 - start;
-            if bytes <= 16 && start + 16 <= block.len() {
-                buf[len..len + 16].copy_from_slice(&block[start..start + 16]);
+            // A short line and prefix: within the ROOM bytes that the invariant leaves past
+            // `len`, each a 16-byte store, from a block that has 16 bytes from its start.
+            if let (Some(head), true, Some(line), Some(text)) = (
+                head,
+                bytes <= 16,
+                buf.get_mut(len..len + ROOM),
+                block.get(start..start + 16),
+            ) {
+                let line: &mut [u8; ROOM] = line.try_into().expect("ROOM bytes");
+                line[..16].copy_from_slice(&head);
+                line[at..at + 16].copy_from_slice(text);
             } else {
-                buf[len..len + bytes].copy_from_slice(&block[start..=end]);
+                buf[len..len + prefix.len].copy_from_slice(&prefix.padded[..prefix.len]);
+                buf[len + prefix.len..][..bytes].copy_from_slice(&block[start..=end]);
             }
-            (len, start) = (len + bytes, end + 1);
+            (len, start) = (len + prefix.len + bytes, end + 1);
         }
         buf[len..len + 16].fill(0); // the padding after the lines, zeros as the invariant has it
         self.len = len;
