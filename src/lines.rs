@@ -227,8 +227,8 @@ impl<'a> Newlines<'a> {
         newlines
     }
 
-    /// A bit for each newline of the 64 bytes from `at`, eight bytes a word: a
-    /// multiplication gathers each word's marks into a byte.
+    /// A bit for each newline of the 64 bytes from `at` (see `chunk_marks`); past the
+    /// block's end, none.
     #[inline]
     fn chunk(&self, at: usize) -> u64 {
         let Some(chunk) = self.block.get(at..at + 64) else {
@@ -239,11 +239,40 @@ impl<'a> Newlines<'a> {
                 .filter(|&(_, &b)| b == b'\n')
                 .fold(0, |mask, (i, _)| mask | 1 << i);
         };
-        (0..8).fold(0, |mask, k| {
-            let word = u64::from_le_bytes(chunk[8 * k..8 * k + 8].try_into().unwrap());
-            mask | gather(marks(word)) << (8 * k)
-        })
+        let chunk = chunk.try_into().expect("64 bytes");
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: SSE2 is part of x86_64 itself, so every processor this code runs on has
+        // it: `chunk_marks` needs nothing else.
+        return unsafe { chunk_marks(chunk) };
+        #[cfg(not(target_arch = "x86_64"))]
+        return chunk_words(chunk);
     }
+}
+
+/// A bit for each newline of `chunk`, bit i for byte i: SSE2 compares 16 bytes at a time
+/// with newlines, and gathers each compare's top bits into 16 bits. A fifth of the
+/// instructions of `chunk_words`; lines of a dozen bytes spend most of their search here.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn chunk_marks(chunk: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set_epi64x, _mm_set1_epi8};
+    let newline = _mm_set1_epi8(b'\n' as i8);
+    (0..4).fold(0, |mask, k| {
+        let half = |h: usize| u64::from_le_bytes(chunk[16 * k + 8 * h..][..8].try_into().unwrap());
+        let bytes = _mm_set_epi64x(half(1) as i64, half(0) as i64);
+        let marks = _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, newline)) as u16;
+        mask | u64::from(marks) << (16 * k)
+    })
+}
+
+/// A bit for each newline of `chunk`, eight bytes a word: a multiplication gathers each
+/// word's marks into a byte.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn chunk_words(chunk: &[u8; 64]) -> u64 {
+    (0..8).fold(0, |mask, k| {
+        let word = u64::from_le_bytes(chunk[8 * k..8 * k + 8].try_into().unwrap());
+        mask | gather(marks(word)) << (8 * k)
+    })
 }
 
 impl Newlines<'_> {
@@ -367,6 +396,28 @@ mod tests {
                     let marks = marks(word);
                     assert_eq!(gather(marks), expected, "{filler:#x} {byte:#x} at {at}");
                     assert_eq!(marks, marks & 0x8080_8080_8080_8080);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_byte_at_every_place_of_a_chunk_is_marked_exactly_when_it_is_a_newline() {
+        for filler in [b'a', b'\n', 0x8a, 0x0b] {
+            for byte in 0..=255u8 {
+                for at in 0..64 {
+                    let mut chunk = [filler; 64];
+                    chunk[at] = byte;
+                    let expected = (0..64)
+                        .filter(|&i| chunk[i] == b'\n')
+                        .fold(0u64, |mask, i| mask | 1 << i);
+                    assert_eq!(
+                        chunk_words(&chunk),
+                        expected,
+                        "{filler:#x} {byte:#x} at {at}"
+                    );
+                    let block = Newlines::new(&chunk);
+                    assert_eq!(block.chunk(0), expected, "{filler:#x} {byte:#x} at {at}");
                 }
             }
         }
