@@ -250,8 +250,9 @@ impl<'a> Newlines<'a> {
 }
 
 /// A bit for each newline of `chunk`, bit i for byte i: SSE2 compares 16 bytes at a time
-/// with newlines, and gathers each compare's top bits into 16 bits. A fifth of the
-/// instructions of `chunk_words`; lines of a dozen bytes spend most of their search here.
+/// with newlines, and gathers each compare's top bits into 16 bits: about 20 instructions,
+/// against about 110 for `chunk_words`, and lines of a dozen bytes spend most of their
+/// search here.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
 fn chunk_marks(chunk: &[u8; 64]) -> u64 {
