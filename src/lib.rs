@@ -8,6 +8,7 @@
 //! `message`s, and merges with the pure `rounds` core. Values are `decimal`s; inputs are
 //! read as bounded `lines`; messages `quote` what they show of them.
 
+mod ahead;
 pub mod cli;
 mod decimal;
 mod digits;

@@ -11,10 +11,11 @@
 //! Lines as the output prints them are taken a block at a time, and any other line one at
 //! a time, with the same outcome.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io::Read;
 use std::ops::ControlFlow;
 
+use crate::ahead::Ahead;
 use crate::decimal::{self, Decimal};
 use crate::error::Error;
 use crate::feed::Transport;
@@ -318,12 +319,12 @@ fn not_here(name: &[u8], what: Option<&Name>) -> String {
 
 /// By time, how far the streams on the shared input are ahead of the slowest one: the
 /// values of each that are later than the latest time of the slowest, all together. Kept
-/// as lines come, from the input's content alone. Times are kept at the largest scale
-/// (see `decimal::at_max_scale`), so that they compare as integers.
+/// as lines come, from the input's content alone. Times compare at the largest scale (see
+/// `decimal::at_max_scale`), as integers; those ahead are kept in runs (see `ahead`).
 struct Leads {
-    /// Per stream: the times of its values later than `slowest`, oldest first, its latest
-    /// time, and whether it is live.
-    later: Vec<VecDeque<i128>>,
+    /// Per stream: the times of its values later than `slowest`, its latest time, and
+    /// whether it is live.
+    later: Vec<Ahead>,
     latest: Vec<Option<i128>>,
     live: Vec<bool>,
     /// The latest time of the slowest live stream (`None` while one has no value yet, as
@@ -337,7 +338,7 @@ struct Leads {
 impl Leads {
     fn new(streams: usize) -> Self {
         Leads {
-            later: vec![VecDeque::new(); streams],
+            later: vec![Ahead::default(); streams],
             latest: vec![None; streams],
             live: vec![true; streams],
             slowest: None,
@@ -360,10 +361,9 @@ impl Leads {
     fn extend(&mut self, k: usize, (times, scale): (&[i64], u8)) {
         let Some(&last) = times.last() else { return };
         let was_slowest = self.is_slowest(k);
-        let at_max = |t: i64| decimal::at_max_scale(t, scale);
-        self.later[k].extend(times.iter().map(|&t| at_max(t)));
+        self.later[k].extend(times, scale);
         self.total += times.len() as u64;
-        self.latest[k] = Some(at_max(last));
+        self.latest[k] = Some(decimal::at_max_scale(last, scale));
         if was_slowest {
             self.left_slowest();
         }
@@ -373,7 +373,7 @@ impl Leads {
     fn remove(&mut self, k: usize) {
         let was_slowest = self.is_slowest(k);
         self.live[k] = false;
-        self.total -= self.later[k].len() as u64;
+        self.total -= self.later[k].len();
         self.later[k].clear();
         if was_slowest {
             self.left_slowest();
@@ -397,10 +397,7 @@ impl Leads {
         self.at_slowest = live.filter(|&k| self.is_slowest(k)).count();
         if let Some(slowest) = self.slowest {
             for later in &mut self.later {
-                // Oldest first, so what is no longer later is a run at the front.
-                let gone = later.partition_point(|&t| t <= slowest);
-                later.drain(..gone);
-                self.total -= gone as u64;
+                self.total -= later.drop_until(slowest);
             }
         }
     }
