@@ -103,12 +103,15 @@ impl Ahead {
                 continue;
             }
             run.step = step;
-            // As many as follow at that step, compared a pair at a time.
-            let even = 1 + rest
-                .windows(2)
-                .take_while(|pair| pair[1].wrapping_sub(pair[0]) as u64 == step)
-                .count()
-                .min((u32::MAX - run.len) as usize);
+            // As many as follow at that step: all of them, mostly, found with no early exit,
+            // so that the loop compares several pairs at once; else a pair at a time.
+            let steps = |pair: &[i64]| pair[1].wrapping_sub(pair[0]) as u64 == step;
+            let even = if rest.windows(2).fold(true, |all, pair| all & steps(pair)) {
+                rest.len()
+            } else {
+                1 + rest.windows(2).take_while(|pair| steps(pair)).count()
+            };
+            let even = even.min((u32::MAX - run.len) as usize);
             run.len += even as u32;
             rest = &rest[even..];
         }
