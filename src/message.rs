@@ -165,6 +165,17 @@ impl Batch {
 
     /// Appends `run`'s values, and by time their times, without their lines.
     fn extend_run(&mut self, run: &Run) {
+        if let ([mantissa], times) = (&run.mantissas[..], &run.times[..]) {
+            // One value, as where the lines of many streams interleave: pushed, which costs
+            // less than a copy of a length known only now.
+            self.mantissas.push(*mantissa);
+            self.count(run.scale, 1);
+            if let [time] = times {
+                self.times.push(*time);
+                count(&mut self.time_scales, run.time_scale, 1);
+            }
+            return;
+        }
         self.extend(&run.mantissas, run.scale);
         self.times.extend_from_slice(&run.times);
         count(&mut self.time_scales, run.time_scale, run.times.len());
