@@ -74,34 +74,27 @@ impl Ahead {
         self.len += times.len() as u64;
         let mut rest = times;
         while let Some((&first, after)) = rest.split_first() {
-            let last = self.runs.back_mut().filter(|run| run.scale == scale);
-            let Some(run) = last.filter(|run| run.len < u32::MAX) else {
-                self.runs.push_back(Run {
+            let last = self.runs.back_mut();
+            let last = last.filter(|run| run.scale == scale && run.len < u32::MAX);
+            // Times increase, so a step is from 1 to 2^64 - 1: their difference wraps in
+            // `u64` to the step itself, and the wrapping sum of the steps to the last time is
+            // that time, an `i64`. `first` joins the last run if it steps from it as it does.
+            let joined = last.and_then(|run| {
+                let steps = run.step.wrapping_mul(u64::from(run.len - 1));
+                let step = first.wrapping_sub(run.start.wrapping_add(steps as i64)) as u64;
+                (run.len == 1 || step == run.step).then_some((run, step))
+            });
+            let Some((run, step)) = joined else {
+                let run = Run {
                     start: first,
                     step: 0,
                     len: 1,
                     scale,
-                });
+                };
+                self.runs.push_back(run);
                 rest = after;
                 continue;
             };
-            // Times increase, so a step is from 1 to 2^64 - 1: their difference wraps in
-            // `u64` to the step itself, and the wrapping sum of the steps to the last time is
-            // that time, an `i64`.
-            let end = run
-                .start
-                .wrapping_add(run.step.wrapping_mul(u64::from(run.len - 1)) as i64);
-            let step = first.wrapping_sub(end) as u64;
-            if run.len > 1 && step != run.step {
-                self.runs.push_back(Run {
-                    start: first,
-                    step: 0,
-                    len: 1,
-                    scale,
-                });
-                rest = after;
-                continue;
-            }
             run.step = step;
             // As many as follow at that step: all of them, mostly, found with no early exit,
             // so that the loop compares several pairs at once; else a pair at a time.
