@@ -33,6 +33,7 @@ impl Run {
     }
 }
 
+/// A stream's times ahead, oldest first, in runs.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Ahead {
     runs: VecDeque<Run>,
