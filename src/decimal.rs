@@ -295,8 +295,7 @@ pub(crate) fn canonical_word(window: &[u8; 32], len: usize) -> Option<Decimal> {
         if let Some(value) = digits::short(word, len) {
             return Decimal::new(i64::from(value), 0);
         }
-    }
-    if len <= 8 && window[0] != b'0' {
+    } else if len <= 8 && window[0] != b'0' {
         let word = u64::from_le_bytes(window[..8].try_into().expect("8 bytes"));
         if let Some(value) = digits::integer(word, len) {
             return Decimal::new(value as i64, 0);

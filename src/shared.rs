@@ -200,11 +200,13 @@ impl Streams {
             if line.len() > limit {
                 break;
             }
-            let ours =
-                starts_by_key(key, block, at).unwrap_or_else(|| self.all[k].starts(block, at));
             // A line of k's as the output prints it (`format::printed`).
+            let ours = || {
+                starts_by_key(key, block, at)
+                    .unwrap_or_else(|| block[at..].starts_with(&self.all[k].start))
+            };
             let time = BY_TIME.then_some(&mut before);
-            let reading = (left > 0 && ours && at + width <= end)
+            let reading = (left > 0 && at + width <= end && ours())
                 .then(|| format::printed(block, (at + width, end), time));
             match reading.flatten() {
                 Some(reading) => {
