@@ -165,26 +165,10 @@ impl Batch {
 
     /// Appends `run`'s values, and by time their times, without their lines.
     fn extend_run(&mut self, run: &Run) {
-        if let ([mantissa], times) = (&run.mantissas[..], &run.times[..]) {
-            // One value, as where the lines of many streams interleave: pushed, which costs
-            // less than a copy of a length known only now.
-            self.mantissas.push(*mantissa);
-            self.count(run.scale, 1);
-            if let [time] = times {
-                self.times.push(*time);
-                count(&mut self.time_scales, run.time_scale, 1);
-            }
-            return;
-        }
-        self.extend(&run.mantissas, run.scale);
-        self.times.extend_from_slice(&run.times);
+        append(&mut self.mantissas, &run.mantissas);
+        self.count(run.scale, run.mantissas.len());
+        append(&mut self.times, &run.times);
         count(&mut self.time_scales, run.time_scale, run.times.len());
-    }
-
-    /// Appends `mantissas`, all at `scale`, without their lines.
-    fn extend(&mut self, mantissas: &[i64], scale: u8) {
-        self.mantissas.extend_from_slice(mantissas);
-        self.count(scale, mantissas.len());
     }
 
     /// Counts `count` values just added at `scale`.
@@ -250,6 +234,16 @@ impl Run {
     pub(crate) fn clear(&mut self) {
         self.mantissas.clear();
         self.times.clear();
+    }
+}
+
+/// Appends `items` to `to`: one pushed, more copied. Where the lines of many streams
+/// interleave, most runs are one value, and a copy of a length known only now is a call.
+#[inline(always)]
+fn append(to: &mut Vec<i64>, items: &[i64]) {
+    match items {
+        [one] => to.push(*one),
+        _ => to.extend_from_slice(items),
     }
 }
 
