@@ -4,8 +4,8 @@
 //! added by comparing each step with the first, and dropped by a search, with no store per
 //! time.
 //!
-//! Invariant: the runs hold exactly the times added and not yet dropped, in order, and
-//! `len` counts them; every run holds two times or more, but the last, and those whose
+//! Invariant: the runs hold exactly the times added and not yet dropped, in order; every
+//! run holds two times or more, but the last, and those whose
 //! times do not fit one scale in an `i64`: so times take at most 12 bytes each (and times
 //! of 19 digits whose scale changes at every one, 24).
 
@@ -17,8 +17,8 @@ use crate::decimal;
 #[derive(Clone, Copy, Debug)]
 struct Run {
     start: i64,
-    /// 0 while the run holds one time; more, once it holds two: from 1 to 2^64 - 1, as
-    /// times increase within `i64`.
+    /// From 1 to 2^64 - 1, as times increase within `i64`; of no meaning while the run
+    /// holds one time.
     step: u64,
     len: u32,
     scale: u8,
@@ -37,17 +37,16 @@ impl Run {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Ahead {
     runs: VecDeque<Run>,
-    len: u64,
 }
 
 impl Ahead {
     /// How many times it holds.
     pub(crate) fn len(&self) -> u64 {
-        self.len
+        self.runs.iter().map(|run| u64::from(run.len)).sum()
     }
 
     pub(crate) fn clear(&mut self) {
-        (self.runs, self.len) = (VecDeque::new(), 0);
+        self.runs = VecDeque::new();
     }
 
     /// Adds `times`, mantissas at `scale`, each later than the one before and than those
@@ -72,7 +71,6 @@ impl Ahead {
             }
             _ => {}
         }
-        self.len += times.len() as u64;
         let mut rest = times;
         while let Some((&first, after)) = rest.split_first() {
             let last = self.runs.back_mut();
@@ -133,14 +131,10 @@ impl Ahead {
                     .start
                     .wrapping_add(u64::from(gone).wrapping_mul(run.step) as i64);
                 run.len -= gone;
-                if run.len == 1 {
-                    run.step = 0;
-                }
                 break;
             }
             self.runs.pop_front();
         }
-        self.len -= dropped;
         dropped
     }
 }
@@ -178,7 +172,7 @@ mod tests {
             ahead.extend(&slice, scale);
             i += n;
             assert_eq!(held(&ahead), plainly(&times[..i]), "{times:?} {most}");
-            assert_eq!(ahead.len, i as u64);
+            assert_eq!(ahead.len(), i as u64);
         }
         // Two times or more a run, but the last, where they fit one scale.
         let top = times.iter().map(|t| t.1).max().unwrap_or(0);
