@@ -90,11 +90,12 @@ pub(crate) fn printed(
     // A time one more than the one before, as times that count mostly are, is known by
     // its text, and so is its length: then the separator is where that leaves it, and the
     // value before it, which has no separator in it, is read as one word. Where the block
-    // has 32 bytes from the line's start, none of it is looked up past its end.
+    // has 32 bytes from the line's start, none of it is looked up past its end; a value
+    // of at most 14 bytes leaves the time's 16 bytes within them.
     if let (Some(len), Some(window)) = (before.next_len(), block.get(start..start + 32)) {
         let window: &[u8; 32] = window.try_into().expect("32 bytes");
         let at = (end - start).wrapping_sub(len + 1);
-        if (1..16).contains(&at) && window[at] == SEPARATOR && before.is_next(window, at + 1) {
+        if (1..15).contains(&at) && window[at] == SEPARATOR && before.is_next(window, at + 1) {
             let value = decimal::canonical_word(window, at)?;
             return Some((value, Some(before.take_next())));
         }
@@ -300,7 +301,14 @@ mod tests {
         for (value, time) in values
             .iter()
             .zip(times.iter().cycle())
-            .chain([(&"6", &"9")])
+            // Values that leave the time 16 bytes from the line's start, or past it, and
+            // start as the time one more than the one before does.
+            .chain([
+                (&"6", &"9"),
+                (&"90000000000000", &"8"),
+                (&"900000000000000", &"8"),
+            ])
+            .chain([(&"9000000000000000", &"8"), (&"99000000000000", &"98")])
         {
             let start = before(time);
             let next = decimal::parse(time.as_bytes()).unwrap().mantissa() + 1;

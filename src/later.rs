@@ -62,8 +62,9 @@ impl Before {
         (self.len > 0).then_some(usize::from(self.len))
     }
 
-    /// Whether the `len` bytes of `window` from `at` are the text of the time one more than
-    /// this one, `len` being `next_len`.
+    /// Whether the `len` bytes of `window` from `at`, at most 15, are the text of the time
+    /// one more than this one, `len` being `next_len`. (`& 15` keeps `at` in the window
+    /// with no check; a larger `at` would read the window's start.)
     #[inline(always)]
     pub(crate) fn is_next(&self, window: &[u8; 32], at: usize) -> bool {
         let bytes: [u8; 16] = window[at & 15..][..16].try_into().expect("16 bytes");

@@ -863,6 +863,31 @@ mod lines {
     }
 
     #[test]
+    fn a_long_value_that_starts_as_the_next_time_would_is_not_read_as_that_time() {
+        // x's second value, 15 digits, starts with 2, the time one more than 1; its own
+        // time is 7. Lines after it give the block room to be taken a block at a time.
+        let after: String = (8..40).map(|t| format!("{t} {t}\n")).collect();
+        let x = format!("5 1\n200000000000000 7\n{after}");
+        let y = format!("5 1\n6 7\n{after}");
+        let merges: String = (8..40).map(|t| format!("merge {} {t}\n", 2 * t)).collect();
+        let expected = format!("merge 10 1\nmerge 200000000000006 7\n{merges}");
+        let s = scratch(test_name!());
+        let (xs, ys) = (s.file("x.txt", &x), s.file("y.txt", &y));
+        let output = run(
+            &["-t", "-m", "-f", &stream("x", &xs), "-f", &stream("y", &ys)],
+            "",
+        );
+        assert_run(&output, 0, &expected, "");
+        let shared: String = x
+            .lines()
+            .zip(y.lines())
+            .map(|(a, b)| format!("x {a}\ny {b}\n"))
+            .collect();
+        let output = run(&["-t", "-m", "-s", "x", "-s", "y"], &shared);
+        assert_run(&output, 0, &expected, "");
+    }
+
+    #[test]
     fn a_bad_time_or_value_is_named_with_what_it_should_be() {
         let output = run(&["-t", "-s", "x", "-s", "y"], "x 3 abc\n");
         let stderr = format!("stream-merge: <stdin>:1: stream 'x': 'abc' {NOT_A_TIME}\n");
