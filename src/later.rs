@@ -6,8 +6,8 @@
 //!
 //! Invariant: `Before::take` takes a time exactly when `decimal::canonical_in` reads it and
 //! it is later than the time before; `next` holds the text of the time before plus one
-//! whenever `len` is not 0. The tests try every byte at every position of that text, and
-//! every carry.
+//! whenever `len` is not 0, and `word` the mask and the one that go with its length. The
+//! tests try every byte at every position of that text, and every carry.
 
 use crate::decimal::{self, Decimal};
 
@@ -21,6 +21,9 @@ pub(crate) struct Before {
     next: u128,
     /// At most 15, so `& 15` keeps it as it is, and a lookup by it needs no check.
     len: u8,
+    /// `WORDS[len]` whenever `len` is not 0: kept here, as a lookup at every line costs
+    /// more than the comparison it serves.
+    word: (u128, u128),
     /// 9 less the last digit of `next`: how many times after it follow by adding one to
     /// that digit alone, with no carry.
     room: u8,
@@ -68,7 +71,7 @@ impl Before {
     #[inline(always)]
     pub(crate) fn is_next(&self, window: &[u8; 32], at: usize) -> bool {
         let bytes: [u8; 16] = window[at & 15..][..16].try_into().expect("16 bytes");
-        u128::from_le_bytes(bytes) & WORDS[usize::from(self.len) & 15].0 == self.next
+        u128::from_le_bytes(bytes) & self.word.0 == self.next
     }
 
     /// Takes the time one more than this one, which `is_next` has found.
@@ -125,6 +128,7 @@ impl Before {
             time: Some(time),
             next: word & WORDS[len].0,
             len: len as u8,
+            word: WORDS[len],
             room: 9 - (m % 10) as u8,
         };
         before.advance();
@@ -135,7 +139,7 @@ impl Before {
     #[inline(always)]
     fn advance(&mut self) {
         if self.room > 0 {
-            self.next += WORDS[usize::from(self.len) & 15].1;
+            self.next += self.word.1;
             self.room -= 1;
         } else {
             self.carry();
@@ -158,6 +162,7 @@ impl Before {
         if nines >= len {
             let len = len + 1;
             (self.next, self.len) = ((every(b'0') & WORDS[len].0) + 1, len as u8);
+            self.word = WORDS[len];
             if len > 15 {
                 self.len = 0;
             }
@@ -215,6 +220,7 @@ mod tests {
         let time = before.time.expect("a time before");
         assert_eq!((time.mantissa() + 1).to_string().as_bytes(), text, "{time}");
         assert_eq!(before.next >> (8 * len), 0, "zeros after its text");
+        assert_eq!(before.word, WORDS[len], "{time}");
         assert_eq!(before.room, b'9' - text[len - 1], "{time}");
     }
 
