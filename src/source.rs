@@ -75,6 +75,7 @@ impl Unopened {
         let limit = lines::limit(&self.name);
         match self.input.open() {
             Ok(opened) => Some(Reader {
+                waits: !self.input.is_file(),
                 lines: Lines::new(opened, limit, self.buffer),
                 place,
                 name: self.name,
@@ -127,6 +128,9 @@ pub(crate) struct Reader {
     /// Values come with times; and the time of the last one.
     by_time: bool,
     before: Before,
+    /// Its reads may wait: it is not a regular file. A regular file's never do, so what it
+    /// holds is sent when the batch is full, not before every read.
+    waits: bool,
 }
 
 impl Reader {
@@ -239,7 +243,7 @@ impl Turns for Reader {
                     }
                 }
                 Ok(Next::Empty) => {
-                    if !self.feed.send() {
+                    if self.waits && !self.feed.send() {
                         return Turn::Stopped;
                     }
                     return match self.lines.read() {
