@@ -152,10 +152,14 @@ impl Threads {
         tx: &SyncSender<Msg>,
     ) -> Vec<SyncSender<Box<Batch>>> {
         let (batch, slots) = (batch(window.size()), slots(window.size()));
-        let files = streams
-            .iter()
-            .filter(|s| matches!(&s.source, Source::Own(input) if input.is_file()))
-            .count();
+        // Each source looked at once: a thousand of them cost a thousand looks.
+        let regular: Vec<bool> = (streams.iter())
+            .map(|s| matches!(&s.source, Source::Own(input) if input.is_file()))
+            .collect();
+        let files = regular.iter().filter(|&&regular| regular).count();
+        // Regular files share threads only when there are more than threads: a file with a
+        // thread of its own reads faster.
+        let share = files > self.files.most;
         self.limit = LINE;
         let mut returns = Vec::new();
         for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
@@ -174,15 +178,16 @@ impl Threads {
                     self.generated.add(Generated { feed, name, values });
                     Name::Generated
                 }
-                // Regular files share threads only when there are more than threads: a file
-                // with a thread of its own reads faster.
-                Source::Own(input) if files > leaves() && input.is_file() => {
-                    let stream = Unopened::new(input, name, feed(transport), files, self.by_time);
+                Source::Own(input) if share && regular[stream] => {
+                    let feed = feed(transport);
+                    let stream = Unopened::new(input, name, feed, (files, false), self.by_time);
                     self.files.add(stream);
                     Name::Own
                 }
                 Source::Own(input) => {
-                    let stream = Unopened::new(input, name, feed(transport), 1, self.by_time);
+                    let waits = !regular[stream];
+                    let stream =
+                        Unopened::new(input, name, feed(transport), (1, waits), self.by_time);
                     self.alone.push(stream);
                     Name::Own
                 }

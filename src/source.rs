@@ -47,16 +47,19 @@ pub(crate) struct Unopened {
     /// How many bytes its line buffer takes, at least.
     buffer: usize,
     by_time: bool,
+    /// Its reads may wait: it is not a regular file.
+    waits: bool,
 }
 
 impl Unopened {
     /// Stream `name` read from `input`, one of `files` regular files that share the
-    /// memory of their buffers (or the only one of its thread).
+    /// memory of their buffers (or the only one of its thread), or a source whose reads
+    /// may wait (`waits`).
     pub(crate) fn new(
         input: Input,
         name: String,
         feed: Paced,
-        files: usize,
+        (files, waits): (usize, bool),
         by_time: bool,
     ) -> Self {
         let buffer = BUFFERS / files.max(1);
@@ -66,6 +69,7 @@ impl Unopened {
             feed,
             buffer,
             by_time,
+            waits,
         }
     }
 
@@ -75,7 +79,7 @@ impl Unopened {
         let limit = lines::limit(&self.name);
         match self.input.open() {
             Ok(opened) => Some(Reader {
-                waits: !self.input.is_file(),
+                waits: self.waits,
                 lines: Lines::new(opened, limit, self.buffer),
                 place,
                 name: self.name,
@@ -128,8 +132,8 @@ pub(crate) struct Reader {
     /// Values come with times; and the time of the last one.
     by_time: bool,
     before: Before,
-    /// Its reads may wait: it is not a regular file. A regular file's never do, so what it
-    /// holds is sent when the batch is full, not before every read.
+    /// Its reads may wait. A regular file's never do, so what it holds is sent when the
+    /// batch is full, not before every read.
     waits: bool,
 }
 
@@ -282,7 +286,7 @@ mod tests {
         let prefix = Some(Prefix::new(b"x "));
         let transport = Transport::new(0, prefix, (64, false), (tx, spent));
         let feed = Paced::new(transport, Arc::new(Window::new(u64::MAX, 1)));
-        let unopened = Unopened::new(Input::new(path), "x".to_string(), feed, 1, false);
+        let unopened = Unopened::new(Input::new(path), "x".to_string(), feed, (1, true), false);
         let mut reader = unopened.open().expect("opened");
         let how = loop {
             let room = reader.feed.wait().unwrap().min(most);
