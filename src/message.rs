@@ -190,12 +190,11 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    /// An empty run with room for `size` values, and as many times if `timed`.
-    pub(crate) fn with_capacity(size: usize, timed: bool) -> Self {
-        Run {
-            mantissas: Vec::with_capacity(size),
-            times: Vec::with_capacity(if timed { size } else { 0 }),
-            ..Run::default()
+    /// Makes room for `size` more values, and as many times if `timed`.
+    pub(crate) fn reserve(&mut self, size: usize, timed: bool) {
+        self.mantissas.reserve(size);
+        if timed {
+            self.times.reserve(size);
         }
     }
 

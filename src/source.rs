@@ -7,6 +7,8 @@
 //! there are more than those, as generated streams share leaves. Each reader is a leaf
 //! like the generated ones: it reads no further than the window allows.
 
+use std::cell::Cell;
+
 use crate::decimal::{self, Decimal};
 use crate::error::Error;
 use crate::feed::Paced;
@@ -17,6 +19,14 @@ use crate::leaf::{Turn, Turns, Values};
 use crate::lines::{self, Lines, Newlines, Next, Problem};
 use crate::message::{BATCH, Run};
 use crate::quote::quote;
+
+thread_local! {
+    /// Values of lines taken as printed, not in their batch yet, and where their lines end:
+    /// the reading thread's, kept from take to take, as one thread may read a thousand
+    /// files in turns, and allocating them for each take cost more than its lines. So each
+    /// reader thread keeps the most a take has held: a batch's worth at most.
+    static TAKEN: Cell<(Run, Vec<usize>)> = Cell::default();
+}
 
 /// A named stream and where its values come from.
 pub struct Stream {
@@ -146,10 +156,9 @@ impl Reader {
     fn take_printed<const BY_TIME: bool>(&mut self, room: usize) -> usize {
         let block = self.lines.whole_lines();
         let (mut at, mut before) = (0, self.before);
-        // Values of lines as printed, not in the batch yet, and where their lines end: made
-        // for this take, so that a thousand readers do not each keep a batch's worth.
-        let size = room.min(BATCH);
-        let (mut run, mut ends) = (Run::with_capacity(size, BY_TIME), Vec::with_capacity(size));
+        let (mut run, mut ends) = TAKEN.take();
+        run.reserve(room.min(BATCH), BY_TIME);
+        ends.reserve(room.min(BATCH));
         for end in Newlines::new(block) {
             // A time not after the one before is left to the slow way, which says so.
             let time = BY_TIME.then_some(&mut before);
@@ -173,6 +182,9 @@ impl Reader {
         });
         self.before = before;
         self.lines.consume(at, taken as u64);
+        run.clear();
+        ends.clear();
+        TAKEN.set((run, ends));
         taken
     }
 
