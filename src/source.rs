@@ -1,13 +1,17 @@
 //! Where a stream's values come from, and the reader of a stream with a source of its own
 //! (`-f NAME=PATH`).
 //!
-//! Invariant: a source is opened by the thread that reads it, so a pipe whose writer has
-//! not come yet holds up no other stream. A source that may wait (a pipe, a FIFO, a
-//! terminal) has a thread of its own; regular files, which never wait, share a few when
-//! there are more than those, as generated streams share leaves. Each reader is a leaf
+//! Invariant: a source that may wait (a pipe, a FIFO, a terminal) is opened by the thread
+//! that reads it, so a pipe whose writer has not come yet holds up no other stream, and has
+//! a thread of its own. A regular file, whose opening never waits, is opened as its stream
+//! is dealt, before any thread has started: once a process has threads, each growth of its
+//! table of open files waits for the kernel's other CPUs (an RCU grace period, milliseconds),
+//! and a thousand files grow it often. Regular files, which never wait, share a few threads
+//! when there are more than those, as generated streams share leaves. Each reader is a leaf
 //! like the generated ones: it reads no further than the window allows.
 
 use std::cell::Cell;
+use std::io;
 
 use crate::decimal::{self, Decimal};
 use crate::error::Error;
@@ -48,10 +52,12 @@ pub enum Source {
 /// there are many: each gets a share, no less than its longest line needs.
 const BUFFERS: usize = 8 << 20;
 
-/// A stream with a source of its own, not opened yet: it is opened by the thread that
-/// reads it.
+/// A stream with a source of its own, not read yet: a source that may wait is opened by
+/// the thread that reads it, a regular file at once.
 pub(crate) struct Unopened {
     input: Input,
+    /// A regular file, opened as its stream is dealt.
+    opened: Option<io::Result<Opened>>,
     name: String,
     feed: Paced,
     /// How many bytes its line buffer takes, at least.
@@ -74,6 +80,7 @@ impl Unopened {
     ) -> Self {
         let buffer = BUFFERS / files.max(1);
         Unopened {
+            opened: (!waits).then(|| input.open()),
             input,
             name,
             feed,
@@ -87,7 +94,7 @@ impl Unopened {
     fn open(self) -> Option<Reader> {
         let place = self.input.place();
         let limit = lines::limit(&self.name);
-        match self.input.open() {
+        match self.opened.unwrap_or_else(|| self.input.open()) {
             Ok(opened) => Some(Reader {
                 waits: self.waits,
                 lines: Lines::new(opened, limit, self.buffer),
