@@ -191,28 +191,37 @@ impl Text {
             <[u8; 16]>::try_from(&prefix.padded[..]).ok(),
             prefix.len.min(16),
         );
-        let (buf, mut len, mut start) = (&mut self.buf[..], self.len, 0);
-        for &end in ends {
-            let bytes = end + 1 - start;
-            // A short line and prefix: within the ROOM bytes that the invariant leaves past
-            // `len`, each a 16-byte store, from a block that has 16 bytes from its start.
-            if let (Some(head), true, Some(line), Some(text)) = (
-                head,
-                bytes <= 16,
-                buf.get_mut(len..len + ROOM),
-                block.get(start..start + 16),
-            ) {
-                let line: &mut [u8; ROOM] = line.try_into().expect("ROOM bytes");
-                line[..16].copy_from_slice(&head);
-                line[at..at + 16].copy_from_slice(text);
-            } else {
-                buf[len..len + prefix.len].copy_from_slice(&prefix.padded[..prefix.len]);
-                buf[len + prefix.len..][..bytes].copy_from_slice(&block[start..=end]);
+        let (mut i, mut start) = (0, 0);
+        while i < ends.len() {
+            let (buf, mut len) = (&mut self.buf[..], self.len);
+            if let Some(head) = head {
+                // Short lines and prefix: within the ROOM bytes that the invariant leaves
+                // past `len`, each a 16-byte store, from a block that has 16 bytes from its
+                // start. A loop with no call in it, so that what it needs stays in registers.
+                while let Some(&end) = ends.get(i) {
+                    let bytes = end + 1 - start;
+                    let (true, Some(line), Some(text)) = (
+                        bytes <= 16,
+                        buf.get_mut(len..len + ROOM),
+                        block.get(start..start + 16),
+                    ) else {
+                        break;
+                    };
+                    let line: &mut [u8; ROOM] = line.try_into().expect("ROOM bytes");
+                    line[..16].copy_from_slice(&head);
+                    line[at..at + 16].copy_from_slice(text);
+                    (len, start, i) = (len + at + bytes, end + 1, i + 1);
+                }
             }
-            (len, start) = (len + prefix.len + bytes, end + 1);
+            if let Some(&end) = ends.get(i) {
+                buf[len..len + prefix.len].copy_from_slice(&prefix.padded[..prefix.len]);
+                buf[len + prefix.len..][..end + 1 - start].copy_from_slice(&block[start..=end]);
+                (len, start, i) = (len + prefix.len + end + 1 - start, end + 1, i + 1);
+            }
+            self.len = len;
         }
-        buf[len..len + 16].fill(0); // the padding after the lines, zeros as the invariant has it
-        self.len = len;
+        // The padding after the lines, zeros as the invariant has it.
+        self.buf[self.len..self.len + 16].fill(0);
     }
 
     /// Appends lines already in canonical form.
@@ -890,6 +899,35 @@ mod tests {
                     .iter()
                     .for_each(|&v| one.line(&prefix, v.into(), scale));
                 assert!(many.as_bytes() == one.as_bytes(), "{name} {scale}");
+            }
+        }
+    }
+
+    #[test]
+    fn copied_lines_are_the_prefix_and_the_line_whatever_their_lengths() {
+        // Lines of 0 to 20 bytes, each with its newline: 16 bytes or fewer take the fast way,
+        // and so does a prefix of 16 bytes or fewer; the last lines of a block have fewer
+        // than 16 bytes after their start.
+        let lines: Vec<String> = (0..44).map(|k| "7".repeat(k % 21)).collect();
+        for name in [1, 2, 14, 15, 16, 17, 30] {
+            let start = format!("{} ", "n".repeat(name - 1));
+            let prefix = Prefix::new(start.as_bytes());
+            for first in [0, 1, 20, 40, 43] {
+                let block: String = lines[first..].iter().map(|l| format!("{l}\n")).collect();
+                let ends: Vec<usize> = block.match_indices('\n').map(|(i, _)| i).collect();
+                let mut text = Text::with_capacity(0);
+                text.prefixed(&prefix, block.as_bytes(), &ends);
+                text.prefixed(&prefix, block.as_bytes(), &ends[..1]);
+                let line = |l: &String| format!("{start}{l}\n");
+                let expected: String = (lines[first..].iter().map(line))
+                    .chain([line(&lines[first])])
+                    .collect();
+                assert_eq!(text.as_bytes(), expected.as_bytes(), "{name} {first}");
+                let room = &text.buf[text.len..text.len + ROOM];
+                assert!(
+                    room.iter().all(|&b| b == 0),
+                    "{name} {first}: zeros after the lines"
+                );
             }
         }
     }
