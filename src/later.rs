@@ -65,9 +65,9 @@ impl Before {
         (self.len > 0).then_some(usize::from(self.len))
     }
 
-    /// Whether the `len` bytes of `window` from `at`, at most 15, are the text of the time
-    /// one more than this one, `len` being `next_len`. (`& 15` keeps `at` in the window
-    /// with no check; a larger `at` would read the window's start.)
+    /// Whether the `len` bytes of `window` from `at` are the text of the time one more than
+    /// this one, `len` being `next_len`. `at` must be at most 15: `& 15` keeps it in the
+    /// window with no check, and a larger one would read the window's start.
     #[inline(always)]
     pub(crate) fn is_next(&self, window: &[u8; 32], at: usize) -> bool {
         let bytes: [u8; 16] = window[at & 15..][..16].try_into().expect("16 bytes");
@@ -93,8 +93,7 @@ impl Before {
             self.len > 0 && len == usize::from(self.len),
             block.get(start..start + 16),
         ) {
-            // `len` is from 1 to 15 here, as `len` is kept.
-            let (mask, _) = WORDS[len & 15];
+            let mask = self.word.0;
             if u128::from_le_bytes(bytes.try_into().expect("16 bytes")) & mask == self.next {
                 let time = Decimal::new(self.time.map_or(0, Decimal::mantissa) + 1, 0);
                 self.time = time;

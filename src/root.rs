@@ -25,7 +25,7 @@ use crate::lines::{self, LINE};
 use crate::message::{self, Batch, Msg};
 use crate::rounds::{Counts, Ending, Last, Merged, Outcome, Rounds};
 use crate::shared::{self, Name, Shared};
-use crate::source::{self, Source, Stream, Unopened};
+use crate::source::{self, Pending, Source, Stream};
 use crate::text::{Prefix, Text};
 use crate::window::{WINDOW, Window, batch, slots};
 
@@ -130,9 +130,9 @@ fn start<'scope>(
 #[derive(Default)]
 struct Threads {
     generated: Groups<Generated>,
-    files: Groups<Unopened>,
+    files: Groups<Pending>,
     /// Sources read on a thread of their own: each that may wait, and few regular files.
-    alone: Vec<Unopened>,
+    alone: Vec<Pending>,
     shared: Vec<Shared>,
     /// What every name of the run stands for, as the shared input sees it.
     names: HashMap<Vec<u8>, Name>,
@@ -152,7 +152,8 @@ impl Threads {
         tx: &SyncSender<Msg>,
     ) -> Vec<SyncSender<Box<Batch>>> {
         let (batch, slots) = (batch(window.size()), slots(window.size()));
-        // Each source looked at once: a thousand of them cost a thousand looks.
+        // Whether each source is a regular file, looked up once: it decides where the
+        // stream goes, and whether its source is opened now (see `source`).
         let regular: Vec<bool> = (streams.iter())
             .map(|s| matches!(&s.source, Source::Own(input) if input.is_file()))
             .collect();
@@ -180,14 +181,14 @@ impl Threads {
                 }
                 Source::Own(input) if share && regular[stream] => {
                     let feed = feed(transport);
-                    let stream = Unopened::new(input, name, feed, (files, false), self.by_time);
+                    let stream = Pending::new(input, name, feed, (files, false), self.by_time);
                     self.files.add(stream);
                     Name::Own
                 }
                 Source::Own(input) => {
                     let waits = !regular[stream];
                     let stream =
-                        Unopened::new(input, name, feed(transport), (1, waits), self.by_time);
+                        Pending::new(input, name, feed(transport), (1, waits), self.by_time);
                     self.alone.push(stream);
                     Name::Own
                 }
@@ -216,7 +217,7 @@ impl Threads {
             thread::Builder::new().spawn_scoped(scope, leaf)?;
         }
         for group in self.files.groups {
-            let reader = gated(window, |window| leaf::feed(source::open(group), window));
+            let reader = gated(window, |window| leaf::feed(source::readers(group), window));
             thread::Builder::new().spawn(reader)?;
         }
         for stream in self.alone {

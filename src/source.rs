@@ -28,7 +28,8 @@ thread_local! {
     /// Values of lines taken as printed, not in their batch yet, and where their lines end:
     /// the reading thread's, kept from take to take, as one thread may read a thousand
     /// files in turns, and allocating them for each take cost more than its lines. So each
-    /// reader thread keeps the most a take has held: a batch's worth at most.
+    /// reader thread keeps less than twice the most a take has held (`reserve` doubles),
+    /// two batches' worth at most.
     static TAKEN: Cell<(Run, Vec<usize>)> = Cell::default();
 }
 
@@ -52,22 +53,20 @@ pub enum Source {
 /// there are many: each gets a share, no less than its longest line needs.
 const BUFFERS: usize = 8 << 20;
 
-/// A stream with a source of its own, not read yet: a source that may wait is opened by
-/// the thread that reads it, a regular file at once.
-pub(crate) struct Unopened {
+/// A stream with a source of its own, dealt to a thread and not read yet: a source that
+/// may wait is opened by the thread that reads it, a regular file as it is dealt.
+pub(crate) struct Pending {
     input: Input,
-    /// A regular file, opened as its stream is dealt.
+    /// A regular file, opened as its stream is dealt; `None` for a source that may wait.
     opened: Option<io::Result<Opened>>,
     name: String,
     feed: Paced,
     /// How many bytes its line buffer takes, at least.
     buffer: usize,
     by_time: bool,
-    /// Its reads may wait: it is not a regular file.
-    waits: bool,
 }
 
-impl Unopened {
+impl Pending {
     /// Stream `name` read from `input`, one of `files` regular files that share the
     /// memory of their buffers (or the only one of its thread), or a source whose reads
     /// may wait (`waits`).
@@ -79,24 +78,25 @@ impl Unopened {
         by_time: bool,
     ) -> Self {
         let buffer = BUFFERS / files.max(1);
-        Unopened {
+        Pending {
             opened: (!waits).then(|| input.open()),
             input,
             name,
             feed,
             buffer,
             by_time,
-            waits,
         }
     }
 
-    /// Opens it; a source that cannot be opened fails its stream at its first item.
-    fn open(self) -> Option<Reader> {
+    /// Its reader, its source opened if it is not yet; a source that cannot be opened fails
+    /// its stream at its first item.
+    fn reader(self) -> Option<Reader> {
         let place = self.input.place();
         let limit = lines::limit(&self.name);
+        let waits = self.opened.is_none();
         match self.opened.unwrap_or_else(|| self.input.open()) {
             Ok(opened) => Some(Reader {
-                waits: self.waits,
+                waits,
                 lines: Lines::new(opened, limit, self.buffer),
                 place,
                 name: self.name,
@@ -114,15 +114,16 @@ impl Unopened {
     }
 }
 
-/// Opens a group of regular files, to be read in turns on one thread.
-pub(crate) fn open(group: Vec<Unopened>) -> Vec<Reader> {
-    group.into_iter().filter_map(Unopened::open).collect()
+/// The readers of a group of regular files, to be read in turns on one thread.
+pub(crate) fn readers(group: Vec<Pending>) -> Vec<Reader> {
+    group.into_iter().filter_map(Pending::reader).collect()
 }
 
-/// Reads one stream from a source that may wait, on a thread of its own, as far as the
-/// window allows; stops once the stream has ended or the root has stopped.
-pub(crate) fn read(stream: Unopened) {
-    let Some(mut reader) = stream.open() else {
+/// Reads one stream, on a thread of its own (a source that may wait, or one of a few
+/// regular files), as far as the window allows; stops once the stream has ended or the
+/// root has stopped.
+pub(crate) fn read(stream: Pending) {
+    let Some(mut reader) = stream.reader() else {
         return;
     };
     loop {
@@ -305,8 +306,8 @@ mod tests {
         let prefix = Some(Prefix::new(b"x "));
         let transport = Transport::new(0, prefix, (64, false), (tx, spent));
         let feed = Paced::new(transport, Arc::new(Window::new(u64::MAX, 1)));
-        let unopened = Unopened::new(Input::new(path), "x".to_string(), feed, (1, true), false);
-        let mut reader = unopened.open().expect("opened");
+        let pending = Pending::new(Input::new(path), "x".to_string(), feed, (1, true), false);
+        let mut reader = pending.reader().expect("opened");
         let how = loop {
             let room = reader.feed.wait().unwrap().min(most);
             match reader.take(room) {
