@@ -19,18 +19,22 @@ static PAIRS: [[u8; 2]; 100] = {
     pairs
 };
 
-/// `v·10^-s\n` for every v below 1000 and s from 0 to 3, in 8 bytes, and its length: most
-/// values of most runs are small, and a lookup is the fastest way to write them.
-static TABLES: [[([u8; 8], u8); 1000]; 4] = {
-    let mut tables = [[([0; 8], 0); 1000]; 4];
+/// `v·10^-s\n` for every v below 10000 and s from 0 to 3, in 8 bytes, and its length: most
+/// values of most runs are small, readings such as `21.35` and their sums among them, and
+/// a lookup is the fastest way to write them. 360 KiB, of which a run touches the values
+/// it has.
+static TABLES: [[([u8; 8], u8); 10000]; 4] = {
+    let mut tables = [[([0; 8], 0); 10000]; 4];
     let mut s = 0;
     while s <= 3 {
         let unit = [1, 10, 100, 1000][s];
         let mut v = 0;
-        while v < 1000 {
+        while v < 10000 {
             let (mut text, mut len) = ([0u8; 8], 0);
             let whole = v / unit;
-            let mut k = if whole >= 100 {
+            let mut k = if whole >= 1000 {
+                4
+            } else if whole >= 100 {
                 3
             } else if whole >= 10 {
                 2
@@ -39,7 +43,7 @@ static TABLES: [[([u8; 8], u8); 1000]; 4] = {
             };
             while k > 0 {
                 k -= 1;
-                text[len] = b'0' + (whole / [1, 10, 100][k] % 10) as u8;
+                text[len] = b'0' + (whole / [1, 10, 100, 1000][k] % 10) as u8;
                 len += 1;
             }
             if s > 0 {
@@ -64,14 +68,14 @@ static TABLES: [[([u8; 8], u8); 1000]; 4] = {
 /// `v` at `scale` with its newline, from `TABLES`, if it is small enough to be there.
 #[inline]
 fn small(v: i128, scale: u8) -> Option<([u8; 8], u8)> {
-    let v = usize::try_from(v).ok().filter(|&v| v < 1000)?;
+    let v = usize::try_from(v).ok().filter(|&v| v < 10000)?;
     TABLES.get(usize::from(scale)).map(|table| table[v])
 }
 
 /// `v` at `scale`, from 1 to 3, with its newline, for `v` from 0 to below 1000 units: its
 /// whole part from the tables, the point, and its digits after it from `PAIRS`, in one
-/// word, as `small` gives a value in the tables. The common readings and their sums, such
-/// as `21.35`, past the tables of values below 1000.
+/// word, as `small` gives a value in the tables: the values just past the tables, such as
+/// `123.45`.
 ///
 /// Exact: v is whole·10^scale + fraction, the fraction below 10^scale, written with
 /// `scale` digits, zeros first, as the canonical form has it. At most 3 digits, the point,
@@ -89,7 +93,7 @@ fn point(v: i128, scale: u8) -> Option<([u8; 8], u8)> {
         ),
         _ => return None,
     };
-    let &(text, width) = TABLES[0].get(usize::try_from(whole).ok()?)?;
+    let &(text, width) = TABLES[0][..1000].get(usize::try_from(whole).ok()?)?;
     // The whole part's digits, 1 to 3, less their newline; the point; the fraction's
     // digits and a newline.
     let digits = usize::from(width.wrapping_sub(1) & 3);
@@ -842,6 +846,16 @@ mod tests {
     }
 
     #[test]
+    fn every_value_in_the_tables_prints_as_display_has_it() {
+        for scale in 0..=3u8 {
+            for v in 0..10_000 {
+                let expected = format!("v {}\n", Decimal::new(v, scale).unwrap());
+                assert_eq!(printed(v.into(), scale), expected, "{v} at {scale}");
+            }
+        }
+    }
+
+    #[test]
     fn decimals_keep_their_scale() {
         assert_eq!(printed(-5, 3), "v -0.005\n");
         assert_eq!(printed(0, 2), "v 0.00\n");
@@ -884,7 +898,7 @@ mod tests {
             i64::MIN,
             i64::MAX,
         ];
-        // Past the tables, up to 1000 units and past it, where `point` writes them.
+        // Past the tables (10000 and more), and past 1000 units, where `point` gives way.
         let units = [
             9_999, 10_000, 99_999, 100_000, 999_999, 1_000_000, 1_000_001,
         ];
