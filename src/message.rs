@@ -167,8 +167,10 @@ impl Batch {
     fn extend_run(&mut self, run: &Run) {
         append(&mut self.mantissas, &run.mantissas);
         self.count(run.scale, run.mantissas.len());
-        append(&mut self.times, &run.times);
-        count(&mut self.time_scales, run.time_scale, run.times.len());
+        if !run.times.is_empty() {
+            append(&mut self.times, &run.times);
+            count(&mut self.time_scales, run.time_scale, run.times.len());
+        }
     }
 
     /// Counts `count` values just added at `scale`.
