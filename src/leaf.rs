@@ -50,6 +50,14 @@ impl Values {
         }
     }
 
+    /// How many values it makes, if that is known before it makes any: a uniform stream's.
+    pub(crate) fn count(&self) -> Option<u64> {
+        match &self.made {
+            Made::Drawn { remaining, .. } if self.count == 0 => Some(*remaining),
+            _ => None,
+        }
+    }
+
     /// Appends up to `count` values to `batch`, with their times if it is timed and their
     /// lines if `prefix` is given; returns how many: fewer once the values have run out.
     fn fill(&mut self, batch: &mut Batch, count: usize, prefix: Option<&Prefix>) -> usize {

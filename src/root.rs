@@ -86,11 +86,30 @@ pub fn merge(
     let window = Arc::new(Window::new(settings.window, names.len()));
     let slots = slots(settings.window);
     let (tx, rx) = mpsc::sync_channel(names.len().saturating_mul(slots));
+    // By time, streams that are all generated, with as many values each, merge as they do
+    // by position, since a generated stream's n-th value is at time n: so each round is
+    // timed by its number, and no time is looked at.
+    let count = |s: &Stream| match &s.source {
+        Source::Values(values) => values.count(),
+        _ => None,
+    };
+    let first = streams.first().and_then(count);
+    let by_round = settings.by_time && first.is_some() && streams.iter().all(|s| count(s) == first);
     thread::scope(|scope| {
         let started = start(scope, streams, shared, settings, &window, &tx);
         drop(tx); // from here on, the channel lives as long as the leaves' senders
         let reserve = (settings.window.min(WINDOW) as usize) + batch(settings.window);
-        let rounds = Rounds::new(names.len(), settings.ending, settings.by_time, reserve);
+        let rounds = Rounds::new(
+            names.len(),
+            settings.ending,
+            settings.by_time && !by_round,
+            reserve,
+        );
+        let rounds = if by_round {
+            rounds.with_times_by_round()
+        } else {
+            rounds
+        };
         let mut root = Root::new(rounds, &names);
         let result = match started {
             Ok(returns) => {

@@ -171,6 +171,10 @@ pub struct Rounds {
     queues: Vec<Queue>,
     ending: Ending,
     by_time: bool,
+    /// By position, each round's time is its number, as a generated stream's n-th value is
+    /// at time n: so streams that are all generated, with as many values each, merge by time
+    /// as they do by position, and need no times looked at (see `with_times_by_round`).
+    by_round: bool,
     counts: Counts,
     outcome: Option<Outcome>,
     /// The sums of the rounds merged last, and their scales in runs; by time, their times.
@@ -212,6 +216,7 @@ impl Rounds {
             queues: vec![queue; streams],
             ending,
             by_time,
+            by_round: false,
             counts: Counts::default(),
             outcome: None,
             sums: Vec::new(),
@@ -225,8 +230,23 @@ impl Rounds {
         }
     }
 
+    /// Rounds by position, each merged with its number as its time, in messages too.
+    pub fn with_times_by_round(self) -> Self {
+        Rounds {
+            by_round: !self.by_time,
+            ..self
+        }
+    }
+
+    /// The time of round `round`, counted from 1, where rounds are timed by their number.
+    fn round_time(&self, round: u64) -> Option<Decimal> {
+        self.by_round
+            .then(|| Decimal::new(i64::try_from(round).ok()?, 0))
+            .flatten()
+    }
+
     /// Appends a stream's next values: `mantissas`, with their scales in runs, and by time
-    /// their times, `times` with `time_scales`.
+    /// their times, `times` with `time_scales`, which are not kept by position.
     pub fn push(
         &mut self,
         stream: usize,
@@ -239,7 +259,9 @@ impl Rounds {
             self.unknown -= usize::from(queue.last.is_none());
         }
         queue.values.push(mantissas, scales);
-        queue.times.push(times, time_scales);
+        if self.by_time {
+            queue.times.push(times, time_scales);
+        }
         queue.delivered += mantissas.len() as u64;
     }
 
@@ -418,13 +440,14 @@ impl Rounds {
             let scale = terms.iter().map(|d| d.scale()).max().unwrap_or(0);
             let Some(sum) = exact_sum(&terms, scale) else {
                 let round = self.taken() + 1;
+                let time = time.or(self.round_time(round));
                 self.outcome = Some(Outcome::Overflow { round, time });
                 self.scratch = terms;
                 return;
             };
             self.sums.push(sum);
             count(&mut self.scales, scale, 1);
-            if let Some(at) = at {
+            if let Some(at) = at.or(self.round_time(self.taken() + 1)) {
                 self.times.push(at.mantissa());
                 count(&mut self.time_scales, at.scale(), 1);
             }
@@ -478,7 +501,8 @@ impl Rounds {
                 let time = self
                     .by_time
                     .then(|| self.queues[0].times.front_at(added))
-                    .flatten();
+                    .flatten()
+                    .or(self.round_time(round));
                 self.outcome = Some(Outcome::Overflow { round, time });
             }
             added
@@ -494,6 +518,10 @@ impl Rounds {
             let first = &self.queues[0].times;
             self.times.extend(first.mantissas.range(..len));
             count(&mut self.time_scales, first.scales[0].0, len);
+        } else if self.by_round {
+            let first = self.taken() as i64 + 1;
+            self.times.extend((first..).take(len));
+            count(&mut self.time_scales, 0, len);
         }
         for queue in &mut self.queues {
             if !queue.is_empty() {
@@ -944,6 +972,24 @@ mod tests {
 
     fn d(mantissa: i64, scale: u8) -> Decimal {
         Decimal::new(mantissa, scale).unwrap()
+    }
+
+    #[test]
+    fn rounds_timed_by_their_number_merge_by_position_each_at_its_number() {
+        let mut rounds = Rounds::new(2, Ending::Shortest, false, 0).with_times_by_round();
+        push(&mut rounds, 0, &[1, 2, 3]);
+        // Two runs, as the scales change; the times given are not looked at.
+        rounds.push(1, (&[10, 20], &[(0, 1), (1, 1)]), (&[7, 7], &[(0, 2)]));
+        assert_eq!(timed(&mut rounds), [(11, 1), (40, 2)]);
+        // An overflow is named by its round's time.
+        let mut rounds = Rounds::new(21, Ending::Shortest, false, 0).with_times_by_round();
+        for s in 0..20 {
+            push(&mut rounds, s, &[i64::MAX]);
+        }
+        rounds.push(20, (&[1], &[(18, 1)]), (&[], &[]));
+        assert_eq!(timed(&mut rounds), []);
+        let time = Some(d(1, 0));
+        assert_eq!(rounds.outcome(), Some(Outcome::Overflow { round: 1, time }));
     }
 
     #[test]
