@@ -95,10 +95,14 @@ impl Ahead {
                 continue;
             };
             run.step = step;
-            // As many as follow at that step: all of them, mostly, found with no early exit,
-            // so that the loop compares several pairs at once; else a pair at a time.
+            // As many as follow at that step: all of them, mostly. At a step of one, times
+            // that increase and span one less than their count are one apart each, as no
+            // step is less than one: known from the last alone. Else found with no early
+            // exit, so that the loop compares several pairs at once; else a pair at a time.
             let steps = |pair: &[i64]| pair[1].wrapping_sub(pair[0]) as u64 == step;
-            let even = if rest.windows(2).fold(true, |all, pair| all & steps(pair)) {
+            let span = |last: &i64| last.wrapping_sub(first) as u64 == (rest.len() - 1) as u64;
+            let counting = step == 1 && rest.last().is_some_and(span);
+            let even = if counting || rest.windows(2).fold(true, |all, pair| all & steps(pair)) {
                 rest.len()
             } else {
                 1 + rest.windows(2).take_while(|pair| steps(pair)).count()
