@@ -486,15 +486,15 @@ impl Rounds {
     /// Merges the next `len` rounds, over which every stream keeps one scale, at `scale`.
     fn merge_run(&mut self, len: usize, scale: u8) {
         let base = self.sums.len();
-        self.sums.resize(base + len, 0);
         let terms = terms(&self.queues, self.ending, scale, len);
         // A term is at most 2^63 times its factor in size: if n terms of the largest factor
         // cannot pass 2^127, no sum needs checking.
         let largest = terms.iter().map(|&(_, factor)| factor).max().unwrap_or(1);
         let len = if (terms.len() as i128).saturating_mul(largest) <= 1 << 64 {
-            add(&mut self.sums[base..], &terms);
+            add(&mut self.sums, &terms, len);
             len
         } else {
+            self.sums.resize(base + len, 0);
             let added = add_checked(&mut self.sums[base..], &terms);
             if added < len {
                 let round = self.taken() + added as u64 + 1;
@@ -669,10 +669,23 @@ fn agreeing(a: &VecDeque<i64>, b: &VecDeque<i64>, most: usize) -> usize {
     same
 }
 
-/// Adds every term to `sums`, stream by stream: a tight loop over each queue. The sums
-/// cannot overflow.
-fn add(sums: &mut [i128], terms: &[(Terms, i128)]) {
-    for &(ref term, factor) in terms {
+/// Appends the sums of the next `len` rounds to `sums`, stream by stream, a tight loop over
+/// each queue: the first stream's terms written, each other's added, so that no pass zeroes
+/// the sums first. The sums cannot overflow.
+fn add(sums: &mut Vec<i128>, terms: &[(Terms, i128)], len: usize) {
+    let base = sums.len();
+    let Some(((first, factor), rest)) = terms.split_first() else {
+        return sums.resize(base + len, 0);
+    };
+    match (first, *factor) {
+        (Terms::Queue(a, b), 1) => sums.extend(a.iter().chain(*b).map(|&m| i128::from(m))),
+        (Terms::Queue(a, b), factor) => {
+            sums.extend(a.iter().chain(*b).map(|&m| i128::from(m) * factor));
+        }
+        (Terms::StandIn(m), factor) => sums.resize(base + len, i128::from(*m) * factor),
+    }
+    let sums = &mut sums[base..];
+    for &(ref term, factor) in rest {
         match *term {
             Terms::Queue(a, b) => {
                 let (first, second) = sums.split_at_mut(a.len());
