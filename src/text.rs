@@ -21,7 +21,7 @@ static PAIRS: [[u8; 2]; 100] = {
 
 /// `v·10^-s\n` for every v below 10000 and s from 0 to 3, in 8 bytes, and its length: most
 /// values of most runs are small, readings such as `21.35` and their sums among them, and
-/// a lookup is the fastest way to write them. 360 KiB, of which a run touches the values
+/// a lookup is the fastest way to write them. 352 KiB, of which a run touches the values
 /// it has.
 static TABLES: [[([u8; 8], u8); 10000]; 4] = {
     let mut tables = [[([0; 8], 0); 10000]; 4];
