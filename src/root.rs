@@ -99,17 +99,9 @@ pub fn merge(
         let started = start(scope, streams, shared, settings, &window, &tx);
         drop(tx); // from here on, the channel lives as long as the leaves' senders
         let reserve = (settings.window.min(WINDOW) as usize) + batch(settings.window);
-        let rounds = Rounds::new(
-            names.len(),
-            settings.ending,
-            settings.by_time && !by_round,
-            reserve,
-        );
-        let rounds = if by_round {
-            rounds.with_times_by_round()
-        } else {
-            rounds
-        };
+        let by_time = settings.by_time && !by_round;
+        let rounds = Rounds::new(names.len(), settings.ending, by_time, reserve);
+        let rounds = rounds.timed_by_round(by_round);
         let mut root = Root::new(rounds, &names);
         let result = match started {
             Ok(returns) => {

@@ -173,7 +173,7 @@ pub struct Rounds {
     by_time: bool,
     /// By position, each round's time is its number, as a generated stream's n-th value is
     /// at time n: so streams that are all generated, with as many values each, merge by time
-    /// as they do by position, and need no times looked at (see `with_times_by_round`).
+    /// as they do by position, and need no times looked at (see `timed_by_round`).
     by_round: bool,
     counts: Counts,
     outcome: Option<Outcome>,
@@ -230,10 +230,11 @@ impl Rounds {
         }
     }
 
-    /// Rounds by position, each merged with its number as its time, in messages too.
-    pub fn with_times_by_round(self) -> Self {
+    /// If `by_round`, and rounds are by position: each merged with its number as its time,
+    /// in messages too.
+    pub fn timed_by_round(self, by_round: bool) -> Self {
         Rounds {
-            by_round: !self.by_time,
+            by_round: by_round && !self.by_time,
             ..self
         }
     }
@@ -447,7 +448,7 @@ impl Rounds {
             };
             self.sums.push(sum);
             count(&mut self.scales, scale, 1);
-            if let Some(at) = at.or(self.round_time(self.taken() + 1)) {
+            if let Some(at) = at.or_else(|| self.round_time(self.taken() + 1)) {
                 self.times.push(at.mantissa());
                 count(&mut self.time_scales, at.scale(), 1);
             }
@@ -989,13 +990,13 @@ mod tests {
 
     #[test]
     fn rounds_timed_by_their_number_merge_by_position_each_at_its_number() {
-        let mut rounds = Rounds::new(2, Ending::Shortest, false, 0).with_times_by_round();
+        let mut rounds = Rounds::new(2, Ending::Shortest, false, 0).timed_by_round(true);
         push(&mut rounds, 0, &[1, 2, 3]);
         // Two runs, as the scales change; the times given are not looked at.
         rounds.push(1, (&[10, 20], &[(0, 1), (1, 1)]), (&[7, 7], &[(0, 2)]));
         assert_eq!(timed(&mut rounds), [(11, 1), (40, 2)]);
         // An overflow is named by its round's time.
-        let mut rounds = Rounds::new(21, Ending::Shortest, false, 0).with_times_by_round();
+        let mut rounds = Rounds::new(21, Ending::Shortest, false, 0).timed_by_round(true);
         for s in 0..20 {
             push(&mut rounds, s, &[i64::MAX]);
         }
