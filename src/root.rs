@@ -23,7 +23,7 @@ use crate::input::Input;
 use crate::leaf::{self, Generated};
 use crate::lines::{self, LINE};
 use crate::message::{self, Batch, Msg};
-use crate::rounds::{Counts, Ending, Last, Merged, Outcome, Rounds};
+use crate::rounds::{Counting, Counts, Ending, Last, Merged, Outcome, Rounds};
 use crate::shared::{self, Name, Shared};
 use crate::source::{self, Pending, Source, Stream};
 use crate::text::{Prefix, Text};
@@ -497,6 +497,36 @@ impl Held {
     }
 }
 
+/// The merges' times, `times`, cut where the sums' scale changes, `scales`: each piece with
+/// the scale of its sums.
+fn pieces<'a>(
+    scales: &'a [(u8, usize)],
+    times: &'a [Counting],
+) -> impl Iterator<Item = (u8, Counting)> + 'a {
+    let mut sums = scales.iter().copied();
+    let (mut sums_run, mut times_run) = (sums.next(), times.first().copied());
+    let mut times = times.iter().copied().skip(1);
+    std::iter::from_fn(move || {
+        let ((scale, n), run) = (sums_run?, times_run?);
+        let len = n.min(run.len);
+        sums_run = if n > len {
+            Some((scale, n - len))
+        } else {
+            sums.next()
+        };
+        times_run = if run.len > len {
+            Some(Counting {
+                first: run.first + len as i64,
+                len: run.len - len,
+                ..run
+            })
+        } else {
+            times.next()
+        };
+        Some((scale, Counting { len, ..run }))
+    })
+}
+
 /// The next message. A busy leaf sends one soon: finding it after a few yields spares the
 /// root a sleep, and the leaf a wake-up call on every send. Bounded in time, so that on a
 /// busy machine the root gives up its core at most once before it sleeps until a message
@@ -519,6 +549,9 @@ struct Printer<W: Write> {
     /// than the merge.
     merges: Text,
     prefix: Prefix,
+    /// The times of merges that do not count, listed to be written together: kept for its
+    /// room.
+    times: Vec<i64>,
 }
 
 impl<W: Write> Printer<W> {
@@ -530,6 +563,7 @@ impl<W: Write> Printer<W> {
             out,
             merges: Text::default(),
             prefix: Prefix::new(&format::start(MERGE)),
+            times: Vec::new(),
         }
     }
 
@@ -548,26 +582,36 @@ impl<W: Write> Printer<W> {
                 at += count;
             }
         } else {
-            // Runs over which both the sums' scale and the times' hold.
-            let (mut scales, mut time_runs) = (merged.scales.iter(), merged.time_scales.iter());
-            let (mut sums_run, mut times_run) = (scales.next().copied(), time_runs.next().copied());
-            while let (Some((scale, n)), Some((time_scale, m))) = (sums_run, times_run) {
-                let len = n.min(m);
-                let (sums, times) = (&merged.sums[at..at + len], &merged.times[at..at + len]);
-                self.merges
-                    .lines_timed(&self.prefix, sums, scale, times, time_scale);
-                at += len;
-                sums_run = if n > len {
-                    Some((scale, n - len))
-                } else {
-                    scales.next().copied()
-                };
-                times_run = if m > len {
-                    Some((time_scale, m - len))
-                } else {
-                    time_runs.next().copied()
-                };
+            // Runs of times that count from 0 on, at scale 0, are written by counting; the
+            // other times are listed, over a stretch at one scale of sums and one of times,
+            // and written with the list.
+            let mut listed = std::mem::take(&mut self.times);
+            let (mut from, mut scales) = (0, (0, 0));
+            for (scale, run) in pieces(merged.scales, merged.times) {
+                let counts = run.scale == 0 && run.len > 1;
+                let counted = u64::try_from(run.first).ok().filter(|_| counts);
+                if counted.is_some() || (scale, run.scale) != scales {
+                    let sums = &merged.sums[from..at];
+                    self.merges
+                        .lines_timed(&self.prefix, sums, scales.0, &listed, scales.1);
+                    (from, scales) = (at, (scale, run.scale));
+                    listed.clear();
+                }
+                match counted {
+                    Some(first) => {
+                        let sums = &merged.sums[at..at + run.len];
+                        self.merges.lines_counted(&self.prefix, sums, scale, first);
+                        from = at + run.len;
+                    }
+                    None => listed.extend((run.first..).take(run.len)),
+                }
+                at += run.len;
             }
+            let sums = &merged.sums[from..at];
+            self.merges
+                .lines_timed(&self.prefix, sums, scales.0, &listed, scales.1);
+            listed.clear();
+            self.times = listed;
         }
         self.out.write_all(self.merges.as_bytes())
     }
@@ -615,6 +659,40 @@ mod tests {
             assert_eq!(spent.try_iter().count(), returned, "{decided}");
         }
         assert!(held.batches.is_empty());
+    }
+
+    #[test]
+    fn merges_print_their_times_as_each_is_written_alone_whichever_runs_they_come_in() {
+        // Sums at scales 0, 1 and 0; times that count at scale 0 (from 8, and across the
+        // sums' change of scale), from -2, at scale 2, and alone.
+        let sums = [1, 2, 3, 40, 50, 6, 7, 8, 9, 10, 11, 1200];
+        let scales = [(0, 3), (1, 2), (0, 7)];
+        let run = |first, len, scale| Counting { first, len, scale };
+        let times = [
+            run(8, 4, 0),
+            run(14, 1, 0),
+            run(-2, 3, 0),
+            run(99, 2, 2),
+            run(7, 1, 3),
+            run(1_000_000, 1, 0),
+        ];
+        let mut printer = Printer::new(Vec::new());
+        let merged = Merged {
+            sums: &sums,
+            scales: &scales,
+            times: &times,
+        };
+        printer.merges(merged).unwrap();
+        printer.flush().unwrap();
+        let mut expected = Text::default();
+        let scale = scales.iter().flat_map(|&(s, n)| std::iter::repeat_n(s, n));
+        let time = times
+            .iter()
+            .flat_map(|r| (r.first..).take(r.len).map(move |t| (t, r.scale)));
+        for ((&sum, scale), (t, time_scale)) in sums.iter().zip(scale).zip(time) {
+            expected.line_timed(&printer.prefix, sum, scale, t, time_scale);
+        }
+        assert_eq!(printer.out.get_ref(), expected.as_bytes());
     }
 
     #[test]

@@ -180,8 +180,7 @@ pub struct Rounds {
     /// The sums of the rounds merged last, and their scales in runs; by time, their times.
     sums: Vec<i128>,
     scales: Vec<(u8, usize)>,
-    times: Vec<i64>,
-    time_scales: Vec<(u8, usize)>,
+    times: Vec<Counting>,
     /// How many streams hold up the next round (no value, and nothing stands for them), and
     /// how many of them have not told their last item yet: counted as they change, so that
     /// a message costs no pass over a thousand streams when nothing can be taken.
@@ -194,12 +193,35 @@ pub struct Rounds {
 }
 
 /// What one call to `merge` merged: sums, oldest first, and their scales in runs; by time,
-/// their times, and the times' scales in runs.
+/// their times, in runs that count.
 pub struct Merged<'a> {
     pub sums: &'a [i128],
     pub scales: &'a [(u8, usize)],
-    pub times: &'a [i64],
-    pub time_scales: &'a [(u8, usize)],
+    pub times: &'a [Counting],
+}
+
+/// `len` times that count up by one from `first`, mantissas at `scale`: the times of merges
+/// in runs, as times mostly count, so that a run of them costs no time of its own to keep,
+/// nor to print. A time that does not follow the one before starts a run of its own.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Counting {
+    pub first: i64,
+    pub len: usize,
+    pub scale: u8,
+}
+
+/// Counts `len` more times from `first` at `scale` in `runs`: the last run takes them if
+/// they follow it.
+fn count_times(runs: &mut Vec<Counting>, first: i64, len: usize, scale: u8) {
+    match runs.last_mut() {
+        Some(last)
+            if last.scale == scale && last.first.checked_add(last.len as i64) == Some(first) =>
+        {
+            last.len += len;
+        }
+        _ if len == 0 => {}
+        _ => runs.push(Counting { first, len, scale }),
+    }
 }
 
 impl Rounds {
@@ -222,7 +244,6 @@ impl Rounds {
             sums: Vec::new(),
             scales: Vec::new(),
             times: Vec::new(),
-            time_scales: Vec::new(),
             blocking: streams,
             unknown: streams,
             scratch: Vec::new(),
@@ -285,7 +306,6 @@ impl Rounds {
         self.sums.clear();
         self.scales.clear();
         self.times.clear();
-        self.time_scales.clear();
         self.held = false;
         while self.outcome.is_none() && !self.held {
             if self.blocking > 0 {
@@ -314,7 +334,6 @@ impl Rounds {
             sums: &self.sums,
             scales: &self.scales,
             times: &self.times,
-            time_scales: &self.time_scales,
         }
     }
 
@@ -354,6 +373,17 @@ impl Rounds {
                 Some(&(s, n)) if s == scale => len = len.min(n),
                 _ => return 0,
             }
+        }
+        // Times that count in the first queue, and start and end alike in every other, are
+        // the same in all: the common case, known with no time compared but those.
+        let ends = |q: &Queue| (q.times.mantissas[0], q.times.mantissas[len - 1]);
+        if len > 0 && counts(&first.mantissas, len) {
+            let same = ends(&self.queues[0]);
+            if self.queues[1..].iter().all(|q| ends(q) == same) {
+                return len;
+            }
+        }
+        for queue in &self.queues[1..] {
             len = agreeing(&first.mantissas, &queue.times.mantissas, len);
         }
         len
@@ -449,8 +479,7 @@ impl Rounds {
             self.sums.push(sum);
             count(&mut self.scales, scale, 1);
             if let Some(at) = at.or_else(|| self.round_time(self.taken() + 1)) {
-                self.times.push(at.mantissa());
-                count(&mut self.time_scales, at.scale(), 1);
+                count_times(&mut self.times, at.mantissa(), 1, at.scale());
             }
             self.counts.merged += 1;
             self.counts.filled += u64::from(filled);
@@ -517,12 +546,17 @@ impl Rounds {
             .any(|(term, _)| matches!(term, Terms::StandIn(_)));
         if self.by_time {
             let first = &self.queues[0].times;
-            self.times.extend(first.mantissas.range(..len));
-            count(&mut self.time_scales, first.scales[0].0, len);
+            let scale = first.scales[0].0;
+            if counts(&first.mantissas, len) {
+                count_times(&mut self.times, first.mantissas[0], len, scale);
+            } else {
+                for &t in first.mantissas.range(..len) {
+                    count_times(&mut self.times, t, 1, scale);
+                }
+            }
         } else if self.by_round {
             let first = self.taken() as i64 + 1;
-            self.times.extend((first..).take(len));
-            count(&mut self.time_scales, 0, len);
+            count_times(&mut self.times, first, len, 0);
         }
         for queue in &mut self.queues {
             if !queue.is_empty() {
@@ -635,6 +669,12 @@ fn terms<'a>(queues: &'a [Queue], ending: Ending, scale: u8, len: usize) -> Vec<
         (None, None) => unreachable!("a stream without values in a round has a stand-in"),
     };
     queues.iter().map(term).collect()
+}
+
+/// Whether the first `len` of a stream's times, which increase at one scale, count up by one:
+/// exactly when the last is the first plus `len - 1`, as no step is less than one.
+fn counts(times: &VecDeque<i64>, len: usize) -> bool {
+    len > 0 && times[len - 1].wrapping_sub(times[0]) as u64 == (len - 1) as u64
 }
 
 /// How many of the first `most` values of `a` and `b`, both at least that long, are the
@@ -973,13 +1013,11 @@ mod tests {
         let mut all = Vec::new();
         while rounds.merge() > 0 {
             let merged = rounds.merges();
-            all.extend(
-                merged
-                    .sums
-                    .iter()
-                    .copied()
-                    .zip(merged.times.iter().copied()),
-            );
+            let times = merged
+                .times
+                .iter()
+                .flat_map(|run| run.first..run.first + run.len as i64);
+            all.extend(merged.sums.iter().copied().zip(times));
         }
         all
     }
@@ -1013,6 +1051,32 @@ mod tests {
         push_at(&mut rounds, 1, &[(10, 10), (20, 20)]);
         assert_eq!(timed(&mut rounds), [(11, 10), (22, 20)]);
         assert_eq!(rounds.outcome(), None); // stream 1's next item is not known
+    }
+
+    #[test]
+    fn by_time_merges_at_times_that_count_take_one_run_of_times_and_others_one_each() {
+        let mut rounds = Rounds::new(2, Ending::Shortest, true, 0);
+        let times = [5, 6, 7, 8, 9, 20, 30, 40, 41, 42];
+        push_at(&mut rounds, 0, &times.map(|t| (1, t)));
+        // As many times, starting and ending as stream 0's do from 40 on, but not all
+        // the same: 41 is missing.
+        let times = [5, 6, 7, 8, 9, 20, 30, 40, 42, 43];
+        push_at(&mut rounds, 1, &times.map(|t| (2, t)));
+        rounds.merge();
+        let run = |first, len| Counting {
+            first,
+            len,
+            scale: 0,
+        };
+        let merged = [run(5, 5), run(20, 1), run(30, 1), run(40, 1)];
+        assert_eq!(rounds.merges().times, merged);
+        assert_eq!(rounds.merges().sums, [3; 8]);
+        assert_eq!(timed(&mut rounds), [(3, 42)]);
+        // Stream 0's times count, and stream 1's start as they do: not enough.
+        let mut rounds = Rounds::new(2, Ending::Shortest, true, 0);
+        push_at(&mut rounds, 0, &[(1, 40), (1, 41), (1, 42)]);
+        push_at(&mut rounds, 1, &[(2, 40), (2, 42), (2, 43)]);
+        assert_eq!(timed(&mut rounds), [(3, 40), (3, 42)]);
     }
 
     #[test]
@@ -1118,8 +1182,15 @@ mod tests {
         rounds.merge();
         let merged = rounds.merges();
         assert_eq!(
-            (merged.sums, merged.times, merged.time_scales),
-            (&[3][..], &[150][..], &[(2, 1)][..])
+            (merged.sums, merged.times),
+            (
+                &[3][..],
+                &[Counting {
+                    first: 150,
+                    len: 1,
+                    scale: 2
+                }][..]
+            )
         );
     }
 
