@@ -23,7 +23,7 @@ use crate::input::Input;
 use crate::leaf::{self, Generated};
 use crate::lines::{self, LINE};
 use crate::message::{self, Batch, Msg};
-use crate::rounds::{Counting, Counts, Ending, Last, Merged, Outcome, Rounds};
+use crate::rounds::{CountingTimes, Counts, Ending, Last, Merged, Outcome, Rounds};
 use crate::shared::{self, Name, Shared};
 use crate::source::{self, Pending, Source, Stream};
 use crate::text::{Prefix, Text};
@@ -501,8 +501,8 @@ impl Held {
 /// the scale of its sums.
 fn pieces<'a>(
     scales: &'a [(u8, usize)],
-    times: &'a [Counting],
-) -> impl Iterator<Item = (u8, Counting)> + 'a {
+    times: &'a [CountingTimes],
+) -> impl Iterator<Item = (u8, CountingTimes)> + 'a {
     let mut sums = scales.iter().copied();
     let (mut sums_run, mut times_run) = (sums.next(), times.first().copied());
     let mut times = times.iter().copied().skip(1);
@@ -515,7 +515,7 @@ fn pieces<'a>(
             sums.next()
         };
         times_run = if run.len > len {
-            Some(Counting {
+            Some(CountingTimes {
                 first: run.first + len as i64,
                 len: run.len - len,
                 ..run
@@ -523,7 +523,7 @@ fn pieces<'a>(
         } else {
             times.next()
         };
-        Some((scale, Counting { len, ..run }))
+        Some((scale, CountingTimes { len, ..run }))
     })
 }
 
@@ -582,9 +582,9 @@ impl<W: Write> Printer<W> {
                 at += count;
             }
         } else {
-            // Runs of times that count from 0 on, at scale 0, are written by counting; the
-            // other times are listed, over a stretch at one scale of sums and one of times,
-            // and written with the list.
+            // Runs of two or more times that count from 0 or more at scale 0 are written by
+            // counting; the other times are listed, over a stretch at one scale of sums and
+            // one of times, and written with the list.
             let mut listed = std::mem::take(&mut self.times);
             let (mut from, mut scales) = (0, (0, 0));
             for (scale, run) in pieces(merged.scales, merged.times) {
@@ -603,7 +603,7 @@ impl<W: Write> Printer<W> {
                         self.merges.lines_counted(&self.prefix, sums, scale, first);
                         from = at + run.len;
                     }
-                    None => listed.extend((run.first..).take(run.len)),
+                    None => listed.extend(run.times()),
                 }
                 at += run.len;
             }
@@ -667,7 +667,7 @@ mod tests {
         // sums' change of scale), from -2, at scale 2, and alone.
         let sums = [1, 2, 3, 40, 50, 6, 7, 8, 9, 10, 11, 1200];
         let scales = [(0, 3), (1, 2), (0, 7)];
-        let run = |first, len, scale| Counting { first, len, scale };
+        let run = |first, len, scale| CountingTimes { first, len, scale };
         let times = [
             run(8, 4, 0),
             run(14, 1, 0),
@@ -688,7 +688,7 @@ mod tests {
         let scale = scales.iter().flat_map(|&(s, n)| std::iter::repeat_n(s, n));
         let time = times
             .iter()
-            .flat_map(|r| (r.first..).take(r.len).map(move |t| (t, r.scale)));
+            .flat_map(|r| r.times().map(move |t| (t, r.scale)));
         for ((&sum, scale), (t, time_scale)) in sums.iter().zip(scale).zip(time) {
             expected.line_timed(&printer.prefix, sum, scale, t, time_scale);
         }

@@ -180,7 +180,7 @@ pub struct Rounds {
     /// The sums of the rounds merged last, and their scales in runs; by time, their times.
     sums: Vec<i128>,
     scales: Vec<(u8, usize)>,
-    times: Vec<Counting>,
+    times: Vec<CountingTimes>,
     /// How many streams hold up the next round (no value, and nothing stands for them), and
     /// how many of them have not told their last item yet: counted as they change, so that
     /// a message costs no pass over a thousand streams when nothing can be taken.
@@ -197,22 +197,30 @@ pub struct Rounds {
 pub struct Merged<'a> {
     pub sums: &'a [i128],
     pub scales: &'a [(u8, usize)],
-    pub times: &'a [Counting],
+    pub times: &'a [CountingTimes],
 }
 
 /// `len` times that count up by one from `first`, mantissas at `scale`: the times of merges
 /// in runs, as times mostly count, so that a run of them costs no time of its own to keep,
 /// nor to print. A time that does not follow the one before starts a run of its own.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Counting {
+pub struct CountingTimes {
     pub first: i64,
     pub len: usize,
     pub scale: u8,
 }
 
+impl CountingTimes {
+    /// Their mantissas, in order: each worked out from the first, so that none past the
+    /// last, which may be `i64::MAX`, is.
+    pub fn times(self) -> impl Iterator<Item = i64> {
+        (0..self.len).map(move |k| self.first + k as i64)
+    }
+}
+
 /// Counts `len` more times from `first` at `scale` in `runs`: the last run takes them if
 /// they follow it.
-fn count_times(runs: &mut Vec<Counting>, first: i64, len: usize, scale: u8) {
+fn count_times(runs: &mut Vec<CountingTimes>, first: i64, len: usize, scale: u8) {
     match runs.last_mut() {
         Some(last)
             if last.scale == scale && last.first.checked_add(last.len as i64) == Some(first) =>
@@ -220,7 +228,7 @@ fn count_times(runs: &mut Vec<Counting>, first: i64, len: usize, scale: u8) {
             last.len += len;
         }
         _ if len == 0 => {}
-        _ => runs.push(Counting { first, len, scale }),
+        _ => runs.push(CountingTimes { first, len, scale }),
     }
 }
 
@@ -268,7 +276,8 @@ impl Rounds {
     }
 
     /// Appends a stream's next values: `mantissas`, with their scales in runs, and by time
-    /// their times, `times` with `time_scales`, which are not kept by position.
+    /// their times, `times` with `time_scales`, which are not kept by position. A stream's
+    /// times must each be later than the one before, as its reader makes sure.
     pub fn push(
         &mut self,
         stream: usize,
@@ -375,7 +384,8 @@ impl Rounds {
             }
         }
         // Times that count in the first queue, and start and end alike in every other, are
-        // the same in all: the common case, known with no time compared but those.
+        // the same in all, since each stream's times increase (its reader refuses any that
+        // does not): the common case, known with no time compared but those.
         let ends = |q: &Queue| (q.times.mantissas[0], q.times.mantissas[len - 1]);
         if len > 0 && counts(&first.mantissas, len) {
             let same = ends(&self.queues[0]);
@@ -1013,10 +1023,7 @@ mod tests {
         let mut all = Vec::new();
         while rounds.merge() > 0 {
             let merged = rounds.merges();
-            let times = merged
-                .times
-                .iter()
-                .flat_map(|run| run.first..run.first + run.len as i64);
+            let times = merged.times.iter().flat_map(|run| run.times());
             all.extend(merged.sums.iter().copied().zip(times));
         }
         all
@@ -1063,7 +1070,7 @@ mod tests {
         let times = [5, 6, 7, 8, 9, 20, 30, 40, 42, 43];
         push_at(&mut rounds, 1, &times.map(|t| (2, t)));
         rounds.merge();
-        let run = |first, len| Counting {
+        let run = |first, len| CountingTimes {
             first,
             len,
             scale: 0,
@@ -1185,7 +1192,7 @@ mod tests {
             (merged.sums, merged.times),
             (
                 &[3][..],
-                &[Counting {
+                &[CountingTimes {
                     first: 150,
                     len: 1,
                     scale: 2

@@ -925,6 +925,18 @@ mod scales {
     }
 
     #[test]
+    fn merges_at_the_latest_times_there_are_print_them() {
+        let last = "922337203685477580";
+        let input = format!("x 1 {last}.6\ny 1 {last}.6\nx 2 {last}.7\ny 2 {last}.7\n");
+        let output = run(&["-t", "-m", "-s", "x", "-s", "y"], &input);
+        let expected = format!("merge 2 {last}.6\nmerge 4 {last}.7\n");
+        assert_run(&output, 0, &expected, "");
+        let input = "x 1 9223372036854775807\ny 1 9223372036854775807\n";
+        let output = run(&["-t", "-m", "-s", "x", "-s", "y"], input);
+        assert_run(&output, 0, "merge 2 9223372036854775807\n", "");
+    }
+
+    #[test]
     fn a_filled_value_has_no_time_but_its_scale_counts_when_it_is_used() {
         let input = "x 1 1\ny 1 1\ny 5 2\nx 2 3.5\ny 1 3.5\n";
         let output = run(&["-t", "--fill", "0.00", "-s", "x", "-s", "y"], input);
