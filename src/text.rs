@@ -408,11 +408,7 @@ impl Text {
         let (mut i, mut t) = (0, first);
         let (mut word, mut step, mut bytes, mut run, mut decades) = (0u128, 0u128, 0, 0, 0);
         while i < values.len() {
-            if run == 0 && decades > 0 {
-                // From ..d9 to ..(d+1)0, d below 9: the last digit, one past '9' now, less
-                // 10, and the tens digit, the byte before it, plus one.
-                (word, run, decades) = (word - 10 * step + (step >> 8), 10, decades - 1);
-            } else if run == 0 {
+            if run == 0 {
                 let counter = Counter::at(t, &mut leading);
                 if counter.bytes == 0 {
                     return one_by_one(self, i, t); // past 14 digits
@@ -426,9 +422,16 @@ impl Text {
                 };
             }
             let (buf, mut len) = (&mut self.buf[..], self.len);
-            let count = run.min(values.len() - i);
             let mut taken = 0;
-            for &v in &values[i..i + count] {
+            for &v in &values[i..] {
+                if run == 0 {
+                    if decades == 0 {
+                        break; // at a hundred: the next word is worked out again
+                    }
+                    // From ..d9 to ..(d+1)0, d below 9: the last digit, one past '9' now,
+                    // less 10, and the tens digit, the byte before it, plus one.
+                    (word, run, decades) = (word - 10 * step + (step >> 8), 10, decades - 1);
+                }
                 // A line here is at most 16 bytes of prefix, 8 of value and 16 of space and
                 // time, within the ROOM bytes from its start, which the invariant leaves
                 // past `len`. Offsets within `line` are bounded where they are made, so
@@ -442,12 +445,12 @@ impl Text {
                 line[at..at + 16].copy_from_slice(&word.to_le_bytes());
                 len += at + bytes;
                 word += step;
-                taken += 1;
+                (run, taken) = (run - 1, taken + 1);
             }
             self.len = len;
             self.reserve(0); // the padding after the lines, as the invariant has it
-            (i, t, run) = (i + taken, t + taken as u64, run - taken);
-            if taken < count {
+            (i, t) = (i + taken, t + taken as u64);
+            if run > 0 && i < values.len() {
                 // A value not in the tables, or no room: this line the long way.
                 self.line_timed(prefix, values[i].into(), scale, t as i64, 0);
                 (i, t, run, word) = (i + 1, t + 1, run - 1, word + step);
