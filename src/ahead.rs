@@ -33,6 +33,13 @@ impl Run {
     }
 }
 
+/// Whether `len` times, one or more, mantissas at one scale that increase from `first` to
+/// `last`, count up by one: exactly when `last` is `first` plus `len - 1`, as no step is
+/// less than one. The difference of two `i64`s in order wraps in `u64` to itself.
+pub(crate) fn count_up(first: i64, last: i64, len: usize) -> bool {
+    last.wrapping_sub(first) as u64 == (len as u64).wrapping_sub(1)
+}
+
 /// A stream's times ahead, oldest first, in runs.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Ahead {
@@ -95,13 +102,14 @@ impl Ahead {
                 continue;
             };
             run.step = step;
-            // As many as follow at that step: all of them, mostly. At a step of one, times
-            // that increase and span one less than their count are one apart each, as no
-            // step is less than one: known from the last alone. Else found with no early
-            // exit, so that the loop compares several pairs at once; else a pair at a time.
+            // As many as follow at that step: all of them, mostly. At a step of one, known
+            // from the last alone (`count_up`). Else found with no early exit, so that the
+            // loop compares several pairs at once; else a pair at a time.
             let steps = |pair: &[i64]| pair[1].wrapping_sub(pair[0]) as u64 == step;
-            let span = |last: &i64| last.wrapping_sub(first) as u64 == (rest.len() - 1) as u64;
-            let counting = step == 1 && rest.last().is_some_and(span);
+            let counting = step == 1
+                && rest
+                    .last()
+                    .is_some_and(|&last| count_up(first, last, rest.len()));
             let even = if counting || rest.windows(2).fold(true, |all, pair| all & steps(pair)) {
                 rest.len()
             } else {

@@ -585,7 +585,7 @@ impl<W: Write> Printer<W> {
             // Runs of two or more times that count from 0 or more at scale 0 are written by
             // counting; the other times are listed, over a stretch at one scale of sums and
             // one of times, and written with the list.
-            let mut listed = std::mem::take(&mut self.times);
+            let listed = &mut self.times;
             let (mut from, mut scales) = (0, (0, 0));
             for (scale, run) in pieces(merged.scales, merged.times) {
                 let counts = run.scale == 0 && run.len > 1;
@@ -593,7 +593,7 @@ impl<W: Write> Printer<W> {
                 if counted.is_some() || (scale, run.scale) != scales {
                     let sums = &merged.sums[from..at];
                     self.merges
-                        .lines_timed(&self.prefix, sums, scales.0, &listed, scales.1);
+                        .lines_timed(&self.prefix, sums, scales.0, listed, scales.1);
                     (from, scales) = (at, (scale, run.scale));
                     listed.clear();
                 }
@@ -609,9 +609,8 @@ impl<W: Write> Printer<W> {
             }
             let sums = &merged.sums[from..at];
             self.merges
-                .lines_timed(&self.prefix, sums, scales.0, &listed, scales.1);
+                .lines_timed(&self.prefix, sums, scales.0, listed, scales.1);
             listed.clear();
-            self.times = listed;
         }
         self.out.write_all(self.merges.as_bytes())
     }

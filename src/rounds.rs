@@ -13,6 +13,7 @@
 
 use std::collections::VecDeque;
 
+use crate::ahead;
 use crate::decimal::{self, Decimal, POW10};
 use crate::message::count;
 
@@ -681,10 +682,9 @@ fn terms<'a>(queues: &'a [Queue], ending: Ending, scale: u8, len: usize) -> Vec<
     queues.iter().map(term).collect()
 }
 
-/// Whether the first `len` of a stream's times, which increase at one scale, count up by one:
-/// exactly when the last is the first plus `len - 1`, as no step is less than one.
+/// Whether the first `len` of a stream's times, which increase at one scale, count up by one.
 fn counts(times: &VecDeque<i64>, len: usize) -> bool {
-    len > 0 && times[len - 1].wrapping_sub(times[0]) as u64 == (len - 1) as u64
+    len > 0 && ahead::count_up(times[0], times[len - 1], len)
 }
 
 /// How many of the first `most` values of `a` and `b`, both at least that long, are the
