@@ -90,7 +90,8 @@ Options:
       --seed S               the same seed gives the same values and merges [default: random]
   -m, --merges-only          print only the merge lines
       --window W             how many values a stream may hold that no round has used;
-                             bounds memory [default: 16384, or 524288 / streams past 32]
+                             bounds memory [default: 16384, or 524288 / streams past 32,
+                             less for names past 41 bytes, 19 by time]
       --stats                after the run, print rounds, values per stream, seconds and
                              rounds/s on stderr
   -h, --help                 print this help
@@ -353,7 +354,11 @@ fn config(given: Given) -> Result<Config, String> {
             "stdin can be read by only one input: give the others -f NAME=PATH".to_string(),
         );
     }
-    let window = given.window.unwrap_or_else(|| window_for(streams.len()));
+    let window = given.window.unwrap_or_else(|| {
+        let line = |s: &StreamSpec| format::printed_most(&s.name, given.by_time);
+        let longest = streams.iter().map(line).max().unwrap_or(0);
+        window_for(streams.len(), if given.merges_only { 0 } else { longest })
+    });
     Ok(Config {
         streams,
         messages: given.messages.unwrap_or(MESSAGES),

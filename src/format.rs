@@ -25,6 +25,17 @@ pub(crate) fn start(name: &str) -> Vec<u8> {
     [name.as_bytes(), &[SEPARATOR]].concat()
 }
 
+/// The most bytes a value or a time takes in canonical form: `-9.223372036854775808`, or
+/// `-0.000000000000000001`.
+const CANONICAL: usize = 21;
+
+/// The most bytes a value's line of stream `name` takes as the output prints it, newline
+/// included: `NAME VALUE`, and by time ` TIME`. What bounds the bytes of the lines that the
+/// values a stream holds keep.
+pub(crate) fn printed_most(name: &str, by_time: bool) -> usize {
+    start(name).len() + CANONICAL + usize::from(by_time) * (1 + CANONICAL) + 1
+}
+
 /// Whether `line` is a merge line as the output prints it, as a fast path sees it: `merge`
 /// alone, or followed by the separator.
 pub(crate) fn is_merge(line: &[u8]) -> bool {
@@ -190,6 +201,21 @@ pub(crate) fn not_after(time: Decimal, before: Decimal) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_canonical_text_is_longer_than_the_most_a_line_is_counted_for() {
+        let extremes = [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX];
+        let longest = (0..=decimal::MAX_SCALE)
+            .flat_map(|scale| extremes.map(|m| Decimal::new(m, scale).unwrap()))
+            .map(|value| value.to_string().len())
+            .max();
+        assert_eq!(longest, Some(CANONICAL));
+        assert_eq!(printed_most("x", false), "x -9.223372036854775808\n".len());
+        assert_eq!(
+            printed_most("x", true),
+            "x -0.000000000000000001 -9.223372036854775808\n".len()
+        );
+    }
 
     #[test]
     fn fields_split_on_spaces_and_tabs_only() {

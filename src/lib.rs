@@ -143,7 +143,7 @@ fn check(config: &Config) -> Result<(), Error> {
     }
     if waiting.len() > WAITING {
         return Err(Error::Usage(format!(
-            "{} streams read pipes, FIFOs or terminals, and at most {WAITING} can, a thread \
+            "{} streams read pipes, FIFOs or devices, and at most {WAITING} can, a thread \
              each (regular files have no such limit)",
             waiting.len()
         )));
@@ -156,7 +156,7 @@ fn check(config: &Config) -> Result<(), Error> {
                 None => "the shared input".to_string(),
             };
             return Err(Error::Usage(format!(
-                "{} reads the same pipe, FIFO or terminal as {}: give each stream an input of \
+                "{} reads the same pipe, FIFO or device as {}: give each stream an input of \
                  its own",
                 name(whose),
                 name(first)
@@ -221,7 +221,7 @@ mod tests {
         let waiting: Vec<String> = (0..=WAITING).map(|k| format!("s{k}=/dev/null")).collect();
         let args: Vec<&str> = waiting.iter().flat_map(|w| ["-f", w.as_str()]).collect();
         let too_many = check(&config(&args)).unwrap_err().to_string();
-        let expected = "4097 streams read pipes, FIFOs or terminals, and at most 4096 can, a \
+        let expected = "4097 streams read pipes, FIFOs or devices, and at most 4096 can, a \
                         thread each (regular files have no such limit)";
         assert_eq!(too_many, expected);
         assert!(check(&config(&["-f", "a=/dev/null", "-f", "b=/etc/hostname"])).is_ok());

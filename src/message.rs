@@ -57,16 +57,18 @@ impl Batch {
         // Allowing for a short value, and a short time.
         let short = prefix.map_or(0, |prefix| prefix.len() + 4 + 8 * usize::from(timed));
         let time = if timed { 42 } else { 0 };
+        let line = prefix.map_or(0, |prefix| prefix.len() + 42 + time);
         Batch {
             stream,
             mantissas: Vec::with_capacity(size),
             scales: Vec::new(),
-            lines: Text::with_capacity((size * short).min(BYTES)),
+            // At least a line: a long name's batch holds one line, and need not grow for it.
+            lines: Text::with_capacity((size * short).min(BYTES).max(line)),
             times: Vec::with_capacity(if timed { size } else { 0 }),
             time_scales: Vec::new(),
             timed,
             size,
-            line: prefix.map_or(0, |prefix| prefix.len() + 42 + time),
+            line,
         }
     }
 

@@ -147,8 +147,10 @@ struct Threads {
     shared: Vec<Shared>,
     /// What every name of the run stands for, as the shared input sees it.
     names: HashMap<Vec<u8>, Name>,
-    /// The shared input's line limit: as long as a short line with its longest name.
+    /// The shared input's line limit: as long as a short line with its longest name; and
+    /// its lead bound, as short as the lines its values keep are long.
     limit: usize,
+    lead: u64,
     /// Values come with times.
     by_time: bool,
 }
@@ -173,6 +175,7 @@ impl Threads {
         // thread of its own reads faster.
         let share = files > self.files.most;
         self.limit = LINE;
+        let mut longest = 0; // the longest line a value on the shared input keeps
         let mut returns = Vec::new();
         for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
             // Spent batches wait to go back to their leaf, as many as it may have sent;
@@ -205,12 +208,16 @@ impl Threads {
                 }
                 Source::Shared => {
                     self.limit = self.limit.max(lines::limit(&name));
+                    if !merges_only {
+                        longest = longest.max(format::printed_most(&name, self.by_time));
+                    }
                     self.shared.push(Shared::new(name, stream, transport));
                     Name::Shared(self.shared.len() - 1)
                 }
             };
             self.names.insert(key, meaning);
         }
+        self.lead = shared::lead_for(longest);
         returns
     }
 
@@ -237,9 +244,9 @@ impl Threads {
         }
         if !self.shared.is_empty() {
             let (streams, names) = (self.shared, self.names);
-            let (limit, by_time) = (self.limit, self.by_time);
+            let bounds = (self.limit, self.lead, self.by_time);
             let reader = gated(window, move |window| {
-                shared::read(shared, streams, names, window, (limit, by_time))
+                shared::read(shared, streams, names, window, bounds)
             });
             thread::Builder::new().spawn(reader)?;
         }

@@ -4,8 +4,8 @@
 //! Invariant: each stream's items reach the root in input order, and the reader holds no
 //! value while it waits. It waits, like a leaf, only when every stream on it is a window
 //! ahead of the merge; otherwise it must read on to reach the slowest one's lines, and
-//! then the streams on it may get no more than `LEAD` values ahead of the slowest one on
-//! it, all together.
+//! then the streams on it may get no more than the lead bound, `LEAD` values or fewer
+//! where names are long, ahead of the slowest one on it, all together.
 //! That bound is counted in the input's lines alone, so whether it is passed does not
 //! depend on timing. A line that names no stream on it is the next item of every one.
 //! Lines as the output prints them are taken a block at a time, and any other line one at
@@ -30,6 +30,17 @@ use crate::window::Window;
 /// How many values the streams on the shared input may run ahead of the slowest one on
 /// it, all together: a budget they share, so that memory does not grow with the streams.
 pub const LEAD: u64 = 1_000_000;
+
+/// How many bytes the lines of the values ahead take at most: each keeps its line to print,
+/// and a line is as long as its stream's name, so long names make the lead smaller. Lines
+/// of up to 67 bytes (names of up to 22 bytes by time, 44 by position) leave it at `LEAD`.
+const LEAD_LINES: u64 = 64 << 20;
+
+/// The lead bound of streams whose values' lines take at most `line` bytes each (0 if no
+/// line is kept: merges only).
+pub(crate) fn lead_for(line: usize) -> u64 {
+    LEAD.min(LEAD_LINES / line.max(1) as u64).max(1)
+}
 
 /// What a name stands for, as the shared input sees it.
 pub(crate) enum Name {
@@ -106,10 +117,12 @@ struct Streams {
     total: u64,
     /// Values taken as printed, not in their batch yet, and by time their times.
     copied: Run,
+    /// How many values the live streams may be ahead of the slowest, all together.
+    lead: u64,
 }
 
 impl Streams {
-    fn new(all: Vec<Shared>) -> Self {
+    fn new(all: Vec<Shared>, lead: u64) -> Self {
         let at_min = all.len();
         Streams {
             live: all.len() as u64,
@@ -118,6 +131,7 @@ impl Streams {
             at_min,
             total: 0,
             copied: Run::default(),
+            lead,
         }
     }
 
@@ -132,7 +146,7 @@ impl Streams {
     }
 
     /// How many values the live streams are ahead of the slowest, all together: at most
-    /// `LEAD`.
+    /// the lead.
     fn ahead(&self) -> u64 {
         self.total - self.live * self.min
     }
@@ -141,7 +155,7 @@ impl Streams {
     /// lead, unless `k` is the only slowest stream, which it can only lessen.
     fn passes(&self, k: usize) -> bool {
         let alone = self.all[k].count == self.min && self.at_min == 1;
-        !alone && self.ahead() >= LEAD
+        !alone && self.ahead() >= self.lead
     }
 
     /// A stream that was at `count` values has moved on, or stopped.
@@ -178,7 +192,7 @@ impl Streams {
         let ahead = leads
             .as_ref()
             .map_or_else(|| self.ahead(), |leads| leads.total);
-        let budget = LEAD - ahead.min(LEAD);
+        let budget = self.lead - ahead.min(self.lead);
         let mut left = if self.min >= edge {
             0
         } else if self.all[k].count == self.min || leads.is_some() {
@@ -326,13 +340,15 @@ struct Leads {
     /// if it were before every time), and how many live streams are at it.
     slowest: Option<i128>,
     at_slowest: usize,
-    /// The values later than `slowest`, of every stream.
+    /// The values later than `slowest`, of every stream, and how many they may be.
     total: u64,
+    lead: u64,
 }
 
 impl Leads {
-    fn new(streams: usize) -> Self {
+    fn new(streams: usize, lead: u64) -> Self {
         Leads {
+            lead,
             later: vec![Ahead::default(); streams],
             latest: vec![None; streams],
             live: vec![true; streams],
@@ -346,7 +362,7 @@ impl Leads {
     /// takes the streams past the bound.
     fn add(&mut self, k: usize, time: Decimal) -> bool {
         self.extend(k, (&[time.mantissa()], time.scale()));
-        self.total > LEAD
+        self.total > self.lead
     }
 
     /// Counts values of stream `k` at `times` at one scale, increasing and later than its
@@ -499,13 +515,15 @@ impl Starts {
 }
 
 /// Reads `input` to its end, sending each line's value to its stream in `streams`; `names`
-/// says what every name of the run stands for. Stops early once the root has stopped.
+/// says what every name of the run stands for. Lines are at most `limit` bytes, and the
+/// streams at most `lead` values ahead (see `lead_for`). Stops early once the root has
+/// stopped.
 pub(crate) fn read(
     input: Input,
     streams: Vec<Shared>,
     names: HashMap<Vec<u8>, Name>,
     window: &Window,
-    (limit, by_time): (usize, bool),
+    (limit, lead, by_time): (usize, u64, bool),
 ) {
     let count = streams.len();
     let starts = Starts::new(&streams);
@@ -515,8 +533,8 @@ pub(crate) fn read(
     let mut reader = Reader {
         place: input.place(),
         edges: vec![0; count],
-        leads: Leads::new(count),
-        streams: Streams::new(streams),
+        leads: Leads::new(count, lead),
+        streams: Streams::new(streams, lead),
         starts,
         names,
         window,
@@ -656,8 +674,9 @@ impl Reader<'_> {
                 None => self.streams.slowest(),
             };
             let problem = format!(
-                "the streams on this input are {LEAD} values ahead of {} in all, as many as it \
+                "the streams on this input are {} values ahead of {} in all, as many as it \
                  holds; give {} a source of its own with -f {}=PATH",
+                self.streams.lead,
                 quote(slowest.as_bytes()),
                 quote(self.streams.all[k].name.as_bytes()),
                 hint(self.streams.all[k].name.as_bytes()),
@@ -775,7 +794,7 @@ mod tests {
                 Shared::new(name.to_string(), k, transport)
             })
             .collect();
-        (Streams::new(all), rx)
+        (Streams::new(all, LEAD), rx)
     }
 
     /// What the streams have sent: each batch's stream, values and lines.

@@ -22,9 +22,19 @@ pub const WINDOW: u64 = 16384;
 /// streams, each gets an equal share, so that memory does not grow with the streams.
 pub const BUDGET: u64 = 1 << 19;
 
-/// The default window of a run of `streams` streams.
-pub fn window_for(streams: usize) -> u64 {
-    (BUDGET / streams.max(1) as u64).clamp(1, WINDOW)
+/// How many bytes the lines of the values that the default windows hold take together at
+/// most: each value held keeps its line to print, and a line is as long as its stream's
+/// name. So a run whose names are long gets a smaller window, and memory does not grow
+/// with a name's length. Lines of up to 64 bytes (names of up to 19 bytes by time, 41 by
+/// position) leave it as it is.
+pub const LINES: u64 = 32 << 20;
+
+/// The default window of a run of `streams` streams, whose values' lines take at most
+/// `line` bytes each (0 if no line is kept: merges only).
+pub fn window_for(streams: usize, line: usize) -> u64 {
+    let streams = streams.max(1) as u64;
+    let lines = LINES / streams.saturating_mul(line.max(1) as u64);
+    (BUDGET / streams).min(lines).clamp(1, WINDOW)
 }
 
 /// How many batches a leaf may have sent and the root not printed yet.
@@ -175,11 +185,23 @@ mod tests {
 
     #[test]
     fn the_default_window_is_a_budget_shared_past_32_streams() {
-        assert_eq!(window_for(0), WINDOW);
-        assert_eq!(window_for(32), WINDOW);
-        assert_eq!(window_for(33), BUDGET / 33);
-        assert_eq!(window_for(1000), 524);
-        assert_eq!(window_for(usize::MAX), 1);
+        assert_eq!(window_for(0, 0), WINDOW);
+        assert_eq!(window_for(32, 0), WINDOW);
+        assert_eq!(window_for(33, 0), BUDGET / 33);
+        assert_eq!(window_for(1000, 0), 524);
+        assert_eq!(window_for(usize::MAX, 0), 1);
+    }
+
+    #[test]
+    fn the_default_window_keeps_the_lines_held_within_their_budget_for_long_names() {
+        // Lines of up to 64 bytes, names of about 20 bytes, leave the window as it is.
+        assert_eq!(window_for(32, 64), WINDOW);
+        assert_eq!(window_for(1000, 64), 524);
+        assert_eq!(window_for(32, 65), LINES / (32 * 65));
+        assert_eq!(window_for(2, 100_045), LINES / (2 * 100_045));
+        assert!(window_for(2, 100_045) * 2 * 100_045 <= LINES);
+        assert_eq!(window_for(1, usize::MAX), 1);
+        assert_eq!(window_for(usize::MAX, usize::MAX), 1);
     }
 
     #[test]

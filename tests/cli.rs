@@ -1248,6 +1248,29 @@ mod hostile_input {
         assert!(output.status.success(), "{output:?}");
         assert_eq!(output.stdout, "merge 3\n".repeat(100_000).as_bytes());
     }
+
+    #[test]
+    fn a_long_name_on_the_shared_input_may_get_less_far_ahead_as_its_lines_are_kept() {
+        // Each value ahead keeps its line, `NAME VALUE`, of at most 10,023 bytes: the lead
+        // is as many as 64 MiB of such lines, 6695.
+        let name = "k".repeat(10_000);
+        let mut input = "y 1\n".to_string();
+        input += &format!("{name} 2\n").repeat(6697);
+        let output = run_with_input(&["-s", &name, "-s", "y"], &input);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        assert_eq!(stdout, format!("{name} 2\ny 1\nmerge 3\n"));
+        let expected = format!(
+            "stream-merge: <stdin>:6698: the streams on this input are 6695 values ahead of \
+             'y' in all, as many as it holds; give '{}'... (10000 bytes) a source of its own \
+             with -f NAME=PATH\n",
+            "k".repeat(40)
+        );
+        assert_eq!(stderr, expected);
+        // Merges only, no line is kept: the lead is as for a short name.
+        let output = run_with_input(&["-s", &name, "-s", "y", "-m"], &input);
+        assert!(output.status.success(), "{output:?}");
+    }
 }
 
 mod write_errors {
@@ -1756,10 +1779,10 @@ mod resources {
         }
     }
 
-    /// What `check` says of `second` reading the same pipe, FIFO or terminal as `first`.
+    /// What `check` says of `second` reading the same pipe, FIFO or device as `first`.
     fn read_twice(second: &str, first: &str) -> String {
         usage(&format!(
-            "{second} reads the same pipe, FIFO or terminal as {first}: give each stream an \
+            "{second} reads the same pipe, FIFO or device as {first}: give each stream an \
              input of its own"
         ))
     }
