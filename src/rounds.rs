@@ -11,6 +11,7 @@
 //! holds exactly the values of its stream that no round has used yet, oldest first. No
 //! threads and no I/O here.
 
+use std::cmp::Ordering;
 use std::collections::VecDeque;
 
 use crate::ahead;
@@ -435,10 +436,16 @@ impl Rounds {
         }
     }
 
-    /// By time, the least time among every stream's next values.
+    /// By time, the least time among every stream's next values, at the largest scale
+    /// among those at it, as the round's merge prints it: in messages too, whatever the
+    /// order of the streams.
     fn next_time(&self) -> Option<Decimal> {
         let times = self.queues.iter().filter_map(|q| q.times.front());
-        times.min_by(|&a, &b| decimal::compare(a, b))
+        times.reduce(|least, time| match decimal::compare(time, least) {
+            Ordering::Less => time,
+            Ordering::Equal if time.scale() > least.scale() => time,
+            _ => least,
+        })
     }
 }
 
@@ -461,15 +468,9 @@ impl Rounds {
         let mut terms = std::mem::take(&mut self.scratch);
         terms.clear();
         let (mut filled, mut carried, mut whole) = (false, false, true);
-        // The merge's time: the time of a value in it with the largest scale.
-        let mut at: Option<Decimal> = None;
         for queue in &self.queues {
             if Self::present(queue, time) {
                 terms.extend(queue.values.front());
-                let t = queue.times.front();
-                if t.map(Decimal::scale) > at.map(Decimal::scale) {
-                    at = t;
-                }
                 continue;
             }
             let stand_in = queue.counts_as(self.ending);
@@ -489,7 +490,7 @@ impl Rounds {
             };
             self.sums.push(sum);
             count(&mut self.scales, scale, 1);
-            if let Some(at) = at.or_else(|| self.round_time(self.taken() + 1)) {
+            if let Some(at) = time.or_else(|| self.round_time(self.taken() + 1)) {
                 count_times(&mut self.times, at.mantissa(), 1, at.scale());
             }
             self.counts.merged += 1;

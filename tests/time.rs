@@ -937,6 +937,47 @@ mod scales {
     }
 
     #[test]
+    fn messages_name_a_time_at_the_largest_scale_of_its_values_whatever_their_order() {
+        // y's and d's first values are at the same time, at two scales; e has none there.
+        let input = "y 1 1.0\nd 1 1.00\ne 1 2\ny 1 3\nd 1 3\ne 1 3\n";
+        for order in [["y", "d", "e"], ["d", "y", "e"], ["e", "y", "d"]] {
+            let streams = order.map(|name| format!("--stream={name}"));
+            let args = |policy: &'static [&'static str]| {
+                let streams = streams.iter().map(String::as_str);
+                [&["-t", "-m"], policy]
+                    .concat()
+                    .into_iter()
+                    .chain(streams)
+                    .collect::<Vec<_>>()
+            };
+            let output = run(&args(&["--strict"]), input);
+            let stderr = "stream-merge: stream 'e' has no value at time 1.00 (--strict)\n";
+            assert_run(&output, 1, "", stderr);
+            let output = run(&args(&[]), input);
+            let unmatched = order.map(|name| format!("{name}: 1 unmatched\n"));
+            let missing = order.map(|name| {
+                let first = if name == "e" { "1.00" } else { "2" };
+                format!("{name}: missing at 1 time, first at {first}\n")
+            });
+            let stderr = [unmatched, missing].concat().concat();
+            assert_run(&output, 0, "merge 3 3\n", &stderr);
+        }
+        // A sum past i128 at a time that the first stream gives at the smaller scale.
+        let big = i64::MAX;
+        let mut input = "z 1 1\nz 0.000000000000000001 2.5\n".to_string();
+        let mut args = vec!["-t", "-m", "-s", "z"];
+        let names: Vec<String> = (1..20).map(|k| format!("s{k}")).collect();
+        for name in &names {
+            input += &format!("{name} {big} 1\n{name} {big} 2.50\n");
+            args.extend(["-s", name]);
+        }
+        let output = run(&args, &input);
+        let stderr = "stream-merge: merge at time 2.50: the exact sum is outside the 128-bit \
+                      range of sums\n";
+        assert_run(&output, 1, "merge 175244068700240740334 1\n", stderr);
+    }
+
+    #[test]
     fn a_filled_value_has_no_time_but_its_scale_counts_when_it_is_used() {
         let input = "x 1 1\ny 1 1\ny 5 2\nx 2 3.5\ny 1 3.5\n";
         let output = run(&["-t", "--fill", "0.00", "-s", "x", "-s", "y"], input);
