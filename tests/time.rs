@@ -909,6 +909,15 @@ mod lines {
             let stderr = format!("stream-merge: {x}:1: stream 'x': 'abc' {NOT_A_TIME}\n");
             assert_run(&run(&args, ""), 1, "", &stderr);
         }
+        // Past the limits: the message says what they are, as for a value.
+        for time in ["9223372036854775808", "1e19", "0.0000000000000000001"] {
+            let output = run(&["-t", "-s", "x", "-s", "y"], &format!("x 3 {time}\n"));
+            let stderr = format!(
+                "stream-merge: <stdin>:1: stream 'x': '{time}' is out of range for a time: a \
+                 time is m·10^-s with m a 64-bit integer and at most 18 digits after the point\n"
+            );
+            assert_run(&output, 1, "", &stderr);
+        }
     }
 }
 
