@@ -165,6 +165,24 @@ impl Batch {
         }
     }
 
+    /// Appends `other`'s values, times and lines, if it has room for them: true if so.
+    pub(crate) fn absorb(&mut self, other: &Batch) -> bool {
+        if self.room() < other.mantissas.len() {
+            return false;
+        }
+        self.mantissas.extend_from_slice(&other.mantissas);
+        other
+            .scales
+            .iter()
+            .for_each(|&(scale, n)| self.count(scale, n));
+        self.times.extend_from_slice(&other.times);
+        for &(scale, n) in &other.time_scales {
+            count(&mut self.time_scales, scale, n);
+        }
+        self.lines.extend(other.lines.as_bytes());
+        true
+    }
+
     /// Appends `run`'s values, and by time their times, without their lines.
     fn extend_run(&mut self, run: &Run) {
         append(&mut self.mantissas, &run.mantissas);

@@ -421,7 +421,7 @@ impl<'a> Root<'a> {
                 let times = (&batch.times[..], &batch.time_scales[..]);
                 self.rounds.push(stream, values, times);
                 if hold && batch.lines.len() > 0 {
-                    self.held[stream].hold(batch);
+                    self.held[stream].hold(batch, &returns[stream]);
                 } else {
                     batch.clear();
                     let _ = returns[stream].try_send(batch); // or it is freed
@@ -464,9 +464,23 @@ impl<'a> Root<'a> {
 }
 
 impl Held {
-    fn hold(&mut self, batch: Box<Batch>) {
-        if self.batches.is_empty() {
-            (self.at, self.left) = (0, batch.mantissas.len());
+    /// Keeps `batch` until its lines are printed: in the last batch kept, if that has room
+    /// for them, and `batch` goes back to its leaf. So a source that sends a value at a
+    /// time, as a trickle does, costs a batch's room per batch of values held, not per value.
+    fn hold(&mut self, mut batch: Box<Batch>, back: &SyncSender<Box<Batch>>) {
+        let len = batch.mantissas.len();
+        let absorbed = self.batches.back_mut().map(|last| last.absorb(&batch));
+        match absorbed {
+            None => (self.at, self.left) = (0, len),
+            Some(true) => {
+                if self.batches.len() == 1 {
+                    self.left += len;
+                }
+                batch.clear();
+                let _ = back.try_send(batch); // or it is freed
+                return;
+            }
+            Some(false) => {}
         }
         self.batches.push_back(batch);
     }
@@ -632,10 +646,10 @@ mod tests {
     use super::*;
     use crate::decimal::Decimal;
 
-    /// A batch of stream 0's values `values`, with their lines.
-    fn batch(values: &[i64]) -> Batch {
+    /// A batch of stream 0's values `values`, with their lines, with room for `size`.
+    fn batch(values: &[i64], size: usize) -> Batch {
         let prefix = Prefix::new(b"x ");
-        let mut batch = Batch::new(0, 8, Some(&prefix), false);
+        let mut batch = Batch::new(0, size, Some(&prefix), false);
         for &mantissa in values {
             batch.push(Decimal::new(mantissa, 0).unwrap(), None, Some(&prefix));
         }
@@ -645,9 +659,10 @@ mod tests {
     #[test]
     fn held_lines_are_printed_as_far_as_their_values_are_decided_and_no_further() {
         let mut held = Held::default();
-        held.hold(Box::new(batch(&[1, 2, 3])));
-        held.hold(Box::new(batch(&[4, 5])));
         let (back, spent) = mpsc::sync_channel(4);
+        held.hold(Box::new(batch(&[1, 2, 3], 3)), &back);
+        held.hold(Box::new(batch(&[4, 5], 3)), &back);
+        assert_eq!(spent.try_iter().count(), 0, "the first is full");
         let mut printer = Printer::new(Vec::new());
         let mut printed = Vec::new();
         for (decided, lines, returned) in [
@@ -665,6 +680,26 @@ mod tests {
             assert_eq!(spent.try_iter().count(), returned, "{decided}");
         }
         assert!(held.batches.is_empty());
+    }
+
+    #[test]
+    fn values_sent_one_at_a_time_are_held_in_as_few_batches_as_they_fill() {
+        let mut held = Held::default();
+        let (back, spent) = mpsc::sync_channel(8);
+        for value in 1..=5 {
+            held.hold(Box::new(batch(&[value], 4)), &back);
+        }
+        // Four fill the first batch, and three go back at once; the fifth starts another.
+        assert_eq!((held.batches.len(), spent.try_iter().count()), (2, 3));
+        let mut printer = Printer::new(Vec::new());
+        held.print(1, &back, &mut printer).unwrap();
+        held.hold(Box::new(batch(&[6], 4)), &back);
+        held.print(6, &back, &mut printer).unwrap();
+        printer.flush().unwrap();
+        let expected: String = (1..=6).map(|v| format!("x {v}\n")).collect();
+        assert_eq!(printer.out.get_ref(), expected.as_bytes());
+        assert!(held.batches.is_empty());
+        assert_eq!(spent.try_iter().count(), 3);
     }
 
     #[test]
