@@ -91,7 +91,7 @@ Options:
   -m, --merges-only          print only the merge lines
       --window W             how many values a stream may hold that no round has used;
                              bounds memory [default: 16384, or 524288 / streams past 32,
-                             less for names past 41 bytes, 19 by time]
+                             less where long names' lines would pass 32 MiB]
       --stats                after the run, print rounds, values per stream, seconds and
                              rounds/s on stderr
   -h, --help                 print this help

@@ -100,7 +100,7 @@ impl fmt::Display for Bad {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Bad::Form => write!(f, "not a value: {FORM}"),
-            Bad::Range => write!(f, "out of range: {LIMITS}"),
+            Bad::Range => write!(f, "out of range: a value is {LIMITS}"),
         }
     }
 }
@@ -109,9 +109,9 @@ impl std::error::Error for Bad {}
 
 /// What a value may be, for messages.
 const FORM: &str = "a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3";
-/// The limits of a value, for messages.
-const LIMITS: &str =
-    "a value is m·10^-s with m a 64-bit integer and at most 18 digits after the point";
+/// The limits of a value, and of a time, for messages.
+pub(crate) const LIMITS: &str =
+    "m·10^-s with m a 64-bit integer and at most 18 digits after the point";
 
 /// Why `text` was refused, for a message.
 pub(crate) fn why_refused(text: &[u8], bad: Bad) -> String {

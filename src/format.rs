@@ -148,9 +148,9 @@ pub(crate) fn reading(fields: &[&[u8]], by_time: bool) -> Result<Reading, String
         Err(decimal::Bad::Form) => return Err(format!("{} is not a time: {TIME}", quote(after))),
         Err(decimal::Bad::Range) => {
             return Err(format!(
-                "{} is out of range for a time: a time is m·10^-s with m a 64-bit integer and \
-                 at most 18 digits after the point",
-                quote(after)
+                "{} is out of range for a time: a time is {}",
+                quote(after),
+                decimal::LIMITS
             ));
         }
     };

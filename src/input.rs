@@ -28,8 +28,8 @@ const STDIN: &str = "<stdin>";
 
 /// What a checked input is, and what it is the same as.
 pub(crate) struct Checked {
-    /// A pipe, a FIFO or a terminal: one of these read by two streams would give each a
-    /// share of its lines that depends on timing. `(device, inode)`.
+    /// A pipe, a FIFO or a device, such as a terminal: one read by two streams would give
+    /// each a share of its lines that depends on timing. `(device, inode)`.
     pub(crate) waits: Option<(u64, u64)>,
 }
 

@@ -44,9 +44,9 @@ pub use rounds::Counts;
 pub use rounds::Ending;
 pub use shared::LEAD;
 pub use source::{Source, Stream};
-pub use window::{BUDGET, WINDOW, window_for};
+pub use window::{BUDGET, WINDOW};
 
-/// How many streams may read sources that may wait (pipes, FIFOs, terminals) at most: each
+/// How many streams may read sources that may wait (pipes, FIFOs, devices) at most: each
 /// has a thread of its own. Regular files share a few threads, and have no such bound.
 pub const WAITING: usize = 4096;
 
@@ -120,7 +120,7 @@ fn stats(summary: &Summary, seconds: f64, notes: &mut impl Write) {
 }
 
 /// Checks every input before anything is printed: each can be read as a stream, no pipe,
-/// FIFO or terminal is read by two streams, and the process may open them all at once.
+/// FIFO or device (a terminal, maybe) is read by two streams, and the process may open them all at once.
 fn check(config: &Config) -> Result<(), Error> {
     let shared = config.streams.iter().any(|spec| spec.kind == Kind::Shared);
     // Each input, with whose it is: a stream's name, or `None` for the shared input.

@@ -28,7 +28,8 @@ use crate::quote::{hint, quote};
 use crate::window::Window;
 
 /// How many values the streams on the shared input may run ahead of the slowest one on
-/// it, all together: a budget they share, so that memory does not grow with the streams.
+/// it, all together, at most: a budget they share, so that memory does not grow with the
+/// streams; fewer where their names are long (see `lead_for`).
 pub const LEAD: u64 = 1_000_000;
 
 /// How many bytes the lines of the values ahead take at most: each keeps its line to print,
@@ -808,6 +809,15 @@ mod tests {
             _ => panic!("a batch"),
         };
         rx.try_iter().map(batch).collect()
+    }
+
+    #[test]
+    fn the_lead_is_as_many_values_as_64_mib_of_their_longest_lines_at_most() {
+        assert_eq!(lead_for(0), LEAD); // merges only: no line is kept
+        assert_eq!(lead_for(67), LEAD);
+        assert_eq!(lead_for(68), LEAD_LINES / 68);
+        assert_eq!(lead_for(10_023), 6695);
+        assert_eq!(lead_for(usize::MAX), 1);
     }
 
     #[test]

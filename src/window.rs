@@ -26,12 +26,13 @@ pub const BUDGET: u64 = 1 << 19;
 /// most: each value held keeps its line to print, and a line is as long as its stream's
 /// name. So a run whose names are long gets a smaller window, and memory does not grow
 /// with a name's length. Lines of up to 64 bytes (names of up to 19 bytes by time, 41 by
-/// position) leave it as it is.
+/// position) leave it as it is however many streams there are; with fewer than 32
+/// streams, longer ones do too, up to 2048 bytes over the streams.
 pub const LINES: u64 = 32 << 20;
 
 /// The default window of a run of `streams` streams, whose values' lines take at most
 /// `line` bytes each (0 if no line is kept: merges only).
-pub fn window_for(streams: usize, line: usize) -> u64 {
+pub(crate) fn window_for(streams: usize, line: usize) -> u64 {
     let streams = streams.max(1) as u64;
     let lines = LINES / streams.saturating_mul(line.max(1) as u64);
     (BUDGET / streams).min(lines).clamp(1, WINDOW)
@@ -194,10 +195,15 @@ mod tests {
 
     #[test]
     fn the_default_window_keeps_the_lines_held_within_their_budget_for_long_names() {
-        // Lines of up to 64 bytes, names of about 20 bytes, leave the window as it is.
+        // Lines of up to 64 bytes (names of 41 bytes, 19 by time) leave the window as it is;
+        // with fewer streams, up to 2048 bytes over the streams.
         assert_eq!(window_for(32, 64), WINDOW);
         assert_eq!(window_for(1000, 64), 524);
         assert_eq!(window_for(32, 65), LINES / (32 * 65));
+        assert_eq!(
+            (window_for(2, 1024), window_for(2, 1025)),
+            (WINDOW, LINES / 2050)
+        );
         assert_eq!(window_for(2, 100_045), LINES / (2 * 100_045));
         assert!(window_for(2, 100_045) * 2 * 100_045 <= LINES);
         assert_eq!(window_for(1, usize::MAX), 1);

@@ -1814,6 +1814,11 @@ mod resources {
                 &["-s", "x", &also_a, "-f", &a],
                 read_twice("the shared input", "stream 'a'"),
             ),
+            // Any device may be a terminal: even /dev/null is not read twice.
+            (
+                &["-f", "a=/dev/null", "-f", "b=/dev/null"],
+                read_twice("stream 'b'", "stream 'a'"),
+            ),
         ] {
             let output = finish(spawn(args));
             let (code, stdout, stderr) = failure(&output);
