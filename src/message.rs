@@ -86,12 +86,12 @@ impl Batch {
     }
 
     /// How many more values it takes: as many as its size allows, and as many lines as
-    /// fit in `BYTES`, less one line.
+    /// fit in `BYTES`, or one if it is empty, so that its buffer need not grow past that.
     pub(crate) fn room(&self) -> usize {
         let values = self.size - self.mantissas.len();
         match BYTES.checked_sub(self.lines.len()) {
             _ if self.line == 0 => values,
-            Some(bytes) => values.min(bytes.div_ceil(self.line)),
+            Some(bytes) => values.min((bytes / self.line).max(usize::from(self.is_empty()))),
             None => 0,
         }
     }
@@ -299,7 +299,7 @@ mod tests {
             (batch.room(), batch.lines.as_bytes()),
             (1, &b"x 1\nx 2\nx 3\n"[..])
         );
-        // A long name: a batch holds no more than about BYTES of lines.
+        // A long name: a batch holds no more than BYTES of lines, less than a line short.
         let name = vec![b'n'; 5000];
         let long = Prefix::new(&[&name[..], b" "].concat());
         let mut batch = Batch::new(0, BATCH, Some(&long), false);
@@ -307,8 +307,14 @@ mod tests {
             batch.push(Decimal::new(7, 0).unwrap(), None, Some(&long));
         }
         let bytes = batch.lines.len();
-        assert!((BYTES..BYTES + 5000 + 42).contains(&bytes), "{bytes}");
+        assert!((BYTES - 5001 - 42..=BYTES).contains(&bytes), "{bytes}");
         assert!(batch.mantissas.len() < 15, "{}", batch.mantissas.len());
+        // A name longer than that: a line a batch.
+        let huge = Prefix::new(&[&vec![b'n'; BYTES][..], b" "].concat());
+        let mut batch = Batch::new(0, BATCH, Some(&huge), false);
+        assert_eq!(batch.room(), 1);
+        batch.push(Decimal::new(7, 0).unwrap(), None, Some(&huge));
+        assert_eq!(batch.room(), 0);
         assert_eq!(Batch::new(0, 9, None, false).room(), 9);
     }
 
