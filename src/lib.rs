@@ -120,7 +120,8 @@ fn stats(summary: &Summary, seconds: f64, notes: &mut impl Write) {
 }
 
 /// Checks every input before anything is printed: each can be read as a stream, no pipe,
-/// FIFO or device (a terminal, maybe) is read by two streams, and the process may open them all at once.
+/// FIFO or device (a terminal, maybe) is read by two streams, and the process may open
+/// them all at once.
 fn check(config: &Config) -> Result<(), Error> {
     let shared = config.streams.iter().any(|spec| spec.kind == Kind::Shared);
     // Each input, with whose it is: a stream's name, or `None` for the shared input.

@@ -389,7 +389,7 @@ impl Rounds {
         // the same in all, since each stream's times increase (its reader refuses any that
         // does not): the common case, known with no time compared but those.
         let ends = |q: &Queue| (q.times.mantissas[0], q.times.mantissas[len - 1]);
-        if len > 0 && counts(&first.mantissas, len) {
+        if counts(&first.mantissas, len) {
             let same = ends(&self.queues[0]);
             if self.queues[1..].iter().all(|q| ends(q) == same) {
                 return len;

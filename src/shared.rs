@@ -341,15 +341,13 @@ struct Leads {
     /// if it were before every time), and how many live streams are at it.
     slowest: Option<i128>,
     at_slowest: usize,
-    /// The values later than `slowest`, of every stream, and how many they may be.
+    /// The values later than `slowest`, of every stream.
     total: u64,
-    lead: u64,
 }
 
 impl Leads {
-    fn new(streams: usize, lead: u64) -> Self {
+    fn new(streams: usize) -> Self {
         Leads {
-            lead,
             later: vec![Ahead::default(); streams],
             latest: vec![None; streams],
             live: vec![true; streams],
@@ -360,10 +358,10 @@ impl Leads {
     }
 
     /// Counts a value of stream `k` at `time`, later than its own before; true if that
-    /// takes the streams past the bound.
-    fn add(&mut self, k: usize, time: Decimal) -> bool {
+    /// takes the streams past `lead`, the bound.
+    fn add(&mut self, k: usize, time: Decimal, lead: u64) -> bool {
         self.extend(k, (&[time.mantissa()], time.scale()));
-        self.total > self.lead
+        self.total > lead
     }
 
     /// Counts values of stream `k` at `times` at one scale, increasing and later than its
@@ -534,7 +532,7 @@ pub(crate) fn read(
     let mut reader = Reader {
         place: input.place(),
         edges: vec![0; count],
-        leads: Leads::new(count, lead),
+        leads: Leads::new(count),
         streams: Streams::new(streams, lead),
         starts,
         names,
@@ -666,7 +664,7 @@ impl Reader<'_> {
             }
         };
         let passes = match time {
-            Some(time) => self.leads.add(k, time),
+            Some(time) => self.leads.add(k, time, self.streams.lead),
             None => self.streams.passes(k),
         };
         if passes {
