@@ -174,10 +174,9 @@ impl Batch {
             return false;
         }
         self.mantissas.extend_from_slice(&other.mantissas);
-        other
-            .scales
-            .iter()
-            .for_each(|&(scale, n)| self.count(scale, n));
+        for &(scale, n) in &other.scales {
+            self.count(scale, n);
+        }
         self.times.extend_from_slice(&other.times);
         for &(scale, n) in &other.time_scales {
             count(&mut self.time_scales, scale, n);

@@ -27,7 +27,7 @@ pub const BUDGET: u64 = 1 << 19;
 /// name. So a run whose names are long gets a smaller window, and memory does not grow
 /// with a name's length. Lines of up to 64 bytes (names of up to 19 bytes by time, 41 by
 /// position) leave it as it is however many streams there are; with fewer than 32
-/// streams, longer ones do too, up to 2048 bytes over the streams.
+/// streams, longer ones do too, while the streams' lines take 2048 bytes at most.
 pub const LINES: u64 = 32 << 20;
 
 /// The default window of a run of `streams` streams, whose values' lines take at most
@@ -196,7 +196,7 @@ mod tests {
     #[test]
     fn the_default_window_keeps_the_lines_held_within_their_budget_for_long_names() {
         // Lines of up to 64 bytes (names of 41 bytes, 19 by time) leave the window as it is;
-        // with fewer streams, up to 2048 bytes over the streams.
+        // with fewer streams, while the streams' lines take 2048 bytes at most.
         assert_eq!(window_for(32, 64), WINDOW);
         assert_eq!(window_for(1000, 64), 524);
         assert_eq!(window_for(32, 65), LINES / (32 * 65));
