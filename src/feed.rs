@@ -13,6 +13,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 
 use crate::decimal::Decimal;
 use crate::error::Error;
+use crate::format::Reading;
 use crate::message::{Batch, Msg, Run};
 use crate::text::Prefix;
 use crate::window::Window;
@@ -59,12 +60,19 @@ impl Transport {
         self.batch.push_copied(run, lines);
     }
 
+    /// Appends `reading`, whose line as the output prints it is `line`.
+    #[inline]
+    pub(crate) fn push_line(&mut self, reading: Reading, line: &[u8]) {
+        self.batch.push_line(reading, line);
+    }
+
     /// How many more values the batch takes.
     pub(crate) fn room(&self) -> usize {
         self.batch.room()
     }
 
     /// Sends the batch if it is full; false once the root has hung up.
+    #[inline]
     pub(crate) fn send_full(&mut self) -> bool {
         self.batch.room() > 0 || self.send()
     }

@@ -90,6 +90,7 @@ impl Batch {
 
     /// How many more values it takes: as many as its size allows, and as many lines as
     /// fit in `BYTES`, or one if it is empty, so that its buffer need not grow past that.
+    #[inline]
     pub(crate) fn room(&self) -> usize {
         let values = self.size - self.mantissas.len();
         match BYTES.checked_sub(self.lines.len()) {
@@ -103,8 +104,7 @@ impl Batch {
     /// lines are printed.
     #[inline]
     pub(crate) fn push(&mut self, value: Decimal, time: Option<Decimal>, prefix: Option<&Prefix>) {
-        self.mantissas.push(value.mantissa());
-        self.count(value.scale(), 1);
+        self.push_reading((value, time));
         let (m, s) = (value.mantissa().into(), value.scale());
         match (prefix, time) {
             (Some(prefix), Some(time)) => {
@@ -114,6 +114,23 @@ impl Batch {
             (Some(prefix), None) => self.lines.line(prefix, m, s),
             (None, _) => {}
         }
+    }
+
+    /// Appends `reading`, whose line as the output prints it is `line`: copied as it is, if
+    /// the stream's lines are printed.
+    #[inline]
+    pub(crate) fn push_line(&mut self, reading: Reading, line: &[u8]) {
+        self.push_reading(reading);
+        if self.line > 0 {
+            self.lines.extend(line);
+        }
+    }
+
+    /// Appends a value, with its time if the batch is timed, without its line.
+    #[inline(always)]
+    fn push_reading(&mut self, (value, time): Reading) {
+        self.mantissas.push(value.mantissa());
+        self.count(value.scale(), 1);
         if let Some(time) = time {
             self.times.push(time.mantissa());
             count(&mut self.time_scales, time.scale(), 1);

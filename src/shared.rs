@@ -250,6 +250,48 @@ impl Streams {
         Some((at, lines))
     }
 
+    /// Takes the line of `block` at `from`, whose end `newlines` gives, if it is stream `k`'s
+    /// value as the output prints it and the bounds let it, as `take_as_printed` takes a run
+    /// of that one line, and says the same; but with none of a run's bookkeeping, which
+    /// costs more than the line where the lines of many streams interleave and most runs are
+    /// one line. A batch that is full is sent at once, so it has room for the value.
+    #[inline]
+    fn take_one<const BY_TIME: bool>(
+        &mut self,
+        k: usize,
+        (block, from, newlines): (&[u8], usize, &mut Newlines),
+        (edge, limit): (u64, usize),
+        leads: Option<&mut Leads>,
+    ) -> Option<(usize, u64)> {
+        let ahead = (leads.as_ref()).map_or_else(|| self.ahead(), |leads| leads.total);
+        let (min, lead) = (self.min, self.lead);
+        let stream = &mut self.all[k];
+        // One more value passes neither bound, as `take_as_printed` counts them.
+        let edge_ahead = stream.count == min || BY_TIME;
+        let fits = ahead < lead && min < edge && (!edge_ahead || stream.count < edge);
+        let (Some(end), true) = (newlines.peek(), fits) else {
+            return Some((from, 0));
+        };
+        let at = from + stream.start.len();
+        if end - from > limit || at > end || !stream.starts(block, from) {
+            return Some((from, 0));
+        }
+        let mut before = stream.before;
+        let time = BY_TIME.then_some(&mut before);
+        let Some(reading) = format::printed(block, (at, end), time) else {
+            return Some((from, 0));
+        };
+        stream.before = before;
+        self.count(k, 1);
+        if let (Some(leads), Some(time)) = (leads, reading.1) {
+            leads.extend(k, (&[time.mantissa()], time.scale()));
+        }
+        let feed = self.all[k].feed.as_mut()?;
+        feed.push_line(reading, &block[from..end + 1]);
+        newlines.advance();
+        feed.send_full().then_some((end + 1, 1))
+    }
+
     /// Puts the copied values, whose lines are `text`, in stream `k`'s batch and, if that
     /// is full, sends it; by time, `leads` counts their times. Returns the room the batch
     /// has now; `None` once the root has hung up.
@@ -603,22 +645,28 @@ impl Reader<'_> {
         // One pass over the block's newlines for all the streams it holds.
         let mut newlines = Newlines::new(block);
         let (mut at, mut count) = (0, 0);
+        // Whether the last run was one line: then the next one most likely is too, and its
+        // line is taken alone.
+        let mut one = false;
         while let Some(k) = self.last.filter(|&k| self.streams.all[k].feed.is_some()) {
             let leads = self.by_time.then_some(&mut self.leads);
             let bounds = (self.edges[k], self.limit);
             let rest = (block, at, &mut newlines);
-            let taken = if self.by_time {
-                self.streams.take_as_printed::<true>(k, rest, bounds, leads)
-            } else {
-                self.streams
-                    .take_as_printed::<false>(k, rest, bounds, leads)
+            let streams = &mut self.streams;
+            let taken = match (one, self.by_time) {
+                (true, true) => streams.take_one::<true>(k, rest, bounds, leads),
+                (true, false) => streams.take_one::<false>(k, rest, bounds, leads),
+                (false, true) => streams.take_as_printed::<true>(k, rest, bounds, leads),
+                (false, false) => streams.take_as_printed::<false>(k, rest, bounds, leads),
             };
             let Some((end, taken)) = taken else {
                 return ControlFlow::Break(());
             };
             (at, count) = (end, count + taken);
             match self.starts.find(&self.streams.all, &block[at..]) {
-                Some(j) if j != k => self.last = Some(j),
+                Some(j) if j != k => (self.last, one) = (Some(j), taken == 1),
+                // The line taken alone starts a run of k's: taken as one.
+                Some(_) if one && taken == 1 => one = false,
                 _ => break,
             }
         }

@@ -168,6 +168,39 @@ fn the_shared_input_gives_the_same_output_whichever_lines_are_as_printed() {
 }
 
 #[test]
+fn lines_of_two_streams_in_turn_give_the_same_output_whichever_lines_are_as_printed() {
+    for timed in [false, true] {
+        let mut outcomes = Vec::new();
+        for every in EVERY {
+            // Mostly one line of a stream, then one of the other; now and then a run of
+            // two or three, and a merge line.
+            let (mut input, mut k) = (String::new(), 0);
+            for turn in 0.. {
+                let run = [1, 1, 2, 1, 1, 1, 3][turn % 7].min(N - k);
+                if run == 0 {
+                    break;
+                }
+                for name in ["x", "y"] {
+                    for k in k..k + run {
+                        input += &line(name, k, N, (true, timed, slow(k, every)));
+                    }
+                }
+                if turn % 11 == 0 {
+                    input += "merge\n";
+                }
+                k += run;
+            }
+            let mut args = vec!["-s".to_string(), "x".into(), "-s".into(), "y".into()];
+            if timed {
+                args.push("--by-time".into());
+            }
+            outcomes.push((every, run(&args, &input)));
+        }
+        assert_the_same(&outcomes, timed);
+    }
+}
+
+#[test]
 fn sources_of_their_own_give_the_same_output_whichever_lines_are_as_printed() {
     let dir = Dir::new("fast/sources_of_their_own");
     for timed in [false, true] {
