@@ -67,6 +67,11 @@ pub(crate) struct Shared {
     count: u64,
     /// By time, the time of its last value.
     before: Before,
+    /// The stream of the line that came after its last run of lines: where streams take
+    /// turns in an order, as a logger's lines often do, the next line's most likely, and
+    /// a look at its start spares the table's lookup. With its key (see `key`), so that a
+    /// wrong guess costs no look at that stream.
+    after: (usize, Option<(u64, u64)>),
 }
 
 /// Whether the line at `block[at..]` starts with the start whose first 8 bytes `key` holds,
@@ -102,6 +107,7 @@ impl Shared {
             id,
             count: 0,
             before: Before::default(),
+            after: (usize::MAX, None), // none yet
         }
     }
 }
@@ -663,7 +669,20 @@ impl Reader<'_> {
                 return ControlFlow::Break(());
             };
             (at, count) = (end, count + taken);
-            match self.starts.find(&self.streams.all, &block[at..]) {
+            // The stream after k's last time, if the line starts with its `NAME `, as `find`
+            // makes sure of what it finds.
+            let all = &self.streams.all;
+            let (after, key) = all[k].after;
+            let guessed = starts_by_key(key, block, at)
+                .unwrap_or_else(|| all.get(after).is_some_and(|s| s.starts(block, at)));
+            let next = match guessed {
+                true => Some(after),
+                false => self.starts.find(all, &block[at..]),
+            };
+            if let Some(j) = next {
+                self.streams.all[k].after = (j, self.streams.all[j].key);
+            }
+            match next {
                 Some(j) if j != k => (self.last, one) = (Some(j), taken == 1),
                 // The line taken alone starts a run of k's: taken as one.
                 Some(_) if one && taken == 1 => one = false,

@@ -244,17 +244,30 @@ fn values_as_printed_at_many_scales_sum_as_the_slow_way_sums_them() {
 }
 
 #[test]
-fn lines_of_many_streams_in_turn_give_the_merges_of_the_same_lines_in_runs() {
-    let names: Vec<String> = (0..300).map(|k| format!("s{k}")).collect();
+fn lines_of_many_streams_in_turn_in_any_order_give_the_merges_of_the_same_lines_in_runs() {
+    // Short names and long ones (past the 8 bytes looked at in one go).
+    let names: Vec<String> = (0..300)
+        .map(|k| match k % 3 {
+            0 => format!("sensor-{k}"),
+            _ => format!("s{k}"),
+        })
+        .collect();
     let mut args: Vec<String> = vec!["-m".into()];
     for name in &names {
         args.extend(["-s".to_string(), name.clone()]);
     }
     let value = |name: usize, round: usize| canonical((name * 7 + round) as i64 % 19 - 9, 1);
     let (mut in_turn, mut in_runs) = (String::new(), String::new());
+    // In turn, in one order, now and then in another.
     for round in 0..200 {
-        for (k, name) in names.iter().enumerate() {
-            in_turn += &format!("{name} {}\n", value(k, round));
+        let mut order: Vec<usize> = (0..names.len()).collect();
+        match round % 5 {
+            3 => order.reverse(),
+            4 => order.rotate_left(round),
+            _ => {}
+        }
+        for k in order {
+            in_turn += &format!("{} {}\n", names[k], value(k, round));
         }
     }
     for start in (0..200).step_by(50) {
