@@ -70,7 +70,7 @@ pub(crate) struct Shared {
     /// The stream of the line that came after its last run of lines: where streams take
     /// turns in an order, as a logger's lines often do, the next line's most likely, and
     /// a look at its start spares the table's lookup. With its key (see `key`), so that a
-    /// wrong guess costs no look at that stream.
+    /// wrong guess at a short name costs no look at that stream.
     after: (usize, Option<(u64, u64)>),
 }
 
@@ -177,6 +177,22 @@ impl Streams {
         }
     }
 
+    /// How many values stream `k` may take before the lead bound or the window, whose edge
+    /// for k is `edge`, needs a look: each adds one to the lead at most, and the fewest
+    /// values on this input can only grow. By time, `leads` counts the lead, and the window
+    /// binds every stream, as each is used at its own pace; by position, only the slowest.
+    fn left(&self, k: usize, edge: u64, leads: Option<&Leads>) -> u64 {
+        let ahead = leads.map_or_else(|| self.ahead(), |leads| leads.total);
+        let budget = self.lead - ahead.min(self.lead);
+        if self.min >= edge {
+            0
+        } else if self.all[k].count == self.min || leads.is_some() {
+            (edge.saturating_sub(self.all[k].count)).min(budget)
+        } else {
+            budget
+        }
+    }
+
     /// Takes the lines of `block` from `from` on, whose ends `newlines` gives, that are as
     /// the output prints them, and says where they end and how many lines they were:
     /// stream `k`'s values (`NAME` and a value in canonical form, and by time (`BY_TIME`) a
@@ -194,19 +210,7 @@ impl Streams {
         // `run`: where the copied lines start.
         let (mut at, mut lines, mut run) = (from, 0, from);
         let mut room = self.all[k].feed.as_ref()?.room();
-        // How many values k may take before the lead bound or the window needs a look: each
-        // adds one to the lead at most, and the fewest values on this input can only grow.
-        let ahead = leads
-            .as_ref()
-            .map_or_else(|| self.ahead(), |leads| leads.total);
-        let budget = self.lead - ahead.min(self.lead);
-        let mut left = if self.min >= edge {
-            0
-        } else if self.all[k].count == self.min || leads.is_some() {
-            (edge.saturating_sub(self.all[k].count)).min(budget)
-        } else {
-            budget
-        };
+        let mut left = self.left(k, edge, leads.as_deref());
         debug_assert_eq!(BY_TIME, leads.is_some(), "by time, the lead is counted");
         // By time only: by position, the time before is never looked at.
         let mut before = if BY_TIME {
@@ -260,7 +264,8 @@ impl Streams {
     /// value as the output prints it and the bounds let it, as `take_as_printed` takes a run
     /// of that one line, and says the same; but with none of a run's bookkeeping, which
     /// costs more than the line where the lines of many streams interleave and most runs are
-    /// one line. A batch that is full is sent at once, so it has room for the value.
+    /// one line. The line starts with k's `NAME `, as the caller has found. A batch that is
+    /// full is sent at once, so it has room for the value.
     #[inline]
     fn take_one<const BY_TIME: bool>(
         &mut self,
@@ -269,17 +274,14 @@ impl Streams {
         (edge, limit): (u64, usize),
         leads: Option<&mut Leads>,
     ) -> Option<(usize, u64)> {
-        let ahead = (leads.as_ref()).map_or_else(|| self.ahead(), |leads| leads.total);
-        let (min, lead) = (self.min, self.lead);
+        let fits = self.left(k, edge, leads.as_deref()) > 0;
         let stream = &mut self.all[k];
-        // One more value passes neither bound, as `take_as_printed` counts them.
-        let edge_ahead = stream.count == min || BY_TIME;
-        let fits = ahead < lead && min < edge && (!edge_ahead || stream.count < edge);
+        debug_assert!(stream.starts(block, from), "a line of k's");
+        let at = from + stream.start.len();
         let (Some(end), true) = (newlines.peek(), fits) else {
             return Some((from, 0));
         };
-        let at = from + stream.start.len();
-        if end - from > limit || at > end || !stream.starts(block, from) {
+        if end - from > limit || at > end {
             return Some((from, 0));
         }
         let mut before = stream.before;
@@ -292,7 +294,7 @@ impl Streams {
         if let (Some(leads), Some(time)) = (leads, reading.1) {
             leads.extend(k, (&[time.mantissa()], time.scale()));
         }
-        let feed = self.all[k].feed.as_mut()?;
+        let feed = self.all[k].feed.as_mut().expect("a live stream");
         feed.push_line(reading, &block[from..end + 1]);
         newlines.advance();
         feed.send_full().then_some((end + 1, 1))
@@ -679,7 +681,7 @@ impl Reader<'_> {
                 true => Some(after),
                 false => self.starts.find(all, &block[at..]),
             };
-            if let Some(j) = next {
+            if let Some(j) = next.filter(|&j| j != k) {
                 self.streams.all[k].after = (j, self.streams.all[j].key);
             }
             match next {
@@ -978,6 +980,54 @@ mod tests {
         );
         assert_eq!(taken, Some((8, 2)));
         assert_eq!(streams.ahead(), LEAD);
+    }
+
+    #[test]
+    fn a_line_taken_alone_stops_where_a_run_of_that_line_stops() {
+        // x's line, with x and y at every order of counts, the window's edge around them,
+        // and the lead bound reached or not; by position and by time.
+        for timed in [false, true] {
+            let line: &[u8] = if timed { b"x 1 7\n" } else { b"x 1\n" };
+            for (x, y) in [(0, 0), (0, 3), (3, 0), (3, 3)] {
+                for edge in [0, 1, 3, 4, 5] {
+                    for full in [false, true] {
+                        let take = |one: bool| {
+                            let (mut streams, _rx) = streams(&["x", "y"]);
+                            let mut leads = Leads::new(2);
+                            streams.count(0, x);
+                            streams.count(1, y);
+                            leads.extend(0, (&[1, 2, 3][..x as usize], 0));
+                            leads.extend(1, (&[1, 2, 3][..y as usize], 0));
+                            if full {
+                                streams.lead = if timed { leads.total } else { streams.ahead() };
+                            }
+                            let rest = (line, 0, &mut Newlines::new(line));
+                            let taken = match (one, timed) {
+                                (true, true) => {
+                                    streams.take_one::<true>(0, rest, (edge, 64), Some(&mut leads))
+                                }
+                                (true, false) => {
+                                    streams.take_one::<false>(0, rest, (edge, 64), None)
+                                }
+                                (false, true) => streams.take_as_printed::<true>(
+                                    0,
+                                    rest,
+                                    (edge, 64),
+                                    Some(&mut leads),
+                                ),
+                                (false, false) => {
+                                    streams.take_as_printed::<false>(0, rest, (edge, 64), None)
+                                }
+                            };
+                            let state = (streams.all[0].count, streams.min, streams.at_min);
+                            (taken, state, streams.total, leads.total, leads.slowest)
+                        };
+                        let case = (timed, x, y, edge, full);
+                        assert_eq!(take(true), take(false), "{case:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -1725,6 +1725,47 @@ mod resources {
         }
     }
 
+    #[test]
+    fn two_streams_taking_turns_by_time_share_one_lead_over_a_silent_one() {
+        // x and y in turn, a line each, at times 1, 2, ...; z never: each line is one more
+        // value later than z's latest time, which it has none of.
+        let lead = stream_merge::LEAD;
+        let rounds = lead / 2 + 10;
+        let mut input = String::with_capacity(16 * 2 * rounds as usize);
+        for t in 1..=rounds {
+            input += &format!("x 1 {t}\ny 2 {t}\n");
+        }
+        let dir = Dir::new("two_streams_taking_turns_by_time_share_one_lead_over_a_silent_one");
+        let args = ["-t", "-m", "-s", "x", "-s", "y", "-s", "z"];
+        let (output, _) = measured(&dir, &args, &input);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        // Line LEAD + 1, x's at time LEAD / 2 + 1, is the one that would pass the bound.
+        let expected = format!(
+            "stream-merge: <stdin>:{}: the streams on this input are {lead} values ahead of \
+             'z' in all, as many as it holds; give 'x' a source of its own with -f x=PATH\n",
+            lead + 1
+        );
+        assert_eq!(stderr, expected);
+    }
+
+    #[test]
+    fn two_streams_taking_turns_for_more_lines_than_the_lead_merge_every_round() {
+        // Neither is ever more than one value ahead of the other.
+        let rounds = stream_merge::LEAD as usize / 2 + 100_000;
+        let input = "x 1\ny 2\n".repeat(rounds);
+        let dir =
+            Dir::new("two_streams_taking_turns_for_more_lines_than_the_lead_merge_every_round");
+        let (output, _) = measured(&dir, &["-m", "-s", "x", "-s", "y"], &input);
+        assert!(
+            output.status.success(),
+            "{:?}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.stdout, "merge 3\n".repeat(rounds).as_bytes());
+        assert_eq!(output.stderr, b"");
+    }
+
     /// The most files this process may have open, as `ulimit -Hn` says.
     fn hard_descriptor_limit() -> Option<u64> {
         let limits = fs::read_to_string("/proc/self/limits").ok()?;

@@ -176,19 +176,19 @@ fn lines_of_two_streams_in_turn_give_the_same_output_whichever_lines_are_as_prin
             // two or three, and a merge line.
             let (mut input, mut k) = (String::new(), 0);
             for turn in 0.. {
-                let run = [1, 1, 2, 1, 1, 1, 3][turn % 7].min(N - k);
-                if run == 0 {
+                let length = [1, 1, 2, 1, 1, 1, 3][turn % 7].min(N - k);
+                if length == 0 {
                     break;
                 }
                 for name in ["x", "y"] {
-                    for k in k..k + run {
-                        input += &line(name, k, N, (true, timed, slow(k, every)));
+                    for i in k..k + length {
+                        input += &line(name, i, N, (true, timed, slow(i, every)));
                     }
                 }
                 if turn % 11 == 0 {
                     input += "merge\n";
                 }
-                k += run;
+                k += length;
             }
             let mut args = vec!["-s".to_string(), "x".into(), "-s".into(), "y".into()];
             if timed {
