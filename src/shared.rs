@@ -281,7 +281,7 @@ impl Streams {
         let (Some(end), true) = (newlines.peek(), fits) else {
             return Some((from, 0));
         };
-        if end - from > limit || at > end {
+        if end - from > limit {
             return Some((from, 0));
         }
         let mut before = stream.before;
@@ -671,20 +671,7 @@ impl Reader<'_> {
                 return ControlFlow::Break(());
             };
             (at, count) = (end, count + taken);
-            // The stream after k's last time, if the line starts with its `NAME `, as `find`
-            // makes sure of what it finds.
-            let all = &self.streams.all;
-            let (after, key) = all[k].after;
-            let guessed = starts_by_key(key, block, at)
-                .unwrap_or_else(|| all.get(after).is_some_and(|s| s.starts(block, at)));
-            let next = match guessed {
-                true => Some(after),
-                false => self.starts.find(all, &block[at..]),
-            };
-            if let Some(j) = next.filter(|&j| j != k) {
-                self.streams.all[k].after = (j, self.streams.all[j].key);
-            }
-            match next {
+            match self.next_stream(k, &block[at..]) {
                 Some(j) if j != k => (self.last, one) = (Some(j), taken == 1),
                 // The line taken alone starts a run of k's: taken as one.
                 Some(_) if one && taken == 1 => one = false,
@@ -693,6 +680,25 @@ impl Reader<'_> {
         }
         lines.consume(at, count);
         ControlFlow::Continue(())
+    }
+
+    /// The stream here whose line starts `rest`, which follows a run of stream `k`'s: the
+    /// one that came after k's last time, if `rest` starts with its `NAME ` (all that `find`
+    /// makes sure of what it finds), or else the one `find` finds, which k then keeps.
+    #[inline]
+    fn next_stream(&mut self, k: usize, rest: &[u8]) -> Option<usize> {
+        let all = &mut self.streams.all;
+        let (after, key) = all[k].after;
+        let guessed = starts_by_key(key, rest, 0)
+            .unwrap_or_else(|| all.get(after).is_some_and(|s| s.starts(rest, 0)));
+        if guessed {
+            return Some(after);
+        }
+        let next = self.starts.find(all, rest);
+        if let Some(j) = next.filter(|&j| j != k) {
+            all[k].after = (j, all[j].key);
+        }
+        next
     }
 
     /// Takes line `number`, one the slow way. `Break` once there is nothing more to read
