@@ -278,12 +278,9 @@ impl Streams {
         let stream = &mut self.all[k];
         debug_assert!(stream.starts(block, from), "a line of k's");
         let at = from + stream.start.len();
-        let (Some(end), true) = (newlines.peek(), fits) else {
+        let Some(end) = newlines.peek().filter(|&end| fits && end - from <= limit) else {
             return Some((from, 0));
         };
-        if end - from > limit {
-            return Some((from, 0));
-        }
         let mut before = stream.before;
         let time = BY_TIME.then_some(&mut before);
         let Some(reading) = format::printed(block, (at, end), time) else {
@@ -690,7 +687,7 @@ impl Reader<'_> {
         let all = &mut self.streams.all;
         let (after, key) = all[k].after;
         let guessed = starts_by_key(key, rest, 0)
-            .unwrap_or_else(|| all.get(after).is_some_and(|s| s.starts(rest, 0)));
+            .unwrap_or_else(|| all.get(after).is_some_and(|s| rest.starts_with(&s.start)));
         if guessed {
             return Some(after);
         }
