@@ -48,8 +48,9 @@ impl fmt::Display for Error {
                 longer,
             } => write!(
                 f,
-                "stream {} ended after {after} values, but {} has more (--strict)",
+                "stream {} ended after {after} {}, but {} has more (--strict)",
                 quote(ended.as_bytes()),
+                if *after == 1 { "value" } else { "values" },
                 quote(longer.as_bytes()),
             ),
             Error::Overflow { round, time } => {

@@ -26,11 +26,12 @@ pub fn quote(token: &[u8]) -> String {
 }
 
 /// A stream's name as a hint shows it, for the user to type: as it is if `quote` would
-/// show it whole, else `NAME`. Names from the command line are printable, so it is safe
-/// as it is; anything else is `NAME`.
+/// show it whole and a shell takes it as it is (letters, digits and `_-.,:@%+/`), else
+/// `NAME`: a hint is never text to paste that a shell would read otherwise.
 pub fn hint(name: &[u8]) -> &str {
+    let plain = |c: char| c.is_alphanumeric() || "_-.,:@%+/".contains(c);
     match std::str::from_utf8(name) {
-        Ok(text) if text.chars().count() <= SHOWN && text.chars().all(printable) => text,
+        Ok(text) if text.chars().count() <= SHOWN && text.chars().all(plain) => text,
         _ => "NAME",
     }
 }
@@ -262,12 +263,18 @@ mod tests {
     }
 
     #[test]
-    fn a_hint_shows_a_name_as_it_is_unless_it_would_be_cut() {
+    fn a_hint_shows_a_name_as_it_is_unless_it_would_be_cut_or_a_shell_would_read_it_otherwise() {
         assert_eq!(hint(b"x"), "x");
         assert_eq!(hint("é".repeat(SHOWN).as_bytes()), "é".repeat(SHOWN));
         assert_eq!(hint("é".repeat(SHOWN + 1).as_bytes()), "NAME");
         assert_eq!(hint(b"a\x1b"), "NAME");
         assert_eq!(hint(b"a\xff"), "NAME");
+        assert_eq!(hint(b"s-1.a_b,c:d@e%f+g/h"), "s-1.a_b,c:d@e%f+g/h");
+        for special in [
+            "a'b", "a\\b", "$(rm)", "a*", "a;b", "a\"b", "~a", "a#", "a|b",
+        ] {
+            assert_eq!(hint(special.as_bytes()), "NAME", "{special}");
+        }
     }
 
     #[test]

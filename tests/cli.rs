@@ -1228,6 +1228,19 @@ mod hostile_input {
     }
 
     #[test]
+    fn a_hint_never_shows_a_name_that_a_shell_would_read_otherwise() {
+        let mut input = "y 1\n".to_string();
+        input += &"a'b 2\n".repeat(stream_merge::LEAD as usize + 2);
+        let output = run_with_input(&["-s", "a'b", "-s", "y", "-m"], &input);
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        assert!(
+            stderr.ends_with("give 'a\\'b' a source of its own with -f NAME=PATH\n"),
+            "{stderr}"
+        );
+    }
+
+    #[test]
     fn a_stream_too_far_ahead_on_the_shared_input_fails_the_run() {
         let mut input = "y 1\n".to_string();
         input += &"x 2\n".repeat(stream_merge::LEAD as usize + 2);
@@ -1459,7 +1472,7 @@ mod messages {
         let (code, _, stderr) = failure(&output);
         assert_eq!(code, Some(1));
         let expected = format!(
-            "stream-merge: stream {shown} ended after 1 values, but 'y' has more (--strict)\n"
+            "stream-merge: stream {shown} ended after 1 value, but 'y' has more (--strict)\n"
         );
         assert_eq!(stderr, expected);
     }
