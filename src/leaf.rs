@@ -8,6 +8,7 @@
 //! after every value it produced; so the root learns how each stream ended and never
 //! waits on a leaf that is gone.
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
 
@@ -83,8 +84,12 @@ impl Values {
                 let count = count.min(usize::try_from(*remaining).unwrap_or(usize::MAX));
                 *remaining -= count as u64;
                 let start = batch.mantissas.len();
-                batch.mantissas.resize(start + count, 0);
-                draw(rng, range.low..range.high, &mut batch.mantissas[start..]);
+                batch.mantissas.reserve(count);
+                let room = &mut batch.mantissas.spare_capacity_mut()[..count];
+                draw(rng, range.low..range.high, room);
+                // SAFETY: `reserve` made room for `count` values past `start`, and `draw`
+                // has written each of them.
+                unsafe { batch.mantissas.set_len(start + count) };
                 batch.count(range.scale, count);
                 if batch.timed {
                     batch.push_counted(start, range.scale, first, prefix);
@@ -110,11 +115,14 @@ impl Values {
 
 /// Fills `out` with values uniform in `range`. A function of its own, out of line, so that
 /// the generator's state stays in registers: inlined where the batch is in reach, the
-/// compiler stored and loaded it again for every value.
+/// compiler stored and loaded it again for every value. It writes room that is not zeroed
+/// first: a batch comes back from the root, whose core holds its memory, and zeroing it
+/// waited on every cache line of it, where these stores wait behind the generator's
+/// arithmetic.
 #[inline(never)]
-fn draw(rng: &mut SmallRng, range: Range<i64>, out: &mut [i64]) {
+fn draw(rng: &mut SmallRng, range: Range<i64>, out: &mut [MaybeUninit<i64>]) {
     for m in out {
-        *m = rng.random_range(range.clone());
+        m.write(rng.random_range(range.clone()));
     }
 }
 
