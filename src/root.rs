@@ -27,7 +27,7 @@ use crate::rounds::{CountingTimes, Counts, Ending, Last, Merged, Outcome, Rounds
 use crate::shared::{self, Name, Shared};
 use crate::source::{self, Pending, Source, Stream};
 use crate::text::{Prefix, Text};
-use crate::window::{WINDOW, Window, batch, slots};
+use crate::window::{StopOnDrop, WINDOW, Window, batch, slots};
 
 /// How the root merges and prints.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -103,6 +103,9 @@ pub fn merge(
         let rounds = Rounds::new(names.len(), settings.ending, by_time, reserve);
         let rounds = rounds.timed_by_round(by_round);
         let mut root = Root::new(rounds, &names);
+        // Wakes the leaves waiting for room once the root is done, however it ends; the
+        // others find `rx` gone.
+        let _stop = StopOnDrop(&window);
         let result = match started {
             Ok(returns) => {
                 window.open();
@@ -110,7 +113,6 @@ pub fn merge(
             }
             Err(e) => Err(Error::Spawn(e)),
         };
-        window.stop(); // wakes the leaves waiting for room; the others find `rx` gone
         (root.summary(), result)
     })
 }

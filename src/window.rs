@@ -180,6 +180,17 @@ impl Window {
     }
 }
 
+/// Stops its window when dropped, however the root's work ends, a panic included: the
+/// leaves waiting for room then wake and end, so the scope that joins them does not wait
+/// for ever on a run that can no longer move the window.
+pub(crate) struct StopOnDrop<'a>(pub(crate) &'a Window);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +276,25 @@ mod tests {
             window.stop();
             assert_eq!(leaf.join().unwrap(), None);
         });
+    }
+
+    #[test]
+    fn a_root_that_panics_still_wakes_the_leaves_waiting_for_room() {
+        let (done, ended) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let window = Window::new(2, 1);
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                std::thread::scope(|scope| {
+                    let _stop = StopOnDrop(&window);
+                    scope.spawn(|| window.wait(0, 2));
+                    panic!("a bug in the root");
+                })
+            }));
+            done.send(run.is_err()).unwrap();
+        });
+        // Without the stop, the scope would join a leaf that waits for ever: the test
+        // fails after a bound instead of hanging.
+        let ended = ended.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(ended, Ok(true));
     }
 }
