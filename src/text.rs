@@ -284,10 +284,12 @@ impl Text {
                 // bytes from its start, which the invariant leaves past `len`. Offsets within
                 // `line` are bounded where they are made, so that none needs a check.
                 let v = v.into();
-                let Some(line) = buf.get_mut(len..len + ROOM) else {
+                // Found in two comparisons: the range `len..len + ROOM` would also check
+                // that its end does not overflow.
+                let Some(line) = buf.get_mut(len..).and_then(<[u8]>::first_chunk_mut) else {
                     break;
                 };
-                let line: &mut [u8; ROOM] = line.try_into().expect("ROOM bytes");
+                let line: &mut [u8; ROOM] = line;
                 line[..16].copy_from_slice(&head);
                 let width = match usize::try_from(v).ok().and_then(|v| table.get(v)) {
                     Some(&(text, width)) => {
