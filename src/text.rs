@@ -286,10 +286,10 @@ impl Text {
                 let v = v.into();
                 // Found in two comparisons: the range `len..len + ROOM` would also check
                 // that its end does not overflow.
-                let Some(line) = buf.get_mut(len..).and_then(<[u8]>::first_chunk_mut) else {
+                let room = buf.get_mut(len..).and_then(<[u8]>::first_chunk_mut::<ROOM>);
+                let Some(line) = room else {
                     break;
                 };
-                let line: &mut [u8; ROOM] = line;
                 line[..16].copy_from_slice(&head);
                 let width = match usize::try_from(v).ok().and_then(|v| table.get(v)) {
                     Some(&(text, width)) => {

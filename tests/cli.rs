@@ -1227,11 +1227,17 @@ mod hostile_input {
         assert!(stderr.len() < 200, "{stderr}");
     }
 
+    /// A `y` line, then more lines of stream `name` than the shared input's lead bound lets
+    /// it have ahead of `y`.
+    fn past_the_lead(name: &str) -> String {
+        let mut input = "y 1\n".to_string();
+        input += &format!("{name} 2\n").repeat(stream_merge::LEAD as usize + 2);
+        input
+    }
+
     #[test]
     fn a_hint_never_shows_a_name_that_a_shell_would_read_otherwise() {
-        let mut input = "y 1\n".to_string();
-        input += &"a'b 2\n".repeat(stream_merge::LEAD as usize + 2);
-        let output = run_with_input(&["-s", "a'b", "-s", "y", "-m"], &input);
+        let output = run_with_input(&["-s", "a'b", "-s", "y", "-m"], past_the_lead("a'b"));
         let (code, _, stderr) = failure(&output);
         assert_eq!(code, Some(1));
         assert!(
@@ -1242,9 +1248,7 @@ mod hostile_input {
 
     #[test]
     fn a_stream_too_far_ahead_on_the_shared_input_fails_the_run() {
-        let mut input = "y 1\n".to_string();
-        input += &"x 2\n".repeat(stream_merge::LEAD as usize + 2);
-        let output = run_with_input(&["-s", "x", "-s", "y", "-m"], &input);
+        let output = run_with_input(&["-s", "x", "-s", "y", "-m"], past_the_lead("x"));
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), "merge 3\n"));
         let lead = stream_merge::LEAD;
