@@ -9,6 +9,7 @@
 //! read as bounded `lines`; messages `quote` what they show of them.
 
 mod ahead;
+mod chunks;
 pub mod cli;
 mod decimal;
 mod digits;

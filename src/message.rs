@@ -4,9 +4,10 @@
 //! value passes through.
 //!
 //! Invariant: a batch's `lines` are the `NAME VALUE` lines of its values, in order, or
-//! empty when only merges are printed; its `scales` count its `mantissas` in runs of one
-//! scale; and it is bounded in bytes as well as in values, so a long name costs about its
-//! own length, not its length times the batch.
+//! empty when only merges are printed; its `scales` count its values in runs of one scale,
+//! and its `mantissas` are those values until the root takes them; and it is bounded in
+//! bytes as well as in values, so a long name costs about its own length, not its length
+//! times the batch.
 
 use crate::decimal::Decimal;
 use crate::error::Error;
@@ -44,6 +45,9 @@ pub(crate) struct Batch {
     pub(crate) time_scales: Vec<(u8, usize)>,
     /// Whether its values come with times.
     pub(crate) timed: bool,
+    /// How many values it was given: its `mantissas`, until the root takes them out of it
+    /// (see `Rounds::push`) and holds it for its lines.
+    len: usize,
     /// How many values it may hold.
     size: usize,
     /// The most bytes a line takes, or 0 when lines are not printed: about twice the room
@@ -70,6 +74,7 @@ impl Batch {
             times: Vec::with_capacity(if timed { size } else { 0 }),
             time_scales: Vec::new(),
             timed,
+            len: 0,
             size,
             line,
         }
@@ -82,17 +87,23 @@ impl Batch {
         self.lines.clear();
         self.times.clear();
         self.time_scales.clear();
+        self.len = 0;
+    }
+
+    /// How many values it was given.
+    pub(crate) fn len(&self) -> usize {
+        self.len
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.mantissas.is_empty()
+        self.len == 0
     }
 
     /// How many more values it takes: as many as its size allows, and as many lines as
     /// fit in `BYTES`, or one if it is empty, so that its buffer need not grow past that.
     #[inline]
     pub(crate) fn room(&self) -> usize {
-        let values = self.size - self.mantissas.len();
+        let values = self.size - self.len;
         match BYTES.checked_sub(self.lines.len()) {
             _ if self.line == 0 => values,
             Some(bytes) => values.min((bytes / self.line).max(usize::from(self.is_empty()))),
@@ -185,18 +196,14 @@ impl Batch {
         }
     }
 
-    /// Appends `other`'s values, times and lines, if it has room for them: true if so.
+    /// Appends `other`'s lines and counts its values, if it has room for them: true if so.
+    /// For the root, which holds batches for their lines once the rounds took their values.
     pub(crate) fn absorb(&mut self, other: &Batch) -> bool {
-        if self.room() < other.mantissas.len() {
+        if self.room() < other.len {
             return false;
         }
-        self.mantissas.extend_from_slice(&other.mantissas);
         for &(scale, n) in &other.scales {
             self.count(scale, n);
-        }
-        self.times.extend_from_slice(&other.times);
-        for &(scale, n) in &other.time_scales {
-            count(&mut self.time_scales, scale, n);
         }
         self.lines.extend(other.lines.as_bytes());
         true
@@ -215,6 +222,7 @@ impl Batch {
     /// Counts `count` values just added at `scale`.
     #[inline]
     pub(crate) fn count(&mut self, scale: u8, count: usize) {
+        self.len += count;
         self::count(&mut self.scales, scale, count);
     }
 }

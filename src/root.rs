@@ -27,7 +27,7 @@ use crate::rounds::{CountingTimes, Counts, Ending, Last, Merged, Outcome, Rounds
 use crate::shared::{self, Name, Shared};
 use crate::source::{self, Pending, Source, Stream};
 use crate::text::{Prefix, Text};
-use crate::window::{StopOnDrop, WINDOW, Window, batch, slots};
+use crate::window::{StopOnDrop, Window, batch, slots};
 
 /// How the root merges and prints.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -98,9 +98,8 @@ pub fn merge(
     thread::scope(|scope| {
         let started = start(scope, streams, shared, settings, &window, &tx);
         drop(tx); // from here on, the channel lives as long as the leaves' senders
-        let reserve = (settings.window.min(WINDOW) as usize) + batch(settings.window);
         let by_time = settings.by_time && !by_round;
-        let rounds = Rounds::new(names.len(), settings.ending, by_time, reserve);
+        let rounds = Rounds::new(names.len(), settings.ending, by_time);
         let rounds = rounds.timed_by_round(by_round);
         let mut root = Root::new(rounds, &names);
         // Wakes the leaves waiting for room once the root is done, however it ends; the
@@ -419,8 +418,8 @@ impl<'a> Root<'a> {
         match msg {
             Msg::Values(mut batch) => {
                 let stream = batch.stream;
-                let values = (&batch.mantissas[..], &batch.scales[..]);
-                let times = (&batch.times[..], &batch.time_scales[..]);
+                let values = (&mut batch.mantissas, &batch.scales[..]);
+                let times = (&mut batch.times, &batch.time_scales[..]);
                 self.rounds.push(stream, values, times);
                 if hold && batch.lines.len() > 0 {
                     self.held[stream].hold(batch, &returns[stream]);
@@ -470,7 +469,7 @@ impl Held {
     /// for them, and `batch` goes back to its leaf. So a source that sends a value at a
     /// time, as a trickle does, costs a batch's room per batch of values held, not per value.
     fn hold(&mut self, mut batch: Box<Batch>, back: &SyncSender<Box<Batch>>) {
-        let len = batch.mantissas.len();
+        let len = batch.len();
         let absorbed = self.batches.back_mut().map(|last| last.absorb(&batch));
         match absorbed {
             None => (self.at, self.left) = (0, len),
@@ -512,7 +511,7 @@ impl Held {
                 let mut spent = self.batches.pop_front().expect("the oldest batch");
                 spent.clear();
                 let _ = back.try_send(spent); // or it is freed
-                let next = self.batches.front().map_or(0, |b| b.mantissas.len());
+                let next = self.batches.front().map_or(0, |b| b.len());
                 (self.at, self.left) = (0, next);
             }
         }

@@ -15,6 +15,7 @@ use std::cmp::Ordering;
 use std::collections::VecDeque;
 
 use crate::ahead;
+use crate::chunks::Chunks;
 use crate::decimal::{self, Decimal, POW10};
 use crate::message::count;
 
@@ -57,17 +58,18 @@ pub enum Outcome {
     Overflow { round: u64, time: Option<Decimal> },
 }
 
-/// Values in a queue: mantissas, with their scales in runs.
+/// Values in a queue: mantissas, in the batches they came in, with their scales in runs.
 #[derive(Clone, Debug, Default)]
 struct Column {
-    mantissas: VecDeque<i64>,
+    mantissas: Chunks,
     /// `(scale, count)`: the scales of `mantissas`, in runs.
     scales: VecDeque<(u8, usize)>,
 }
 
 impl Column {
-    fn push(&mut self, mantissas: &[i64], scales: &[(u8, usize)]) {
-        self.mantissas.extend(mantissas);
+    /// Takes `mantissas`, leaving it empty with room for as many (see `Chunks::take`).
+    fn push(&mut self, mantissas: &mut Vec<i64>, scales: &[(u8, usize)]) {
+        self.mantissas.take(mantissas);
         for &(scale, count) in scales {
             match self.scales.back_mut() {
                 Some((last, n)) if *last == scale => *n += count,
@@ -78,15 +80,14 @@ impl Column {
     }
 
     fn front(&self) -> Option<Decimal> {
-        let (&m, &(s, _)) = (self.mantissas.front()?, self.scales.front()?);
-        Decimal::new(m, s)
+        self.front_at(0)
     }
 
     /// Drops the first `len` values, which share one scale; returns the last of them.
     fn pop(&mut self, len: usize) -> Option<Decimal> {
         let &(scale, _) = self.scales.front()?;
-        let last = Decimal::new(self.mantissas[len - 1], scale);
-        self.mantissas.drain(..len);
+        let last = Decimal::new(self.mantissas.get(len - 1)?, scale);
+        self.mantissas.drop_front(len);
         let front = self.scales.front_mut().expect("a run");
         front.1 -= len;
         if front.1 == 0 {
@@ -235,17 +236,12 @@ fn count_times(runs: &mut Vec<CountingTimes>, first: i64, len: usize, scale: u8)
 }
 
 impl Rounds {
-    /// Queues for `streams` streams, numbered from 0, each reserving `reserve` values:
-    /// what it holds past that grows as values come, so memory follows the values held.
-    /// `by_time`: values come with times, and rounds are times.
-    pub fn new(streams: usize, ending: Ending, by_time: bool, reserve: usize) -> Self {
-        let mut queue = Queue::default();
-        queue.values.mantissas.reserve(reserve);
-        if by_time {
-            queue.times.mantissas.reserve(reserve);
-        }
+    /// Queues for `streams` streams, numbered from 0, which hold the batches that come, so
+    /// memory follows the values held. `by_time`: values come with times, and rounds are
+    /// times.
+    pub fn new(streams: usize, ending: Ending, by_time: bool) -> Self {
         Rounds {
-            queues: vec![queue; streams],
+            queues: vec![Queue::default(); streams],
             ending,
             by_time,
             by_round: false,
@@ -279,23 +275,24 @@ impl Rounds {
 
     /// Appends a stream's next values: `mantissas`, with their scales in runs, and by time
     /// their times, `times` with `time_scales`, which are not kept by position. A stream's
-    /// times must each be later than the one before, as its reader makes sure.
+    /// times must each be later than the one before, as its reader makes sure. Takes the
+    /// values, and leaves `mantissas` and `times` empty with room for as many.
     pub fn push(
         &mut self,
         stream: usize,
-        (mantissas, scales): (&[i64], &[(u8, usize)]),
-        (times, time_scales): (&[i64], &[(u8, usize)]),
+        (mantissas, scales): (&mut Vec<i64>, &[(u8, usize)]),
+        (times, time_scales): (&mut Vec<i64>, &[(u8, usize)]),
     ) {
         let queue = &mut self.queues[stream];
         if queue.is_empty() && !mantissas.is_empty() {
             self.blocking -= 1;
             self.unknown -= usize::from(queue.last.is_none());
         }
+        queue.delivered += mantissas.len() as u64;
         queue.values.push(mantissas, scales);
         if self.by_time {
             queue.times.push(times, time_scales);
         }
-        queue.delivered += mantissas.len() as u64;
     }
 
     /// Records a stream's last item, after its values.
@@ -349,14 +346,15 @@ impl Rounds {
     }
 
     /// With no stream holding up the next round: how many rounds follow that can be merged
-    /// together, over which every stream keeps one scale, and their scale. By position,
-    /// ended streams count as what stands in for them; `None` if every stream has ended.
-    /// By time, every stream must have values at the same times; `None` if not.
+    /// together, over which every stream keeps one scale and its values lie together in
+    /// memory, as a batch's do, and their scale. By position, ended streams count as what
+    /// stands in for them; `None` if every stream has ended. By time, every stream must
+    /// have values at the same times; `None` if not.
     fn run(&self) -> Option<(usize, u8)> {
         let (mut len, mut scale) = (usize::MAX, 0);
         for queue in &self.queues {
             let (s, n) = match queue.values.scales.front() {
-                Some(&run) => run,
+                Some(&(s, n)) => (s, n.min(queue.values.mantissas.piece(0).len())),
                 None if self.by_time => return None,
                 None => (
                     queue.stand_in(self.ending).expect("not blocking").scale(),
@@ -388,7 +386,7 @@ impl Rounds {
         // Times that count in the first queue, and start and end alike in every other, are
         // the same in all, since each stream's times increase (its reader refuses any that
         // does not): the common case, known with no time compared but those.
-        let ends = |q: &Queue| (q.times.mantissas[0], q.times.mantissas[len - 1]);
+        let ends = |q: &Queue| (q.times.mantissas.get(0), q.times.mantissas.get(len - 1));
         if counts(&first.mantissas, len) {
             let same = ends(&self.queues[0]);
             if self.queues[1..].iter().all(|q| ends(q) == same) {
@@ -560,9 +558,10 @@ impl Rounds {
             let first = &self.queues[0].times;
             let scale = first.scales[0].0;
             if counts(&first.mantissas, len) {
-                count_times(&mut self.times, first.mantissas[0], len, scale);
+                let start = first.mantissas.get(0).expect("a time");
+                count_times(&mut self.times, start, len, scale);
             } else {
-                for &t in first.mantissas.range(..len) {
+                for t in first.mantissas.iter().take(len) {
                     count_times(&mut self.times, t, 1, scale);
                 }
             }
@@ -644,7 +643,7 @@ impl Rounds {
 impl Column {
     /// The value `at` places from the front, if any.
     fn front_at(&self, at: usize) -> Option<Decimal> {
-        let (&m, &(s, _)) = (self.mantissas.get(at)?, self.scales.front()?);
+        let (m, &(s, _)) = (self.mantissas.get(at)?, self.scales.front()?);
         Decimal::new(m, s)
     }
 }
@@ -663,20 +662,19 @@ fn exact_sum(terms: &[Decimal], scale: u8) -> Option<i128> {
 
 /// A stream's terms for the next rounds: the front of its queue, or what stands in for it.
 enum Terms<'a> {
-    Queue(&'a [i64], &'a [i64]),
+    Queue(&'a [i64]),
     StandIn(i64),
 }
 
-/// Each stream's terms for the next `len` rounds, with the factor that brings them to
-/// `scale`.
+/// Each stream's terms for the next `len` rounds, which lie together in each queue (see
+/// `run`), with the factor that brings them to `scale`.
 fn terms<'a>(queues: &'a [Queue], ending: Ending, scale: u8, len: usize) -> Vec<(Terms<'a>, i128)> {
     let factor = |s: u8| i128::from(POW10[usize::from(scale - s)]);
     let term = |queue: &'a Queue| match (queue.values.scales.front(), queue.stand_in(ending)) {
-        (Some(&(s, _)), _) => {
-            let (a, b) = queue.values.mantissas.as_slices();
-            let a = &a[..len.min(a.len())];
-            (Terms::Queue(a, &b[..len - a.len()]), factor(s))
-        }
+        (Some(&(s, _)), _) => (
+            Terms::Queue(&queue.values.mantissas.piece(0)[..len]),
+            factor(s),
+        ),
         (None, Some(value)) => (Terms::StandIn(value.mantissa()), factor(value.scale())),
         (None, None) => unreachable!("a stream without values in a round has a stand-in"),
     };
@@ -684,27 +682,27 @@ fn terms<'a>(queues: &'a [Queue], ending: Ending, scale: u8, len: usize) -> Vec<
 }
 
 /// Whether the first `len` of a stream's times, which increase at one scale, count up by one.
-fn counts(times: &VecDeque<i64>, len: usize) -> bool {
-    len > 0 && ahead::count_up(times[0], times[len - 1], len)
+fn counts(times: &Chunks, len: usize) -> bool {
+    match (
+        times.get(0),
+        len.checked_sub(1).and_then(|last| times.get(last)),
+    ) {
+        (Some(first), Some(last)) => ahead::count_up(first, last, len),
+        _ => false,
+    }
 }
 
 /// How many of the first `most` values of `a` and `b`, both at least that long, are the
-/// same in a row: compared where the two deques' pieces overlap, a chunk at a time, as
+/// same in a row: compared where the two queues' pieces overlap, a block at a time, as
 /// blocks of memory are.
-fn agreeing(a: &VecDeque<i64>, b: &VecDeque<i64>, most: usize) -> usize {
+fn agreeing(a: &Chunks, b: &Chunks, most: usize) -> usize {
     debug_assert!(
         a.len() >= most && b.len() >= most,
         "both hold the rounds compared"
     );
-    fn piece(q: &VecDeque<i64>, from: usize) -> &[i64] {
-        match q.as_slices() {
-            (x, _) if from < x.len() => &x[from..],
-            (x, y) => &y[from - x.len()..],
-        }
-    }
     let mut same = 0;
     while same < most {
-        let (x, y) = (piece(a, same), piece(b, same));
+        let (x, y) = (a.piece(same), b.piece(same));
         let n = x.len().min(y.len()).min(most - same);
         let chunks = x[..n].chunks(64).zip(y[..n].chunks(64));
         let equal: usize = chunks
@@ -730,20 +728,14 @@ fn add(sums: &mut Vec<i128>, terms: &[(Terms, i128)], len: usize) {
         return sums.resize(base + len, 0);
     };
     match (first, *factor) {
-        (Terms::Queue(a, b), 1) => sums.extend(a.iter().chain(*b).map(|&m| i128::from(m))),
-        (Terms::Queue(a, b), factor) => {
-            sums.extend(a.iter().chain(*b).map(|&m| i128::from(m) * factor));
-        }
+        (Terms::Queue(a), 1) => sums.extend(a.iter().map(|&m| i128::from(m))),
+        (Terms::Queue(a), factor) => sums.extend(a.iter().map(|&m| i128::from(m) * factor)),
         (Terms::StandIn(m), factor) => sums.resize(base + len, i128::from(*m) * factor),
     }
     let sums = &mut sums[base..];
     for &(ref term, factor) in rest {
         match *term {
-            Terms::Queue(a, b) => {
-                let (first, second) = sums.split_at_mut(a.len());
-                add_slice(first, a, factor);
-                add_slice(second, b, factor);
-            }
+            Terms::Queue(a) => add_slice(sums, a, factor),
             Terms::StandIn(m) => sums
                 .iter_mut()
                 .for_each(|sum| *sum += i128::from(m) * factor),
@@ -774,7 +766,7 @@ fn add_checked(sums: &mut [i128], terms: &[(Terms, i128)]) -> usize {
         let (mut sum, mut wraps) = (0i128, 0i64);
         for (term, factor) in terms {
             let m = match *term {
-                Terms::Queue(a, b) => *a.get(k).unwrap_or_else(|| &b[k - a.len()]),
+                Terms::Queue(a) => a[k],
                 Terms::StandIn(m) => m,
             };
             let (next, wrapped) = sum.overflowing_add(i128::from(m) * factor);
@@ -793,18 +785,19 @@ fn add_checked(sums: &mut [i128], terms: &[(Terms, i128)]) -> usize {
 mod tests {
     use super::*;
 
-    /// A deque holding `values` with its front `shift` slots into its buffer, so that its
-    /// two pieces split them there.
-    fn wrapped(values: &[i64], shift: usize) -> VecDeque<i64> {
-        let mut deque = VecDeque::with_capacity(values.len());
-        deque.extend(std::iter::repeat_n(0, shift));
-        deque.extend(values);
-        deque.drain(..shift);
-        deque
+    /// A queue holding `values` in two chunks, split `shift` values in.
+    fn wrapped(values: &[i64], shift: usize) -> Chunks {
+        let mut chunks = Chunks::default();
+        for piece in [&values[..shift], &values[shift..]] {
+            let mut batch = Vec::with_capacity(piece.len());
+            batch.extend_from_slice(piece);
+            chunks.take(&mut batch);
+        }
+        chunks
     }
 
     #[test]
-    fn agreeing_counts_the_same_values_in_a_row_wherever_the_deques_wrap() {
+    fn agreeing_counts_the_same_values_in_a_row_wherever_the_queues_split() {
         let values: Vec<i64> = (0..150).collect();
         for differ in [0, 1, 63, 64, 65, 127, 128, 149, 150] {
             let mut other = values.clone();
@@ -822,7 +815,12 @@ mod tests {
 
     /// Pushes integer values.
     fn push(rounds: &mut Rounds, stream: usize, values: &[i64]) {
-        rounds.push(stream, (values, &[(0, values.len())]), (&[], &[]));
+        let runs = [(0, values.len())];
+        rounds.push(
+            stream,
+            (&mut values.to_vec(), &runs),
+            (&mut Vec::new(), &[]),
+        );
     }
 
     /// Merges and returns the sums, at their scales, as (sum, scale).
@@ -845,7 +843,7 @@ mod tests {
 
     #[test]
     fn a_round_waits_for_every_stream() {
-        let mut rounds = Rounds::new(3, Ending::Shortest, false, 0);
+        let mut rounds = Rounds::new(3, Ending::Shortest, false);
         push(&mut rounds, 0, &[1, 2]);
         push(&mut rounds, 1, &[10]);
         assert_eq!(sums(&mut rounds), []);
@@ -862,7 +860,7 @@ mod tests {
 
     #[test]
     fn rounds_pair_values_by_position_not_by_arrival() {
-        let mut rounds = Rounds::new(2, Ending::Shortest, false, 0);
+        let mut rounds = Rounds::new(2, Ending::Shortest, false);
         push(&mut rounds, 0, &[1, 2, 3]);
         push(&mut rounds, 1, &[10]);
         push(&mut rounds, 1, &[20, 30]);
@@ -871,22 +869,26 @@ mod tests {
 
     #[test]
     fn a_rounds_scale_is_its_finest_terms() {
-        let mut rounds = Rounds::new(2, Ending::Shortest, false, 0);
+        let mut rounds = Rounds::new(2, Ending::Shortest, false);
         // 1.50 + 2, 0.1 + 0.2, -1.5 + 1.50, 1000 + 0.025, 7 + 8
         rounds.push(
             0,
-            (&[150, 1, -15, 1000, 7], &[(2, 1), (1, 2), (0, 2)]),
-            (&[], &[]),
+            (&mut vec![150, 1, -15, 1000, 7], &[(2, 1), (1, 2), (0, 2)]),
+            (&mut vec![], &[]),
         );
         let scales = [(0, 1), (1, 1), (2, 1), (3, 1), (0, 1)];
-        rounds.push(1, (&[2, 2, 150, 25, 8], &scales), (&[], &[]));
+        rounds.push(
+            1,
+            (&mut vec![2, 2, 150, 25, 8], &scales),
+            (&mut vec![], &[]),
+        );
         let expected = [(350, 2), (3, 1), (0, 2), (1_000_025, 3), (15, 0)];
         assert_eq!(merged(&mut rounds), expected);
     }
 
     #[test]
     fn sums_are_exact_beyond_i64() {
-        let mut rounds = Rounds::new(3, Ending::Shortest, false, 0);
+        let mut rounds = Rounds::new(3, Ending::Shortest, false);
         for stream in 0..3 {
             push(&mut rounds, stream, &[i64::MAX - 1, i64::MIN]);
         }
@@ -898,14 +900,18 @@ mod tests {
     fn only_a_sum_outside_i128_overflows_not_a_partial_one() {
         // Stream 40 is at scale 18, so the others' terms are m·10^18, up to about 9.2e36.
         let big = i64::MAX;
-        let mut rounds = Rounds::new(41, Ending::Shortest, false, 0);
+        let mut rounds = Rounds::new(41, Ending::Shortest, false);
         for stream in 0..40 {
             // Round 1: 20 terms up then 20 down; partial sums pass i128::MAX, the sum is 0.
             // Round 2: 20 terms up, about 1.8e38: past i128::MAX, about 1.7e38.
             let values = if stream < 20 { [big, big] } else { [-big, 0] };
-            rounds.push(stream, (&values, &[(0, 2)]), (&[], &[]));
+            rounds.push(
+                stream,
+                (&mut values.to_vec(), &[(0, 2)]),
+                (&mut vec![], &[]),
+            );
         }
-        rounds.push(40, (&[0, 0], &[(18, 2)]), (&[], &[]));
+        rounds.push(40, (&mut vec![0, 0], &[(18, 2)]), (&mut vec![], &[]));
         assert_eq!(merged(&mut rounds), [(0, 18)]);
         let overflow = Outcome::Overflow {
             round: 2,
@@ -917,7 +923,7 @@ mod tests {
 
     #[test]
     fn the_run_ends_with_the_shortest_once_every_next_item_is_known() {
-        let mut rounds = Rounds::new(3, Ending::Shortest, false, 0);
+        let mut rounds = Rounds::new(3, Ending::Shortest, false);
         push(&mut rounds, 0, &[1, 2]);
         rounds.end(0, Last::End);
         push(&mut rounds, 1, &[10, 20]);
@@ -935,7 +941,7 @@ mod tests {
 
     #[test]
     fn a_failure_past_the_shortest_stream_does_not_count() {
-        let mut rounds = Rounds::new(2, Ending::Shortest, false, 0);
+        let mut rounds = Rounds::new(2, Ending::Shortest, false);
         push(&mut rounds, 0, &[1]);
         rounds.end(0, Last::End);
         push(&mut rounds, 1, &[10, 20]);
@@ -948,7 +954,7 @@ mod tests {
     #[test]
     fn the_first_failure_on_the_command_line_is_the_one_told() {
         for order in [[0, 1, 2], [2, 1, 0]] {
-            let mut rounds = Rounds::new(3, Ending::Shortest, false, 0);
+            let mut rounds = Rounds::new(3, Ending::Shortest, false);
             for stream in order {
                 push(&mut rounds, stream, &[5]);
                 let last = if stream == 0 { Last::End } else { Last::Failed };
@@ -962,7 +968,7 @@ mod tests {
 
     #[test]
     fn strict_streams_must_end_together() {
-        let mut rounds = Rounds::new(3, Ending::Strict, false, 0);
+        let mut rounds = Rounds::new(3, Ending::Strict, false);
         for stream in 0..3 {
             push(&mut rounds, stream, &[1]);
         }
@@ -975,7 +981,7 @@ mod tests {
             longer: 1,
         };
         assert_eq!(rounds.outcome(), Some(uneven));
-        let mut even = Rounds::new(2, Ending::Strict, false, 0);
+        let mut even = Rounds::new(2, Ending::Strict, false);
         for stream in 0..2 {
             push(&mut even, stream, &[1]);
             even.end(stream, Last::End);
@@ -987,7 +993,7 @@ mod tests {
     #[test]
     fn a_fill_stands_for_ended_streams_until_all_have_ended() {
         let fill = Decimal::new(-5, 1).unwrap();
-        let mut rounds = Rounds::new(2, Ending::Fill(fill), false, 0);
+        let mut rounds = Rounds::new(2, Ending::Fill(fill), false);
         push(&mut rounds, 0, &[1]);
         rounds.end(0, Last::End);
         push(&mut rounds, 1, &[10, 20]);
@@ -1004,7 +1010,7 @@ mod tests {
     #[test]
     fn a_failed_stream_is_not_filled() {
         let fill = Decimal::new(0, 0).unwrap();
-        let mut rounds = Rounds::new(2, Ending::Fill(fill), false, 0);
+        let mut rounds = Rounds::new(2, Ending::Fill(fill), false);
         push(&mut rounds, 0, &[1]);
         rounds.end(0, Last::Failed);
         push(&mut rounds, 1, &[10, 20]);
@@ -1016,7 +1022,7 @@ mod tests {
     fn push_at(rounds: &mut Rounds, stream: usize, values: &[(i64, i64)]) {
         let (mantissas, times): (Vec<i64>, Vec<i64>) = values.iter().copied().unzip();
         let runs = [(0, values.len())];
-        rounds.push(stream, (&mantissas, &runs), (&times, &runs));
+        rounds.push(stream, (&mut { mantissas }, &runs), (&mut { times }, &runs));
     }
 
     /// Merges and returns the sums with their times, as (sum, time).
@@ -1036,17 +1042,21 @@ mod tests {
 
     #[test]
     fn rounds_timed_by_their_number_merge_by_position_each_at_its_number() {
-        let mut rounds = Rounds::new(2, Ending::Shortest, false, 0).timed_by_round(true);
+        let mut rounds = Rounds::new(2, Ending::Shortest, false).timed_by_round(true);
         push(&mut rounds, 0, &[1, 2, 3]);
         // Two runs, as the scales change; the times given are not looked at.
-        rounds.push(1, (&[10, 20], &[(0, 1), (1, 1)]), (&[7, 7], &[(0, 2)]));
+        rounds.push(
+            1,
+            (&mut vec![10, 20], &[(0, 1), (1, 1)]),
+            (&mut vec![7, 7], &[(0, 2)]),
+        );
         assert_eq!(timed(&mut rounds), [(11, 1), (40, 2)]);
         // An overflow is named by its round's time.
-        let mut rounds = Rounds::new(21, Ending::Shortest, false, 0).timed_by_round(true);
+        let mut rounds = Rounds::new(21, Ending::Shortest, false).timed_by_round(true);
         for s in 0..20 {
             push(&mut rounds, s, &[i64::MAX]);
         }
-        rounds.push(20, (&[1], &[(18, 1)]), (&[], &[]));
+        rounds.push(20, (&mut vec![1], &[(18, 1)]), (&mut vec![], &[]));
         assert_eq!(timed(&mut rounds), []);
         let time = Some(d(1, 0));
         assert_eq!(rounds.outcome(), Some(Outcome::Overflow { round: 1, time }));
@@ -1054,7 +1064,7 @@ mod tests {
 
     #[test]
     fn by_time_rounds_at_the_same_times_merge_as_by_position() {
-        let mut rounds = Rounds::new(2, Ending::Shortest, true, 0);
+        let mut rounds = Rounds::new(2, Ending::Shortest, true);
         push_at(&mut rounds, 0, &[(1, 10), (2, 20), (3, 30)]);
         push_at(&mut rounds, 1, &[(10, 10), (20, 20)]);
         assert_eq!(timed(&mut rounds), [(11, 10), (22, 20)]);
@@ -1063,7 +1073,7 @@ mod tests {
 
     #[test]
     fn by_time_merges_at_times_that_count_take_one_run_of_times_and_others_one_each() {
-        let mut rounds = Rounds::new(2, Ending::Shortest, true, 0);
+        let mut rounds = Rounds::new(2, Ending::Shortest, true);
         let times = [5, 6, 7, 8, 9, 20, 30, 40, 41, 42];
         push_at(&mut rounds, 0, &times.map(|t| (1, t)));
         // As many times, starting and ending as stream 0's do from 40 on, but not all
@@ -1081,7 +1091,7 @@ mod tests {
         assert_eq!(rounds.merges().sums, [3; 8]);
         assert_eq!(timed(&mut rounds), [(3, 42)]);
         // Stream 0's times count, and stream 1's start as they do: not enough.
-        let mut rounds = Rounds::new(2, Ending::Shortest, true, 0);
+        let mut rounds = Rounds::new(2, Ending::Shortest, true);
         push_at(&mut rounds, 0, &[(1, 40), (1, 41), (1, 42)]);
         push_at(&mut rounds, 1, &[(2, 40), (2, 42), (2, 43)]);
         assert_eq!(timed(&mut rounds), [(3, 40), (3, 42)]);
@@ -1089,7 +1099,7 @@ mod tests {
 
     #[test]
     fn by_time_a_missing_reading_drops_one_round_and_misaligns_nothing() {
-        let mut rounds = Rounds::new(2, Ending::Shortest, true, 0);
+        let mut rounds = Rounds::new(2, Ending::Shortest, true);
         push_at(&mut rounds, 0, &[(1, 1), (3, 3), (4, 4)]);
         push_at(&mut rounds, 1, &[(10, 1), (20, 2), (30, 3), (40, 4)]);
         rounds.end(0, Last::End);
@@ -1110,7 +1120,7 @@ mod tests {
 
     #[test]
     fn by_time_the_values_of_the_round_that_ends_the_run_are_unmatched() {
-        let mut rounds = Rounds::new(3, Ending::Shortest, true, 0);
+        let mut rounds = Rounds::new(3, Ending::Shortest, true);
         push_at(&mut rounds, 0, &[(1, 1)]);
         rounds.end(0, Last::End);
         push_at(&mut rounds, 1, &[(2, 1), (3, 5)]);
@@ -1134,7 +1144,7 @@ mod tests {
             ),
             (Ending::Carry, vec![(210, 2), (330, 3), (340, 4), (540, 5)]),
         ] {
-            let mut rounds = Rounds::new(2, ending, true, 0);
+            let mut rounds = Rounds::new(2, ending, true);
             push_at(&mut rounds, 0, &[(10, 1), (30, 3), (40, 4)]);
             rounds.end(0, Last::End);
             push_at(&mut rounds, 1, &[(200, 2), (300, 3), (500, 5)]);
@@ -1147,7 +1157,7 @@ mod tests {
 
     #[test]
     fn by_time_carry_drops_rounds_before_a_stream_has_any_value() {
-        let mut rounds = Rounds::new(2, Ending::Carry, true, 0);
+        let mut rounds = Rounds::new(2, Ending::Carry, true);
         push_at(&mut rounds, 0, &[(1, 1), (2, 2)]);
         push_at(&mut rounds, 1, &[(10, 2)]);
         rounds.end(0, Last::End);
@@ -1159,7 +1169,7 @@ mod tests {
 
     #[test]
     fn by_time_strict_names_the_first_stream_without_a_value() {
-        let mut rounds = Rounds::new(3, Ending::Strict, true, 0);
+        let mut rounds = Rounds::new(3, Ending::Strict, true);
         push_at(&mut rounds, 0, &[(1, 1), (1, 2)]);
         push_at(&mut rounds, 1, &[(1, 1), (1, 3)]);
         push_at(&mut rounds, 2, &[(1, 1)]);
@@ -1174,7 +1184,7 @@ mod tests {
 
     #[test]
     fn by_time_a_failure_among_the_next_items_fails_the_run() {
-        let mut rounds = Rounds::new(2, Ending::Fill(d(0, 0)), true, 0);
+        let mut rounds = Rounds::new(2, Ending::Fill(d(0, 0)), true);
         push_at(&mut rounds, 0, &[(1, 1), (2, 9)]);
         push_at(&mut rounds, 1, &[(1, 1)]);
         rounds.end(1, Last::Failed);
@@ -1184,9 +1194,9 @@ mod tests {
 
     #[test]
     fn by_time_times_compare_as_numbers_and_a_merge_takes_the_finest() {
-        let mut rounds = Rounds::new(2, Ending::Shortest, true, 0);
-        rounds.push(0, (&[1], &[(0, 1)]), (&[15], &[(1, 1)])); // at 1.5
-        rounds.push(1, (&[2], &[(0, 1)]), (&[150], &[(2, 1)])); // at 1.50
+        let mut rounds = Rounds::new(2, Ending::Shortest, true);
+        rounds.push(0, (&mut vec![1], &[(0, 1)]), (&mut vec![15], &[(1, 1)])); // at 1.5
+        rounds.push(1, (&mut vec![2], &[(0, 1)]), (&mut vec![150], &[(2, 1)])); // at 1.50
         rounds.merge();
         let merged = rounds.merges();
         assert_eq!(
@@ -1204,7 +1214,7 @@ mod tests {
 
     #[test]
     fn by_position_carry_counts_an_ended_stream_as_its_last_value() {
-        let mut rounds = Rounds::new(2, Ending::Carry, false, 0);
+        let mut rounds = Rounds::new(2, Ending::Carry, false);
         push(&mut rounds, 0, &[1, 2]);
         rounds.end(0, Last::End);
         push(&mut rounds, 1, &[10, 20, 30, 40]);
@@ -1212,7 +1222,7 @@ mod tests {
         assert_eq!(sums(&mut rounds), [11, 22, 32, 42]);
         assert_eq!(rounds.outcome(), Some(Outcome::Done));
         assert_eq!(rounds.counts().carried, 2);
-        let mut empty = Rounds::new(2, Ending::Carry, false, 0);
+        let mut empty = Rounds::new(2, Ending::Carry, false);
         empty.end(0, Last::End);
         push(&mut empty, 1, &[10, 20]);
         empty.end(1, Last::End);
