@@ -86,8 +86,7 @@ impl Column {
     /// Drops the first `len` values, which share one scale; returns the last of them.
     fn pop(&mut self, len: usize) -> Option<Decimal> {
         let &(scale, _) = self.scales.front()?;
-        let last = Decimal::new(self.mantissas.get(len - 1)?, scale);
-        self.mantissas.drop_front(len);
+        let last = Decimal::new(self.mantissas.drop_front(len), scale);
         let front = self.scales.front_mut().expect("a run");
         front.1 -= len;
         if front.1 == 0 {
@@ -346,15 +345,18 @@ impl Rounds {
     }
 
     /// With no stream holding up the next round: how many rounds follow that can be merged
-    /// together, over which every stream keeps one scale and its values lie together in
-    /// memory, as a batch's do, and their scale. By position, ended streams count as what
-    /// stands in for them; `None` if every stream has ended. By time, every stream must
-    /// have values at the same times; `None` if not.
+    /// together, over which every stream keeps one scale and its values lie in the first
+    /// two pieces of its queue (see `Chunks::front`), and their scale. By position, ended
+    /// streams count as what stands in for them; `None` if every stream has ended. By
+    /// time, every stream must have values at the same times; `None` if not.
     fn run(&self) -> Option<(usize, u8)> {
         let (mut len, mut scale) = (usize::MAX, 0);
         for queue in &self.queues {
             let (s, n) = match queue.values.scales.front() {
-                Some(&(s, n)) => (s, n.min(queue.values.mantissas.piece(0).len())),
+                Some(&(s, n)) => {
+                    let (a, b) = queue.values.mantissas.front();
+                    (s, n.min(a.len() + b.len()))
+                }
                 None if self.by_time => return None,
                 None => (
                     queue.stand_in(self.ending).expect("not blocking").scale(),
@@ -662,19 +664,20 @@ fn exact_sum(terms: &[Decimal], scale: u8) -> Option<i128> {
 
 /// A stream's terms for the next rounds: the front of its queue, or what stands in for it.
 enum Terms<'a> {
-    Queue(&'a [i64]),
+    Queue(&'a [i64], &'a [i64]),
     StandIn(i64),
 }
 
-/// Each stream's terms for the next `len` rounds, which lie together in each queue (see
-/// `run`), with the factor that brings them to `scale`.
+/// Each stream's terms for the next `len` rounds, which lie in the first two pieces of its
+/// queue (see `run`), with the factor that brings them to `scale`.
 fn terms<'a>(queues: &'a [Queue], ending: Ending, scale: u8, len: usize) -> Vec<(Terms<'a>, i128)> {
     let factor = |s: u8| i128::from(POW10[usize::from(scale - s)]);
     let term = |queue: &'a Queue| match (queue.values.scales.front(), queue.stand_in(ending)) {
-        (Some(&(s, _)), _) => (
-            Terms::Queue(&queue.values.mantissas.piece(0)[..len]),
-            factor(s),
-        ),
+        (Some(&(s, _)), _) => {
+            let (a, b) = queue.values.mantissas.front();
+            let a = &a[..len.min(a.len())];
+            (Terms::Queue(a, &b[..len - a.len()]), factor(s))
+        }
         (None, Some(value)) => (Terms::StandIn(value.mantissa()), factor(value.scale())),
         (None, None) => unreachable!("a stream without values in a round has a stand-in"),
     };
@@ -728,14 +731,20 @@ fn add(sums: &mut Vec<i128>, terms: &[(Terms, i128)], len: usize) {
         return sums.resize(base + len, 0);
     };
     match (first, *factor) {
-        (Terms::Queue(a), 1) => sums.extend(a.iter().map(|&m| i128::from(m))),
-        (Terms::Queue(a), factor) => sums.extend(a.iter().map(|&m| i128::from(m) * factor)),
+        (Terms::Queue(a, b), 1) => sums.extend(a.iter().chain(*b).map(|&m| i128::from(m))),
+        (Terms::Queue(a, b), factor) => {
+            sums.extend(a.iter().chain(*b).map(|&m| i128::from(m) * factor));
+        }
         (Terms::StandIn(m), factor) => sums.resize(base + len, i128::from(*m) * factor),
     }
     let sums = &mut sums[base..];
     for &(ref term, factor) in rest {
         match *term {
-            Terms::Queue(a) => add_slice(sums, a, factor),
+            Terms::Queue(a, b) => {
+                let (first, second) = sums.split_at_mut(a.len());
+                add_slice(first, a, factor);
+                add_slice(second, b, factor);
+            }
             Terms::StandIn(m) => sums
                 .iter_mut()
                 .for_each(|sum| *sum += i128::from(m) * factor),
@@ -766,7 +775,7 @@ fn add_checked(sums: &mut [i128], terms: &[(Terms, i128)]) -> usize {
         let (mut sum, mut wraps) = (0i128, 0i64);
         for (term, factor) in terms {
             let m = match *term {
-                Terms::Queue(a) => a[k],
+                Terms::Queue(a, b) => *a.get(k).unwrap_or_else(|| &b[k - a.len()]),
                 Terms::StandIn(m) => m,
             };
             let (next, wrapped) = sum.overflowing_add(i128::from(m) * factor);
