@@ -418,6 +418,7 @@ impl<'a> Root<'a> {
         match msg {
             Msg::Values(mut batch) => {
                 let stream = batch.stream;
+                debug_assert_eq!(batch.len(), batch.mantissas.len(), "a value each");
                 let values = (&mut batch.mantissas, &batch.scales[..]);
                 let times = (&mut batch.times, &batch.time_scales[..]);
                 self.rounds.push(stream, values, times);

@@ -67,9 +67,9 @@ struct Column {
 }
 
 impl Column {
-    /// Takes `mantissas`, leaving it empty with room for as many (see `Chunks::take`).
+    /// Takes `mantissas`, leaving it empty with at least its capacity (see `Chunks::append`).
     fn push(&mut self, mantissas: &mut Vec<i64>, scales: &[(u8, usize)]) {
-        self.mantissas.take(mantissas);
+        self.mantissas.append(mantissas);
         for &(scale, count) in scales {
             match self.scales.back_mut() {
                 Some((last, n)) if *last == scale => *n += count,
@@ -235,8 +235,9 @@ fn count_times(runs: &mut Vec<CountingTimes>, first: i64, len: usize, scale: u8)
 }
 
 impl Rounds {
-    /// Queues for `streams` streams, numbered from 0, which hold the batches that come, so
-    /// memory follows the values held. `by_time`: values come with times, and rounds are
+    /// Queues for `streams` streams, numbered from 0, which hold the values that come in
+    /// the batches they came in or in a ring (see `Chunks`), so memory follows the values
+    /// held. `by_time`: values come with times, and rounds are
     /// times.
     pub fn new(streams: usize, ending: Ending, by_time: bool) -> Self {
         Rounds {
@@ -275,7 +276,7 @@ impl Rounds {
     /// Appends a stream's next values: `mantissas`, with their scales in runs, and by time
     /// their times, `times` with `time_scales`, which are not kept by position. A stream's
     /// times must each be later than the one before, as its reader makes sure. Takes the
-    /// values, and leaves `mantissas` and `times` empty with room for as many.
+    /// values, and leaves `mantissas` and `times` empty with at least their capacity.
     pub fn push(
         &mut self,
         stream: usize,
@@ -793,33 +794,53 @@ fn add_checked(sums: &mut [i128], terms: &[(Terms, i128)]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chunks::LARGE;
 
-    /// A queue holding `values` in two chunks, split `shift` values in.
-    fn wrapped(values: &[i64], shift: usize) -> Chunks {
+    /// A queue holding `values` as two batches, split `shift` values in: the first taken
+    /// as it came, the second too if large, else copied into the ring.
+    fn split(values: &[i64], shift: usize) -> Chunks {
         let mut chunks = Chunks::default();
         for piece in [&values[..shift], &values[shift..]] {
-            let mut batch = Vec::with_capacity(piece.len());
-            batch.extend_from_slice(piece);
-            chunks.take(&mut batch);
+            chunks.append(&mut piece.to_vec());
         }
         chunks
     }
 
     #[test]
     fn agreeing_counts_the_same_values_in_a_row_wherever_the_queues_split() {
-        let values: Vec<i64> = (0..150).collect();
-        for differ in [0, 1, 63, 64, 65, 127, 128, 149, 150] {
+        let (large, all) = (LARGE, 2 * LARGE + 150);
+        let values: Vec<i64> = (0..all as i64).collect();
+        for differ in [0, 1, 63, 64, 65, large - 1, large, large + 64, all - 1, all] {
             let mut other = values.clone();
             if let Some(v) = other.get_mut(differ) {
                 *v = -1;
             }
-            for (a, b) in [(0, 0), (7, 0), (0, 100), (64, 149), (149, 3)] {
-                let (a, b) = (wrapped(&values, a), wrapped(&other, b));
-                for most in [0, 1, 64, 100, 150] {
+            let shifts = [(large, large), (large + 7, large), (all - 1, large + 64)];
+            for (a, b) in shifts {
+                let (a, b) = (split(&values, a), split(&other, b));
+                for most in [0, 1, 64, large, large + 100, all] {
                     assert_eq!(agreeing(&a, &b, most), differ.min(most), "{differ} {most}");
                 }
             }
         }
+    }
+
+    #[test]
+    fn rounds_over_batches_taken_as_they_came_and_copied_sum_as_one_queue_would() {
+        let mut rounds = Rounds::new(2, Ending::Shortest, false);
+        let all = 2 * LARGE + 3;
+        let x: Vec<i64> = (0..all as i64).collect();
+        let y: Vec<i64> = x.iter().map(|v| 1000 + v).collect();
+        // x in two large batches; y in a large one, a value alone, then the rest copied.
+        for (stream, values, cuts) in [(0, &x, [LARGE, LARGE]), (1, &y, [LARGE + 5, 1])] {
+            let (first, rest) = values.split_at(cuts[0]);
+            let (second, third) = rest.split_at(cuts[1]);
+            for piece in [first, second, third] {
+                push(&mut rounds, stream, piece);
+            }
+        }
+        let want: Vec<i128> = (0..all as i128).map(|v| 1000 + 2 * v).collect();
+        assert_eq!(sums(&mut rounds), want);
     }
 
     /// Pushes integer values.
