@@ -94,10 +94,9 @@ impl Chunks {
 
     /// Its values, oldest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = i64> + '_ {
-        let skip = |k: usize| if k == 0 { self.used } else { 0 };
-        let chunks = self.chunks.iter().enumerate();
-        let chunks = chunks.flat_map(move |(k, chunk)| chunk[skip(k)..].iter().copied());
-        chunks.chain(self.copied.iter().copied())
+        // The values dropped are the first chunk's first `used`.
+        let all = self.chunks.iter().flatten().chain(&self.copied);
+        all.copied().skip(self.used)
     }
 
     /// Drops the first `len` values, at least one and at most as many as it holds, and

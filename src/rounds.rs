@@ -237,8 +237,7 @@ fn count_times(runs: &mut Vec<CountingTimes>, first: i64, len: usize, scale: u8)
 impl Rounds {
     /// Queues for `streams` streams, numbered from 0, which hold the values that come in
     /// the batches they came in or in a ring (see `Chunks`), so memory follows the values
-    /// held. `by_time`: values come with times, and rounds are
-    /// times.
+    /// held. `by_time`: values come with times, and rounds are times.
     pub fn new(streams: usize, ending: Ending, by_time: bool) -> Self {
         Rounds {
             queues: vec![Queue::default(); streams],
@@ -687,13 +686,11 @@ fn terms<'a>(queues: &'a [Queue], ending: Ending, scale: u8, len: usize) -> Vec<
 
 /// Whether the first `len` of a stream's times, which increase at one scale, count up by one.
 fn counts(times: &Chunks, len: usize) -> bool {
-    match (
+    let ends = (
         times.get(0),
         len.checked_sub(1).and_then(|last| times.get(last)),
-    ) {
-        (Some(first), Some(last)) => ahead::count_up(first, last, len),
-        _ => false,
-    }
+    );
+    matches!(ends, (Some(first), Some(last)) if ahead::count_up(first, last, len))
 }
 
 /// How many of the first `most` values of `a` and `b`, both at least that long, are the
