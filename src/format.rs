@@ -133,7 +133,8 @@ pub(crate) fn reading(fields: &[&[u8]], by_time: bool) -> Result<Reading, String
         if after.is_empty() {
             return Ok((value, None));
         }
-        let hint = if decimal::parse(after).is_ok() {
+        // Only a line that `--by-time` takes: a value and a time, nothing after them.
+        let hint = if decimal::parse(after).is_ok() && field(2).is_empty() {
             ": lines with a time need --by-time"
         } else {
             ""
@@ -264,6 +265,10 @@ mod tests {
         let hint = "unexpected '17' after the value: lines with a time need --by-time";
         assert_eq!(read("7 17", false), Err(hint.to_string()));
         assert_eq!(read("x 7 17", false), Err(hint.to_string()));
+        // Still bad by time: no hint.
+        let extra = Err("unexpected '17' after the value".to_string());
+        assert_eq!(read("7 17 5", false), extra);
+        assert_eq!(read("x 7 17 5", false), extra);
         let no_time = Err("a time is expected after the value".to_string());
         assert_eq!(read("7", true), no_time);
         assert_eq!(read("x 7", true), no_time);

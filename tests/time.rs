@@ -843,6 +843,13 @@ mod lines {
     }
 
     #[test]
+    fn a_line_with_more_than_a_value_and_a_time_does_not_suggest_by_time() {
+        let output = run(&["-s", "x", "-s", "y"], "x 3 17 5\n");
+        let stderr = "stream-merge: <stdin>:1: stream 'x': unexpected '17' after the value\n";
+        assert_run(&output, 1, "", stderr);
+    }
+
+    #[test]
     fn with_by_time_a_line_without_a_time_is_a_bad_line() {
         let expected = "a time is expected after the value";
         let output = run(&["-t", "-s", "x", "-s", "y"], "x 3\n");
