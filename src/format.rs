@@ -134,7 +134,7 @@ pub(crate) fn reading(fields: &[&[u8]], by_time: bool) -> Result<Reading, String
             return Ok((value, None));
         }
         // Only a line that `--by-time` takes: a value and a time, nothing after them.
-        let hint = if decimal::parse(after).is_ok() && field(2).is_empty() {
+        let hint = if field(2).is_empty() && decimal::parse(after).is_ok() {
             ": lines with a time need --by-time"
         } else {
             ""

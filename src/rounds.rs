@@ -1047,9 +1047,9 @@ mod tests {
 
     /// Pushes integer values at integer times: `(value, time)`.
     fn push_at(rounds: &mut Rounds, stream: usize, values: &[(i64, i64)]) {
-        let (mantissas, times): (Vec<i64>, Vec<i64>) = values.iter().copied().unzip();
+        let (mut mantissas, mut times): (Vec<i64>, Vec<i64>) = values.iter().copied().unzip();
         let runs = [(0, values.len())];
-        rounds.push(stream, (&mut { mantissas }, &runs), (&mut { times }, &runs));
+        rounds.push(stream, (&mut mantissas, &runs), (&mut times, &runs));
     }
 
     /// Merges and returns the sums with their times, as (sum, time).
