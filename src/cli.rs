@@ -101,6 +101,9 @@ Values: decimals such as 7, -12, 20.5, .5 or 2.5E3, at most 18 digits after the 
 a 64-bit integer without it. Sums are exact, with as many digits after the point as their
 most precise term.
 
+Names: not empty, not merge, not starting with #, each given once, with no spaces and no
+control or invisible characters.
+
 Output: one line per item, NAME VALUE (by time NAME VALUE TIME). A value is printed once
 its round is decided, and `merge SUM` as soon as every stream has delivered the values it
 sums. By time, round t holds the values at the least time among every stream's next
@@ -442,9 +445,12 @@ fn stream(value: &OsString) -> Result<StreamSpec, String> {
     let bound = |text: &[u8]| decimal::parse(text).map_err(|e| bad(decimal::why_refused(text, e)));
     let (low, high) = (bound(&range[..at])?, bound(&range[at + 2..])?);
     let Some((low, high, scale)) = decimal::at_common_scale(low, high) else {
+        let digits = match low.scale().max(high.scale()) {
+            1 => "1 digit".to_string(),
+            n => format!("{n} digits"),
+        };
         return Err(bad(format!(
-            "LO and HI at {} digits after the point do not fit in a 64-bit integer",
-            low.scale().max(high.scale())
+            "LO and HI at {digits} after the point do not fit in a 64-bit integer"
         )));
     };
     let Some(range) = Uniform::new(low, high, scale) else {
@@ -864,7 +870,14 @@ mod tests {
             (&["-s", "x=a..b"], "'a' is not a value"),
             (&["-s", "x=0..9223372036854775808"], "out of range"),
             (&["-s", "x=0..1e-19"], "out of range"),
-            (&["-s", "x=0.5..9223372036854775807"], "do not fit"),
+            (
+                &["-s", "x=0.5..9223372036854775807"],
+                "LO and HI at 1 digit after the point do not fit",
+            ),
+            (
+                &["-s", "x=0.05..9223372036854775807"],
+                "LO and HI at 2 digits after the point do not fit",
+            ),
             (&["-s", "x=5..5"], "LO must be less than HI"),
             (&["-s", "x=1..1.0"], "LO must be less than HI"),
             (&["-s", "x=2.5..1"], "LO must be less than HI"),
