@@ -838,6 +838,28 @@ mod decimals {
             "stream-merge: merge 2: the exact sum is outside the 128-bit range of sums\n";
         assert_eq!(stderr, expected);
     }
+
+    #[test]
+    fn a_sum_of_nineteen_terms_never_passes_i128() {
+        // 18 terms at the limits and one at scale 18: 18 * 2^63 * 10^18 is below 2^127, so
+        // even the largest sums of 19 terms are exact.
+        let mut args = vec!["-m".to_string()];
+        let mut input = String::new();
+        for k in 0..18 {
+            args.extend(["-s".to_string(), format!("s{k}")]);
+            input += &format!("s{k} -9223372036854775808\ns{k} 9223372036854775807\n");
+        }
+        args.extend(["-s".to_string(), "z".to_string()]);
+        input += "z -0.000000000000000001\nz 0.000000000000000001\n";
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = run_with_input(&args, &input);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            "merge -166020696663385964544.000000000000000001\n\
+             merge 166020696663385964526.000000000000000001\n"
+        );
+    }
 }
 
 mod sources {
