@@ -231,7 +231,8 @@ impl<'a> Newlines<'a> {
     /// block's end, none.
     #[inline]
     fn chunk(&self, at: usize) -> u64 {
-        // Found in two comparisons, as `starts_by_key` finds a line's first 8 bytes.
+        // Found in two comparisons: the range `at..at + 64` would also check that its end
+        // does not overflow.
         let Some(chunk) = self.block.get(at..).and_then(<[u8]>::first_chunk::<64>) else {
             let rest = self.block.get(at..).unwrap_or_default();
             return rest

@@ -78,7 +78,8 @@ pub(crate) struct Shared {
 /// as a mask and a value: `None` if the start is longer, or the block has not 8 bytes there.
 #[inline(always)]
 fn starts_by_key(key: Option<(u64, u64)>, block: &[u8], at: usize) -> Option<bool> {
-    // Found in two comparisons: the range `at..at + 8` would also check its end's overflow.
+    // Found in two comparisons: the range `at..at + 8` would also check that its end does
+    // not overflow.
     let ((mask, key), first) = (key?, block.get(at..)?.first_chunk::<8>()?);
     Some(u64::from_le_bytes(*first) & mask == key)
 }
