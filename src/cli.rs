@@ -445,12 +445,10 @@ fn stream(value: &OsString) -> Result<StreamSpec, String> {
     let bound = |text: &[u8]| decimal::parse(text).map_err(|e| bad(decimal::why_refused(text, e)));
     let (low, high) = (bound(&range[..at])?, bound(&range[at + 2..])?);
     let Some((low, high, scale)) = decimal::at_common_scale(low, high) else {
-        let digits = match low.scale().max(high.scale()) {
-            1 => "1 digit".to_string(),
-            n => format!("{n} digits"),
-        };
+        let scale = low.scale().max(high.scale());
+        let digits = if scale == 1 { "digit" } else { "digits" };
         return Err(bad(format!(
-            "LO and HI at {digits} after the point do not fit in a 64-bit integer"
+            "LO and HI at {scale} {digits} after the point do not fit in a 64-bit integer"
         )));
     };
     let Some(range) = Uniform::new(low, high, scale) else {
