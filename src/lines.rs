@@ -233,8 +233,8 @@ impl<'a> Newlines<'a> {
     fn chunk(&self, at: usize) -> u64 {
         // Found in two comparisons: the range `at..at + 64` would also check that its end
         // does not overflow.
-        let Some(chunk) = self.block.get(at..).and_then(<[u8]>::first_chunk::<64>) else {
-            let rest = self.block.get(at..).unwrap_or_default();
+        let rest = self.block.get(at..).unwrap_or_default();
+        let Some(chunk) = rest.first_chunk::<64>() else {
             return rest
                 .iter()
                 .enumerate()
