@@ -705,6 +705,24 @@ mod shared_input {
 mod decimals {
     use super::*;
 
+    /// The largest `i64`.
+    const MAX: &str = "9223372036854775807";
+
+    /// The merges of two rounds of streams `s0`, `s1`, ... on the shared input, whose values
+    /// are `terms`, and of `z`, whose values are `z1` and `z2`.
+    fn merges_of(terms: impl Iterator<Item = [String; 2]>, z1: &str, z2: &str) -> Output {
+        let mut args = vec!["-m".to_string()];
+        let mut input = String::new();
+        for (k, [first, second]) in terms.enumerate() {
+            args.extend(["-s".to_string(), format!("s{k}")]);
+            input += &format!("s{k} {first}\ns{k} {second}\n");
+        }
+        args.extend(["-s".to_string(), "z".to_string()]);
+        input += &format!("z {z1}\nz {z2}\n");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_with_input(&args, &input)
+    }
+
     /// A decimal as (mantissa, scale), parsed independently of the program: plain digits
     /// with an optional sign and point, as the program prints them.
     fn exact(text: &str) -> (i128, u32) {
@@ -820,17 +838,9 @@ mod decimals {
     fn a_sum_outside_i128_is_an_error_after_the_merges_before_it() {
         // 21 streams; z is at scale 18, so each other term is about 9.2e36: twenty of them
         // pass i128's 1.7e38. Round 1 sums to zero on the way, round 2 does not.
-        let mut args = vec!["-m".to_string()];
-        let mut input = String::new();
-        for k in 0..20 {
-            args.extend(["-s".to_string(), format!("s{k}")]);
-            let sign = if k % 2 == 0 { "" } else { "-" };
-            input += &format!("s{k} {sign}9223372036854775807\ns{k} 9223372036854775807\n");
-        }
-        args.extend(["-s".to_string(), "z".to_string()]);
-        input += "z 0.000000000000000000\nz 0.000000000000000000\n";
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let output = run_with_input(&args, &input);
+        let signs = (0..20).map(|k| if k % 2 == 0 { "" } else { "-" });
+        let terms = signs.map(|sign| [format!("{sign}{MAX}"), MAX.to_string()]);
+        let output = merges_of(terms, "0.000000000000000000", "0.000000000000000000");
         let (code, stdout, stderr) = failure(&output);
         assert_eq!(code, Some(1));
         assert_eq!(stdout, "merge 0.000000000000000000\n");
@@ -843,16 +853,8 @@ mod decimals {
     fn a_sum_of_nineteen_terms_never_passes_i128() {
         // 18 terms at the limits and one at scale 18: 18 * 2^63 * 10^18 is below 2^127, so
         // even the largest sums of 19 terms are exact.
-        let mut args = vec!["-m".to_string()];
-        let mut input = String::new();
-        for k in 0..18 {
-            args.extend(["-s".to_string(), format!("s{k}")]);
-            input += &format!("s{k} -9223372036854775808\ns{k} 9223372036854775807\n");
-        }
-        args.extend(["-s".to_string(), "z".to_string()]);
-        input += "z -0.000000000000000001\nz 0.000000000000000001\n";
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let output = run_with_input(&args, &input);
+        let terms = (0..18).map(|_| ["-9223372036854775808".to_string(), MAX.to_string()]);
+        let output = merges_of(terms, "-0.000000000000000001", "0.000000000000000001");
         assert!(output.status.success(), "{output:?}");
         assert_eq!(
             String::from_utf8_lossy(&output.stdout),
