@@ -56,7 +56,6 @@ fn escape_into(out: &mut String, text: &[u8], most: usize) -> bool {
             }
             shown += 1;
             match c {
-                '\0' => out.push_str("\\0"),
                 '\t' => out.push_str("\\t"),
                 '\n' => out.push_str("\\n"),
                 '\r' => out.push_str("\\r"),
@@ -167,7 +166,9 @@ mod tests {
             quote(b"\x1b]0;PWNED\x07\x1b[2J"),
             "'\\x1B]0;PWNED\\x07\\x1B[2J'"
         );
-        assert_eq!(quote(b"a\0b\tc\nd\re\x7f"), "'a\\0b\\tc\\nd\\re\\x7F'");
+        assert_eq!(quote(b"a\0b\tc\nd\re\x7f"), "'a\\x00b\\tc\\nd\\re\\x7F'");
+        // A NUL as any other control byte: `\07` would read as C's octal escape of BEL.
+        assert_eq!(quote(b"2\x007"), "'2\\x007'");
         assert_eq!(quote(b"it's a\\b"), "'it\\'s a\\\\b'");
         assert_eq!(quote(b"\xff\xc3"), "'\\xFF\\xC3'");
     }

@@ -1234,6 +1234,16 @@ mod hostile_input {
     }
 
     #[test]
+    fn a_nul_is_escaped_as_a_byte_so_that_a_digit_after_it_reads_as_a_digit() {
+        let output = run_with_input(&["-s", "x", "-s", "y"], "x 2\x007\n");
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        let expected = "stream-merge: <stdin>:1: stream 'x': '2\\x007' is not a value: \
+                        a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3\n";
+        assert_eq!(stderr, expected);
+    }
+
+    #[test]
     fn a_long_token_is_quoted_once_and_cut() {
         let name = format!("{}\u{202E}", "é".repeat(1500));
         let output = run_with_input(&["-s", "x", "-s", "y"], format!("{name} 1\n"));
