@@ -122,6 +122,16 @@ pub(crate) fn printed(
 /// What a time may be, for messages.
 const TIME: &str = "a time is a decimal such as 17, 1764614400 or 1764614400.125";
 
+/// Why a line that is a stream's name alone is refused: it says what is expected after it.
+pub(crate) fn no_value(by_time: bool) -> String {
+    let expected = if by_time {
+        "a value and a time are"
+    } else {
+        "a value is"
+    };
+    format!("{expected} expected after the name")
+}
+
 /// The reading of `fields`, a line's fields from its value on: `VALUE`, or by time `VALUE
 /// TIME`; or why they are not one. The value is blamed first, then the time, then what
 /// follows them.
@@ -165,11 +175,17 @@ pub(crate) fn own_reading(
 ) -> Result<Reading, String> {
     let [first, second, third, fourth] = fields;
     let own = first == name.as_bytes();
+    // Its name, where it cannot be a value: what is missing after it is said.
+    let named = own && decimal::parse(first).is_err();
     if second.is_empty() {
-        return reading(&[first], by_time);
+        return if named {
+            Err(no_value(by_time))
+        } else {
+            reading(&[first], by_time)
+        };
     }
     if by_time && third.is_empty() {
-        return if own && decimal::parse(first).is_err() {
+        return if named {
             reading(&[second], true) // its name and a value: no time
         } else {
             reading(&[first, second], true)
@@ -272,6 +288,11 @@ mod tests {
         let no_time = Err("a time is expected after the value".to_string());
         assert_eq!(read("7", true), no_time);
         assert_eq!(read("x 7", true), no_time);
+        // Its name alone: what is expected after it.
+        let no_value = |expected: &str| Err(format!("{expected} expected after the name"));
+        assert_eq!(read("x", false), no_value("a value is"));
+        assert_eq!(read("x", true), no_value("a value and a time are"));
+        assert_eq!(read("y", false).unwrap_err(), read("y", true).unwrap_err());
         assert_eq!(
             read("y 7", true).unwrap_err(),
             "'y' is not a value: a value is a decimal such as 7, -12, 20.5, .5 or 2.5E3"

@@ -714,7 +714,7 @@ impl Reader<'_> {
             return ControlFlow::Continue(()); // past the stream's end: nothing of it counts
         }
         let parsed = match value {
-            [] => Err("has no value".to_string()),
+            [] => Err(format::no_value(self.by_time)),
             _ => format::reading(&[value, time, extra], self.by_time),
         };
         let parsed =

@@ -556,7 +556,7 @@ mod shared_input {
             (
                 "x",
                 "merge 3\nmerge 7\n",
-                "<stdin>:5: stream 'x': has no value",
+                "<stdin>:5: stream 'x': a value is expected after the name",
             ),
             (
                 "x 1 2",

@@ -850,6 +850,23 @@ mod lines {
     }
 
     #[test]
+    fn with_by_time_a_name_alone_is_a_bad_line_that_expects_a_value_and_a_time() {
+        let expected = "stream 'x': a value and a time are expected after the name";
+        let output = run(&["-t", "-s", "x", "-s", "y"], "x\n");
+        assert_run(
+            &output,
+            1,
+            "",
+            &format!("stream-merge: <stdin>:1: {expected}\n"),
+        );
+        let s = scratch(test_name!());
+        let (x, y) = (s.file("x.txt", "x\n"), s.file("y.txt", "1 1\n"));
+        let args = ["-t", "-m", "-f", &stream("x", &x), "-f", &stream("y", &y)];
+        let stderr = format!("stream-merge: {x}:1: {expected}\n");
+        assert_run(&run(&args, ""), 1, "", &stderr);
+    }
+
+    #[test]
     fn with_by_time_a_line_without_a_time_is_a_bad_line() {
         let expected = "a time is expected after the value";
         let output = run(&["-t", "-s", "x", "-s", "y"], "x 3\n");
