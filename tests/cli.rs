@@ -590,6 +590,24 @@ mod shared_input {
     }
 
     #[test]
+    fn a_line_naming_no_stream_is_named_as_the_first_streams_failure_after_a_bad_line() {
+        let input = "x bad\nzz 1\n";
+        let output = run_with_input(&["-s", "y", "-s", "x"], input);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        let unknown = "stream-merge: <stdin>:2: no stream is named 'zz': declare it with -s NAME\n";
+        assert_eq!(stderr, unknown);
+        // With x first on the command line, its bad line is the failure named.
+        let output = run_with_input(&["-s", "x", "-s", "y"], input);
+        let (code, _, stderr) = failure(&output);
+        assert_eq!(code, Some(1));
+        assert_eq!(
+            stderr,
+            format!("stream-merge: <stdin>:1: stream 'x': 'bad' {NOT_A_VALUE}\n")
+        );
+    }
+
+    #[test]
     fn any_form_of_a_value_merges_as_its_canonical_form_does() {
         // Runs of x, y and merge lines as the output prints them, taken at a glance, with
         // other forms of the same values mixed in, across many blocks of input.
