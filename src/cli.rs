@@ -1,8 +1,9 @@
 //! The command line: turns arguments into a `Config`, or into a one-line usage error.
 //!
 //! In three steps: a `Lexer` reads the arguments as options and their values; `read` only
-//! assigns what each option gives to what was `Given`; `config` checks across options and
-//! makes the `Config`, with the defaults of what was not given.
+//! assigns what each option gives to what was `Given` (each value converted as it is read,
+//! and a stream's name refused if it is taken); `config` checks across options and makes
+//! the `Config`, with the defaults of what was not given.
 //!
 //! Invariant: a `Config` that parsing returns can be run as it is: every stream has a valid,
 //! unique name, every generated stream a non-empty range, no path is empty, no two inputs

@@ -1,11 +1,12 @@
-//! The line format, read and written: `NAME VALUE`, one item a line, as the output prints
-//! it and the inputs read it, and what a name may be.
+//! The line format, read and written: `NAME VALUE` (by time `NAME VALUE TIME`), one item a
+//! line, as the output prints it and the inputs read it, and what a name may be.
 //!
 //! Invariant: what the output writes, the inputs read back unchanged: a value's line is
-//! `start(NAME)` then the value in canonical form and a newline; a merge's starts with
-//! `start(MERGE)`, and inputs skip it. Inputs also skip blank lines and comments. A fast
-//! path that takes lines a block at a time takes only lines of this layout, and leaves every
-//! other line to `fields`.
+//! `start(NAME)` then the value in canonical form (by time, a separator and the time in
+//! canonical form after it) and a newline; a merge's starts with `start(MERGE)`, and
+//! inputs skip it. Inputs also skip blank lines and comments. A fast path that takes lines
+//! a block at a time takes only lines of this layout, and leaves every other line to
+//! `fields`.
 
 use crate::decimal::{self, Decimal};
 use crate::later::Before;

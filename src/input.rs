@@ -1,5 +1,6 @@
-//! Inputs: stdin or a path, checked without opening them, opened when their readers need
-//! them (see `source`), and read so that a non-blocking descriptor waits rather than fails.
+//! Inputs: stdin or a path, checked without opening them, opened as `source` says (a
+//! regular file as its stream is dealt, any other by its reader), and read so that a
+//! non-blocking descriptor waits rather than fails.
 //!
 //! Invariant: a path is checked with `stat` and `access`, never by opening it, since
 //! opening and closing a named pipe strands its writer; so checking has no effect on any

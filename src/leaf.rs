@@ -1,8 +1,7 @@
 //! The leaves: each one feeds its streams' values, each stream's in order, into the root's
 //! channel, within the window, through a `Paced` transport (see `feed`); `feed` here is
-//! the leaf's loop, which a thread of regular files' readers runs too;
-//! `generate` is the leaf of generated streams: one per stream, or, with many streams,
-//! one per group of them.
+//! the leaf's loop, which a thread of regular files' readers runs too; `Generated` is what
+//! it feeds for generated streams: one stream, or, with many streams, a group of them.
 //!
 //! Invariant: a stream's last message is `End` or, if its source failed, `Failed`, sent
 //! after every value it produced; so the root learns how each stream ended and never

@@ -3,10 +3,11 @@
 //! their sum.
 //!
 //! `cli` turns arguments into a `Config`; `run` checks its inputs and hands the streams to
-//! `merge`, in `root`, which starts a `leaf` per generated stream, a `source` reader per
-//! stream with an input of its own and an `input` reader for the shared input, takes their
-//! `message`s, and merges with the pure `rounds` core. Values are `decimal`s; inputs are
-//! read as bounded `lines`; messages `quote` what they show of them.
+//! `merge`, in `root`, which starts a `leaf` per group of generated streams, a `source`
+//! reader per stream with an input of its own (or per group of regular files) and the
+//! `shared` input's reader, takes their `message`s, and merges with the pure `rounds`
+//! core. Values are `decimal`s; inputs are read as bounded `lines`; messages `quote` what
+//! they show of them.
 
 mod ahead;
 mod chunks;

@@ -8,7 +8,7 @@
 
 use std::io::{self, ErrorKind, Read};
 
-/// The shortest line limit: `max(LINE, longest name + 64)` bytes.
+/// The shortest line limit, in bytes (see `limit`).
 pub(crate) const LINE: usize = 4096;
 
 /// The line limit of an input that holds lines of stream `name`: as long as a short line
@@ -101,7 +101,7 @@ impl<R: Read> Lines<R> {
         &held[..held.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)]
     }
 
-    /// Takes the first `bytes` of `whole`, which are `lines` lines.
+    /// Takes the first `bytes` of what `whole_lines` gave, which are `lines` lines.
     pub(crate) fn consume(&mut self, bytes: usize, lines: u64) {
         debug_assert_eq!(
             self.buf[self.start..self.start + bytes]

@@ -33,7 +33,7 @@ pub(crate) enum Msg {
     Failed(usize, Error),
 }
 
-/// A run of one stream's values.
+/// A batch of one stream's values, in order, with their lines.
 pub(crate) struct Batch {
     pub(crate) stream: usize,
     pub(crate) mantissas: Vec<i64>,

@@ -1,7 +1,7 @@
 //! The root: starts the leaves of the generated streams (one each, up to two per core), a
-//! reader per stream with a source of its own and one for the shared input, takes their
-//! messages from one channel, and prints each value and each merge through one buffered
-//! writer.
+//! reader per stream with a source of its own (or per group of regular files, when there
+//! are more of them than threads) and one for the shared input, takes their messages from
+//! one channel, and prints each value and each merge through one buffered writer.
 //!
 //! Invariant: every line is whole; a value's line is printed once its round is decided
 //! (merged, or the round at which the run ends as it should), never before and never for

@@ -41,7 +41,7 @@ pub struct Stream {
 
 /// Where a stream's values come from.
 pub enum Source {
-    /// Values fed by a leaf thread of their own, within the window.
+    /// Values fed by a leaf thread, alone or in a group, within the window.
     Values(Values),
     /// Values read from the shared input, `NAME VALUE` a line.
     Shared,
@@ -139,7 +139,8 @@ pub(crate) fn read(stream: Pending) {
 }
 
 /// Reads stream `name`'s values, one a line: `VALUE`, or `NAME VALUE` with this stream's
-/// name; blank and `merge` lines are skipped. Ends the stream at the end of the input, or
+/// name, by time each with its time after the value (see `format::own_reading`); blank,
+/// comment and `merge` lines are skipped. Ends the stream at the end of the input, or
 /// fails it at the first line that is not so. Before every read that may wait, sends what
 /// it holds.
 pub(crate) struct Reader {

@@ -1,9 +1,10 @@
 //! Output lines, written fast: `PREFIX VALUE\n` with the value in canonical form.
 //!
-//! Invariant: `buf[..len]` holds whole lines, and `buf` always has `ROOM` zeroed bytes or
-//! more after them, so a line is written with stores of a fixed size, the padding past its
-//! end overwritten by the next line. Formatting is most of the work per value: std's
-//! machinery and copies of a variable size cost more than the merge.
+//! Invariant: `buf[..len]` holds whole lines, and `buf` always has `ROOM` bytes or more
+//! after them to write into (what they hold is never read), so a line is written with
+//! stores of a fixed size, the padding past its end overwritten by the next line.
+//! Formatting is most of the work per value: std's machinery and copies of a variable
+//! size cost more than the merge.
 
 /// The most a line takes besides its prefix: a sign, "0.", 39 digits, a newline, padding.
 const ROOM: usize = 64;
@@ -224,8 +225,6 @@ impl Text {
             }
             self.len = len;
         }
-        // The padding after the lines, zeros as the invariant has it.
-        self.buf[self.len..self.len + 16].fill(0);
     }
 
     /// Appends lines already in canonical form.
@@ -942,10 +941,9 @@ mod tests {
                     .chain([line(&lines[first])])
                     .collect();
                 assert_eq!(text.as_bytes(), expected.as_bytes(), "{name} {first}");
-                let room = &text.buf[text.len..text.len + ROOM];
                 assert!(
-                    room.iter().all(|&b| b == 0),
-                    "{name} {first}: zeros after the lines"
+                    text.buf.len() >= text.len + ROOM,
+                    "{name} {first}: room after the lines"
                 );
             }
         }

@@ -2,12 +2,13 @@
 //! batches and channel slots that follow from its size.
 //!
 //! Invariant: a leaf (a generated stream's, or the reader of a source of its own) has
-//! produced at most `merged + size` values, `merged` being the rounds the root had merged
-//! when it last moved the window (never more than it has merged now); so its queue at the
-//! root never holds more than `size` values, whatever the relative speed of the streams.
-//! The shared input's reader keeps to it by its slowest stream (see `input`). It is also
-//! the run's starting gate: no thread does any work before every thread has started, so
-//! that how many run at once never depends on how fast the first ones finish.
+//! produced at most `used + size` values of a stream, `used` being how many of them the
+//! rounds had used when the root last moved the window (never more than they have used
+//! now); so the stream's queue at the root never holds more than `size` values, whatever
+//! the relative speed of the streams. The shared input's reader keeps to it by its
+//! slowest stream (see `shared`). It is also the run's starting gate: no thread does any
+//! work before every thread has started, so that how many run at once never depends on
+//! how fast the first ones finish.
 
 use std::sync::{Condvar, Mutex};
 
