@@ -166,10 +166,11 @@ impl Threads {
         tx: &SyncSender<Msg>,
     ) -> Vec<SyncSender<Box<Batch>>> {
         let (batch, slots) = (batch(window.size()), slots(window.size()));
-        // Whether each source is a regular file, looked up once: it decides where the
-        // stream goes, and whether its source is opened now (see `source`).
+        // Whether each source is a regular file (or a block device, read the same way, to its
+        // end without waiting), looked up once: it decides where the stream goes, and
+        // whether its source is opened now (see `source`).
         let regular: Vec<bool> = (streams.iter())
-            .map(|s| matches!(&s.source, Source::Own(input) if input.is_file()))
+            .map(|s| matches!(&s.source, Source::Own(input) if input.never_waits()))
             .collect();
         let files = regular.iter().filter(|&&regular| regular).count();
         // Regular files share threads only when there are more than threads: a file with a

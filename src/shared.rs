@@ -577,7 +577,7 @@ pub(crate) fn read(
     let starts = Starts::new(&streams);
     // A regular file is read to its end without waiting: what the streams hold is sent as
     // their batches fill, or before the reader waits for the window.
-    let waits = !input.is_file();
+    let waits = !input.never_waits();
     let mut reader = Reader {
         place: input.place(),
         edges: vec![0; count],

@@ -3,10 +3,10 @@
 //!
 //! Invariant: a source that may wait (a pipe, a FIFO, a terminal) is opened by the thread
 //! that reads it, so a pipe whose writer has not come yet holds up no other stream, and has
-//! a thread of its own. A regular file, whose opening never waits, is opened as its stream
-//! is dealt, before any thread has started: once a process has threads, each growth of its
-//! table of open files waits for the kernel's other CPUs (an RCU grace period, milliseconds),
-//! and a thousand files grow it often. Regular files, which never wait, share a few threads
+//! a thread of its own. A regular file (or a block device: see `input`), whose opening
+//! never waits, is opened as its stream is dealt, before any thread has started: once a
+//! process has threads, each growth of its table of open files waits for the kernel's
+//! other CPUs (an RCU grace period, milliseconds), and a thousand files grow it often. Regular files, which never wait, share a few threads
 //! when there are more than those, as generated streams share leaves. Each reader is a leaf
 //! like the generated ones: it reads no further than the window allows.
 
