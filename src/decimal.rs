@@ -282,26 +282,26 @@ pub(crate) fn canonical_in(block: &[u8], (start, end): (usize, usize)) -> Option
     canonical(&block[start..end])
 }
 
-/// The field of the first `len` bytes of `window` (1 to 15) as a value, as `canonical`
+/// The field of the first `len` bytes of `span` (1 to 15) as a value, as `canonical`
 /// reads it: a digit alone, or a field of up to 8 digits whose first is not 0, read as one
 /// word (`digits`), of 4 bytes where that holds it; all digits are then a canonical integer.
 #[inline(always)]
-pub(crate) fn canonical_word(window: &[u8; 32], len: usize) -> Option<Decimal> {
-    if len == 1 && window[0].is_ascii_digit() {
-        return Decimal::new(i64::from(window[0] - b'0'), 0);
+pub(crate) fn canonical_word(span: &[u8; 32], len: usize) -> Option<Decimal> {
+    if len == 1 && span[0].is_ascii_digit() {
+        return Decimal::new(i64::from(span[0] - b'0'), 0);
     }
-    if len <= 4 && window[0] != b'0' {
-        let word = u32::from_le_bytes(window[..4].try_into().expect("4 bytes"));
+    if len <= 4 && span[0] != b'0' {
+        let word = u32::from_le_bytes(span[..4].try_into().expect("4 bytes"));
         if let Some(value) = digits::short(word, len) {
             return Decimal::new(i64::from(value), 0);
         }
-    } else if len <= 8 && window[0] != b'0' {
-        let word = u64::from_le_bytes(window[..8].try_into().expect("8 bytes"));
+    } else if len <= 8 && span[0] != b'0' {
+        let word = u64::from_le_bytes(span[..8].try_into().expect("8 bytes"));
         if let Some(value) = digits::integer(word, len) {
             return Decimal::new(value as i64, 0);
         }
     }
-    canonical(&window[..len & 15])
+    canonical(&span[..len & 15])
 }
 
 /// How `a` compares with `b` as numbers, exactly: `1.5` and `1.50` are equal. At different

@@ -104,11 +104,11 @@ pub(crate) fn printed(
     // value before it, which has no separator in it, is read as one word. Where the block
     // has 32 bytes from the line's start, none of it is looked up past its end; a value
     // of at most 14 bytes leaves the time's 16 bytes within them.
-    if let (Some(len), Some(window)) = (before.next_len(), block.get(start..start + 32)) {
-        let window: &[u8; 32] = window.try_into().expect("32 bytes");
+    if let (Some(len), Some(span)) = (before.next_len(), block.get(start..start + 32)) {
+        let span: &[u8; 32] = span.try_into().expect("32 bytes");
         let at = (end - start).wrapping_sub(len + 1);
-        if (1..15).contains(&at) && window[at] == SEPARATOR && before.is_next(window, at + 1) {
-            let value = decimal::canonical_word(window, at)?;
+        if (1..15).contains(&at) && span[at] == SEPARATOR && before.is_next(span, at + 1) {
+            let value = decimal::canonical_word(span, at)?;
             return Some((value, Some(before.take_next())));
         }
     }

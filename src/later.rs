@@ -26,7 +26,7 @@ pub(crate) struct Before {
     word: (u128, u128),
     /// 9 less the last digit of `next`: how many times after it follow by adding one to
     /// that digit alone, with no carry.
-    room: u8,
+    steps: u8,
 }
 
 /// For a time of `len` digits: the mask that keeps its bytes of a word, and one in the byte
@@ -65,12 +65,12 @@ impl Before {
         (self.len > 0).then_some(usize::from(self.len))
     }
 
-    /// Whether the `len` bytes of `window` from `at` are the text of the time one more than
+    /// Whether the `len` bytes of `span` from `at` are the text of the time one more than
     /// this one, `len` being `next_len`. `at` must be at most 15: `& 15` keeps it in the
-    /// window with no check, and a larger one would read the window's start.
+    /// span with no check, and a larger one would read the span's start.
     #[inline(always)]
-    pub(crate) fn is_next(&self, window: &[u8; 32], at: usize) -> bool {
-        let bytes: [u8; 16] = window[at & 15..][..16].try_into().expect("16 bytes");
+    pub(crate) fn is_next(&self, span: &[u8; 32], at: usize) -> bool {
+        let bytes: [u8; 16] = span[at & 15..][..16].try_into().expect("16 bytes");
         u128::from_le_bytes(bytes) & self.word.0 == self.next
     }
 
@@ -128,7 +128,7 @@ impl Before {
             next: word & WORDS[len].0,
             len: len as u8,
             word: WORDS[len],
-            room: 9 - (m % 10) as u8,
+            steps: 9 - (m % 10) as u8,
         };
         before.advance();
         before
@@ -137,9 +137,9 @@ impl Before {
     /// `next` plus one, once `next` is taken: one added to its last digit, or carried.
     #[inline(always)]
     fn advance(&mut self) {
-        if self.room > 0 {
+        if self.steps > 0 {
             self.next += self.word.1;
-            self.room -= 1;
+            self.steps -= 1;
         } else {
             self.carry();
         }
@@ -168,7 +168,7 @@ impl Before {
         } else {
             self.next = self.next - (every(9) & mask & !kept) + WORDS[len - nines].1;
         }
-        self.room = 9;
+        self.steps = 9;
     }
 }
 
@@ -209,7 +209,7 @@ mod tests {
         before
     }
 
-    /// `next` is the text of the time plus one whenever `len` is not 0, and `room` counts
+    /// `next` is the text of the time plus one whenever `len` is not 0, and `steps` counts
     /// what may be added to its last digit.
     fn assert_keeps_its_invariant(before: &Before) {
         let Some(len) = before.next_len() else {
@@ -220,7 +220,7 @@ mod tests {
         assert_eq!((time.mantissa() + 1).to_string().as_bytes(), text, "{time}");
         assert_eq!(before.next >> (8 * len), 0, "zeros after its text");
         assert_eq!(before.word, WORDS[len], "{time}");
-        assert_eq!(before.room, b'9' - text[len - 1], "{time}");
+        assert_eq!(before.steps, b'9' - text[len - 1], "{time}");
     }
 
     #[test]

@@ -389,7 +389,7 @@ impl Rounds {
         // the same in all, since each stream's times increase (its reader refuses any that
         // does not): the common case, known with no time compared but those.
         let ends = |q: &Queue| (q.times.mantissas.get(0), q.times.mantissas.get(len - 1));
-        if counts(&first.mantissas, len) {
+        if counts_up(&first.mantissas, len) {
             let same = ends(&self.queues[0]);
             if self.queues[1..].iter().all(|q| ends(q) == same) {
                 return len;
@@ -559,7 +559,7 @@ impl Rounds {
         if self.by_time {
             let first = &self.queues[0].times;
             let scale = first.scales[0].0;
-            if counts(&first.mantissas, len) {
+            if counts_up(&first.mantissas, len) {
                 let start = first.mantissas.get(0).expect("a time");
                 count_times(&mut self.times, start, len, scale);
             } else {
@@ -685,7 +685,7 @@ fn terms<'a>(queues: &'a [Queue], ending: Ending, scale: u8, len: usize) -> Vec<
 }
 
 /// Whether the first `len` of a stream's times, which increase at one scale, count up by one.
-fn counts(times: &Chunks, len: usize) -> bool {
+fn counts_up(times: &Chunks, len: usize) -> bool {
     let ends = (
         times.get(0),
         len.checked_sub(1).and_then(|last| times.get(last)),

@@ -588,7 +588,7 @@ pub(crate) fn read(
         window,
         limit,
         by_time,
-        room: 0,
+        with_room: 0,
         last: None,
     };
     let mut lines = match input.open() {
@@ -634,7 +634,7 @@ struct Reader<'a> {
     edges: Vec<u64>,
     /// A stream that had room in the window when last looked at: while it has, the reader
     /// need not wait.
-    room: usize,
+    with_room: usize,
     /// By time, how far the streams are ahead of the slowest.
     leads: Leads,
     /// The stream of the last value: its next lines are taken as printed, a block at a
@@ -658,13 +658,13 @@ impl Reader<'_> {
         while let Some(k) = self.last.filter(|&k| self.streams.all[k].feed.is_some()) {
             let leads = self.by_time.then_some(&mut self.leads);
             let bounds = (self.edges[k], self.limit);
-            let rest = (block, at, &mut newlines);
+            let cursor = (block, at, &mut newlines);
             let streams = &mut self.streams;
             let taken = match (one, self.by_time) {
-                (true, true) => streams.take_one::<true>(k, rest, bounds, leads),
-                (true, false) => streams.take_one::<false>(k, rest, bounds, leads),
-                (false, true) => streams.take_as_printed::<true>(k, rest, bounds, leads),
-                (false, false) => streams.take_as_printed::<false>(k, rest, bounds, leads),
+                (true, true) => streams.take_one::<true>(k, cursor, bounds, leads),
+                (true, false) => streams.take_one::<false>(k, cursor, bounds, leads),
+                (false, true) => streams.take_as_printed::<true>(k, cursor, bounds, leads),
+                (false, false) => streams.take_as_printed::<false>(k, cursor, bounds, leads),
             };
             let Some((end, taken)) = taken else {
                 return ControlFlow::Break(());
@@ -767,7 +767,7 @@ impl Reader<'_> {
     /// as it stands: then the reader waits, as a leaf does. Otherwise it reads on, to reach
     /// the lines of a stream with room, which the merge may be waiting for.
     fn at_edge(&mut self, k: usize) -> bool {
-        if self.has_room(k) || self.has_room(self.room) {
+        if self.has_room(k) || self.has_room(self.with_room) {
             return false;
         }
         // Every stream's edge, asked once: the one with the most room stands for them all
@@ -784,7 +784,7 @@ impl Reader<'_> {
             .filter(|&j| room(j) > 0)
         {
             Some(j) => {
-                self.room = j;
+                self.with_room = j;
                 false
             }
             None => true,
