@@ -37,6 +37,15 @@ pub enum Error {
     Usage(String),
 }
 
+impl Error {
+    /// Stream `name`'s source is wrong at `place`, for `problem`.
+    #[cold]
+    pub(crate) fn of_stream(place: String, name: &str, problem: &str) -> Self {
+        let problem = format!("stream {}: {problem}", quote(name.as_bytes()));
+        Error::Input { place, problem }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {

@@ -426,8 +426,7 @@ impl<'a> Root<'a> {
                 if hold && batch.lines.len() > 0 {
                     self.held[stream].hold(batch, &returns[stream]);
                 } else {
-                    batch.clear();
-                    let _ = returns[stream].try_send(batch); // or it is freed
+                    give_back(batch, &returns[stream]);
                 }
             }
             Msg::End(stream) => self.rounds.end(stream, Last::End),
@@ -470,7 +469,7 @@ impl Held {
     /// Keeps `batch` until its lines are printed: in the last batch kept, if that has room
     /// for them, and `batch` goes back to its leaf. So a source that sends a value at a
     /// time, as a trickle does, costs a batch's room per batch of values held, not per value.
-    fn hold(&mut self, mut batch: Box<Batch>, back: &SyncSender<Box<Batch>>) {
+    fn hold(&mut self, batch: Box<Batch>, back: &SyncSender<Box<Batch>>) {
         let len = batch.len();
         let absorbed = self.batches.back_mut().map(|last| last.absorb(&batch));
         match absorbed {
@@ -479,8 +478,7 @@ impl Held {
                 if self.batches.len() == 1 {
                     self.left += len;
                 }
-                batch.clear();
-                let _ = back.try_send(batch); // or it is freed
+                give_back(batch, back);
                 return;
             }
             Some(false) => {}
@@ -510,9 +508,7 @@ impl Held {
             } else {
                 printer.lines(lines)?;
                 count -= self.left;
-                let mut spent = self.batches.pop_front().expect("the oldest batch");
-                spent.clear();
-                let _ = back.try_send(spent); // or it is freed
+                give_back(self.batches.pop_front().expect("the oldest batch"), back);
                 let next = self.batches.front().map_or(0, |b| b.len());
                 (self.at, self.left) = (0, next);
             }
@@ -549,6 +545,13 @@ fn pieces<'a>(
         };
         Some((scale, CountingTimes { len, ..run }))
     })
+}
+
+/// Sends a spent batch back to its leaf, emptied, to be filled again; or frees it, if as
+/// many wait there as the leaf may have sent.
+fn give_back(mut batch: Box<Batch>, back: &SyncSender<Box<Batch>>) {
+    batch.clear();
+    let _ = back.try_send(batch);
 }
 
 /// The next message. A busy leaf sends one soon: finding it after a few yields spares the

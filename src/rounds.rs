@@ -620,8 +620,12 @@ impl Rounds {
     /// How many values of a stream the run decided on: those the rounds taken used, and
     /// its value in the round at which the run ended as it should.
     pub fn decided(&self, stream: usize) -> u64 {
-        let last = self.outcome == Some(Outcome::Done) && self.queues[stream].in_last;
-        self.used(stream) + u64::from(last)
+        self.used(stream) + u64::from(self.in_last_round(stream))
+    }
+
+    /// Whether the stream had a value in the round at which the run ended as it should.
+    fn in_last_round(&self, stream: usize) -> bool {
+        self.outcome == Some(Outcome::Done) && self.queues[stream].in_last
     }
 
     /// How many values of a stream no merge used, once the run is over: those of rounds
@@ -629,9 +633,7 @@ impl Rounds {
     /// was decided but not merged. Depends on the streams' items alone, never on how far a
     /// stream had run ahead.
     pub fn unmatched(&self, stream: usize) -> u64 {
-        let queue = &self.queues[stream];
-        let last = self.outcome == Some(Outcome::Done) && queue.in_last;
-        queue.dropped + u64::from(last)
+        self.queues[stream].dropped + u64::from(self.in_last_round(stream))
     }
 
     /// By time: at how many times of the rounds taken the stream had no value of its own,

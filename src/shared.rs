@@ -345,8 +345,7 @@ impl Streams {
     fn fail(&mut self, k: usize, place: String, problem: &str) {
         let stream = &mut self.all[k];
         if let Some(feed) = stream.feed.take() {
-            let problem = format!("stream {}: {problem}", quote(stream.name.as_bytes()));
-            feed.finish(Err(Error::Input { place, problem }));
+            feed.finish(Err(Error::of_stream(place, &stream.name, problem)));
             let count = stream.count;
             (self.live, self.total) = (self.live - 1, self.total - count);
             self.moved_from(count);
@@ -772,8 +771,7 @@ impl Reader<'_> {
         }
         // Every stream's edge, asked once: the one with the most room stands for them all
         // until it has none.
-        let ids: Vec<usize> = self.streams.all.iter().map(|s| s.id).collect();
-        self.window.edges_of(&ids, &mut self.edges);
+        self.ask_edges();
         let all = &self.streams.all;
         let room = |j: usize| match all[j].feed {
             Some(_) => self.edges[j].saturating_sub(all[j].count),
@@ -814,9 +812,14 @@ impl Reader<'_> {
         if !self.streams.send() || !self.window.wait_any(&places) {
             return ControlFlow::Break(());
         }
+        self.ask_edges();
+        ControlFlow::Continue(())
+    }
+
+    /// Asks the window for every stream's edge, into `edges`.
+    fn ask_edges(&mut self) {
         let ids: Vec<usize> = self.streams.all.iter().map(|s| s.id).collect();
         self.window.edges_of(&ids, &mut self.edges);
-        ControlFlow::Continue(())
     }
 
     /// `PATH:LINE` for line `number`.
