@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use crate::decimal::{self, Decimal};
@@ -166,16 +166,18 @@ impl Arg<'_> {
 /// Reads arguments one at a time as options and values, as the lexopt crate does, and
 /// gives an option its value when asked to.
 ///
-/// Invariant: `attached` is what followed the option last read in its own argument (the
-/// `v` of `--opt=v`, the `5` of `-n5`, the `V` of `-mV`) until `value` takes it as the
-/// option's value, or else the next read (`no_value`) refuses it or, after a short option,
-/// makes it `pending`: the rest of a group of short flags (`-V`), the next argument read.
+/// Invariant: `attached` is what followed the long option last read in its own argument
+/// (the `v` of `--opt=v`), and `group` the argument of the short option last read with
+/// where what follows that option starts (the `5` of `-n5`, the `V` of `-mV`), until
+/// `value` takes that as the option's value; or else the next read (`no_value`) refuses
+/// a value given to a flag, and reads on in the group, one flag at a time, each read in
+/// the same argument, never a copy of its rest.
 struct Lexer<I> {
     args: I,
     /// The option last read, as given (`--stats`, `-m`), for messages.
     option: Vec<u8>,
     attached: Option<OsString>,
-    pending: Option<OsString>,
+    group: Option<(OsString, usize)>,
     /// `--` has been read: every argument after it is a `Value`.
     options_ended: bool,
 }
@@ -186,7 +188,7 @@ impl<I: Iterator<Item = OsString>> Lexer<I> {
             args,
             option: Vec::new(),
             attached: None,
-            pending: None,
+            group: None,
             options_ended: false,
         }
     }
@@ -195,7 +197,10 @@ impl<I: Iterator<Item = OsString>> Lexer<I> {
     /// to be one that takes no value, unless `value` took one (see `no_value`).
     fn next(&mut self) -> Result<Option<Arg<'_>>, String> {
         self.no_value()?;
-        let Some(arg) = self.pending.take().or_else(|| self.args.next()) else {
+        if let Some((arg, at)) = self.group.take().filter(|(arg, at)| *at < arg.len()) {
+            return self.short(arg, at);
+        }
+        let Some(arg) = self.args.next() else {
             return Ok(None);
         };
         let bytes = arg.as_bytes();
@@ -212,34 +217,46 @@ impl<I: Iterator<Item = OsString>> Lexer<I> {
             self.option = bytes[..2 + end].to_vec();
             return Ok(Some(Arg::Long(&self.option[2..])));
         }
-        if !bytes[1].is_ascii() {
-            return Err(format!("unknown option {}", quote(bytes)));
+        self.short(arg, 1)
+    }
+
+    /// The short option at `at` in `arg`, a group of them after a `-`: ASCII, and not a
+    /// `-` (`-m-` is neither a flag nor the end of the options).
+    fn short(&mut self, arg: OsString, at: usize) -> Result<Option<Arg<'_>>, String> {
+        let bytes = arg.as_bytes();
+        match bytes[at] {
+            b'-' => Err(format!("unknown option '-' in {}", quote(bytes))),
+            c if c.is_ascii() => {
+                self.option = vec![b'-', c];
+                self.group = Some((arg, at + 1));
+                Ok(Some(Arg::Short(char::from(c))))
+            }
+            _ => Err(format!(
+                "unknown option {}",
+                quote(&[b"-", &bytes[at..]].concat())
+            )),
         }
-        self.attached = (bytes.len() > 2).then(|| OsStr::from_bytes(&bytes[2..]).into());
-        self.option = bytes[..2].to_vec();
-        Ok(Some(Arg::Short(char::from(bytes[1]))))
     }
 
     /// The value of the option last read, whose long name is `long`: what is attached to
     /// it (`--opt=v`, `-nv`), else the next argument, whatever it looks like (`-n -1`).
     fn value(&mut self, long: &str) -> Result<OsString, String> {
+        let rest = (self.group.take()).filter(|(arg, at)| *at < arg.len());
         (self.attached.take())
+            .or_else(|| rest.map(|(arg, at)| OsStr::from_bytes(&arg.as_bytes()[at..]).into()))
             .or_else(|| self.args.next())
             .ok_or_else(|| format!("{long} needs a value"))
     }
 
     /// Takes the option last read to be one that takes no value: a value given with it
     /// (`--stats=1`, `-m=1`) is refused; what follows a short one in its argument (the `V`
-    /// of `-mV`) is more short flags, read next as an argument of their own (`-V`).
+    /// of `-mV`) is more short flags, read next.
     fn no_value(&mut self) -> Result<(), String> {
-        let Some(attached) = self.attached.take() else {
-            return Ok(());
-        };
-        if self.option.starts_with(b"--") || attached.as_bytes().starts_with(b"=") {
+        let equals = |(arg, at): &(OsString, usize)| arg.as_bytes().get(*at) == Some(&b'=');
+        if self.attached.is_some() || self.group.as_ref().is_some_and(equals) {
             let option = String::from_utf8_lossy(&self.option);
             return Err(format!("{option} takes no value"));
         }
-        self.pending = Some(OsString::from_vec([b"-", attached.as_bytes()].concat()));
         Ok(())
     }
 }
@@ -486,6 +503,7 @@ fn file(value: OsString) -> Result<StreamSpec, String> {
 mod tests {
     use super::*;
     use crate::window::WINDOW;
+    use std::os::unix::ffi::OsStringExt;
 
     fn run(args: &[&str]) -> Result<Config, String> {
         match parse(args.iter().map(OsString::from))? {
@@ -707,6 +725,14 @@ mod tests {
             Ok(vec!["-m".into(), "-n".into(), "=5".into(), "'x'".into()])
         );
         assert_eq!(parse(["-mV"].map(OsString::from)), Ok(Command::Version));
+        // A `-` in a group is no flag, and does not end the options as `--` does.
+        for group in ["-m-", "-m--x", "-mm-V"] {
+            let error = format!("unknown option '-' in '{group}'");
+            assert_eq!(lexed(&[group, "-V"]), Err(error), "{group}");
+        }
+        // A long group is read flag by flag in the same argument.
+        let long = format!("-{}", "m".repeat(100_000));
+        assert_eq!(lexed(&[&long]).map(|flags| flags.len()), Ok(100_000));
         let config = run(&["-mn7"]).unwrap();
         assert!(config.settings.merges_only);
         assert_eq!(config.messages, 7);
