@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::time::Instant;
 
-use quote::quote;
+use quote::{quote, shown};
 
 pub use cli::{Config, Kind};
 pub use decimal::{Bad, Decimal};
@@ -84,7 +84,12 @@ pub fn run(config: Config, out: impl Write, mut notes: impl Write) -> Result<(),
 /// any.
 fn notes_on(summary: &Summary, by_time: bool, notes: &mut impl Write) {
     for tally in summary.streams.iter().filter(|t| t.unmatched > 0) {
-        let _ = writeln!(notes, "{}: {} unmatched", tally.name, tally.unmatched);
+        let _ = writeln!(
+            notes,
+            "{}: {} unmatched",
+            shown(&tally.name),
+            tally.unmatched
+        );
     }
     if !by_time {
         return;
@@ -95,7 +100,7 @@ fn notes_on(summary: &Summary, by_time: bool, notes: &mut impl Write) {
             let _ = writeln!(
                 notes,
                 "{}: missing at {count} {times}, first at {first}",
-                tally.name
+                shown(&tally.name)
             );
         }
     }
@@ -107,7 +112,7 @@ fn stats(summary: &Summary, seconds: f64, notes: &mut impl Write) {
     let values = summary
         .streams
         .iter()
-        .map(|t| format!("{} {}", t.name, t.delivered));
+        .map(|t| format!("{} {}", shown(&t.name), t.delivered));
     let _ = write!(
         notes,
         "rounds merged: {}\nrounds dropped: {}\nrounds filled: {}\nrounds carried: {}\n\

@@ -25,6 +25,16 @@ pub fn quote(token: &[u8]) -> String {
     text
 }
 
+/// A stream's name as the notes after a run show it, unquoted (a name is printable): cut
+/// after `SHOWN` characters with its full size in bytes, as `quote` cuts: `abc...
+/// (100000 bytes)`.
+pub fn shown(name: &str) -> String {
+    match name.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}... ({} bytes)", &name[..cut], name.len()),
+        None => name.to_string(),
+    }
+}
+
 /// A stream's name as a hint shows it, for the user to type: as it is if `quote` would
 /// show it whole and a shell takes it as it is (letters, digits and `_-.,:@%+/`), else
 /// `NAME`: a hint is never text to paste that a shell would read otherwise.
@@ -171,6 +181,14 @@ mod tests {
         assert_eq!(quote(b"2\x007"), "'2\\x007'");
         assert_eq!(quote(b"it's a\\b"), "'it\\'s a\\\\b'");
         assert_eq!(quote(b"\xff\xc3"), "'\\xFF\\xC3'");
+    }
+
+    #[test]
+    fn a_name_in_the_notes_is_shown_whole_up_to_the_cut() {
+        let name = "é".repeat(SHOWN);
+        assert_eq!(shown(&name), name);
+        let long = format!("{name}x");
+        assert_eq!(shown(&long), format!("{name}... ({} bytes)", long.len()));
     }
 
     #[test]

@@ -1531,6 +1531,29 @@ mod messages {
     }
 
     #[test]
+    fn a_long_name_is_cut_in_the_notes_after_the_run() {
+        let name = "n".repeat(100_000);
+        let cut = format!("{}... (100000 bytes)", "n".repeat(40));
+        let dir = Dir::new("a_long_name_is_cut_in_the_notes_after_the_run");
+        let long = dir.source(&name, "long.txt", "1 1\n3 3\n");
+        let y = dir.source("y", "y.txt", "1 1\n2 2\n");
+        let output = run(&["-t", "-m", "--stats", "-f", &long, "-f", &y]);
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        assert_eq!(output.stdout, b"merge 2 1\n");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(
+            lines[..2],
+            [format!("{cut}: 1 unmatched"), "y: 1 unmatched".into()]
+        );
+        assert_eq!(lines[2], format!("{cut}: missing at 1 time, first at 2"));
+        assert!(
+            lines.contains(&format!("values: {cut} 2, y 2").as_str()),
+            "{stderr}"
+        );
+    }
+
+    #[test]
     fn a_long_name_is_cut_in_messages_of_the_shared_input() {
         let (name, shown) = long_name();
         let output = run_with_input(&["-s", &name, "-m"], format!("{name} bad\n"));
