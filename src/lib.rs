@@ -151,8 +151,8 @@ fn check(config: &Config) -> Result<(), Error> {
     }
     if waiting.len() > WAITING {
         return Err(Error::Usage(format!(
-            "{} streams read pipes, FIFOs or devices, and at most {WAITING} can, a thread \
-             each (regular files have no such limit)",
+            "{} inputs are pipes, FIFOs or devices (the shared input counts as one), and at \
+             most {WAITING} can be, a thread each (regular files have no such limit)",
             waiting.len()
         )));
     }
@@ -229,8 +229,9 @@ mod tests {
         let waiting: Vec<String> = (0..=WAITING).map(|k| format!("s{k}=/dev/null")).collect();
         let args: Vec<&str> = waiting.iter().flat_map(|w| ["-f", w.as_str()]).collect();
         let too_many = check(&config(&args)).unwrap_err().to_string();
-        let expected = "4097 streams read pipes, FIFOs or devices, and at most 4096 can, a \
-                        thread each (regular files have no such limit)";
+        let expected = "4097 inputs are pipes, FIFOs or devices (the shared input counts as \
+                        one), and at most 4096 can be, a thread each (regular files have no \
+                        such limit)";
         assert_eq!(too_many, expected);
         assert!(check(&config(&["-f", "a=/dev/null", "-f", "b=/etc/hostname"])).is_ok());
     }
