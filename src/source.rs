@@ -6,9 +6,10 @@
 //! a thread of its own. A regular file (or a block device: see `input`), whose opening
 //! never waits, is opened as its stream is dealt, before any thread has started: once a
 //! process has threads, each growth of its table of open files waits for the kernel's
-//! other CPUs (an RCU grace period, milliseconds), and a thousand files grow it often. Regular files, which never wait, share a few threads
-//! when there are more than those, as generated streams share leaves. Each reader is a leaf
-//! like the generated ones: it reads no further than the window allows.
+//! other CPUs (an RCU grace period, milliseconds), and a thousand files grow it often.
+//! Regular files, which never wait, share a few threads when there are more than those, as
+//! generated streams share leaves. Each reader is a leaf like the generated ones: it reads
+//! no further than the window allows.
 
 use std::cell::Cell;
 use std::io;
@@ -106,8 +107,8 @@ impl Pending {
             }),
             Err(e) => {
                 let problem = format!("cannot open: {e}");
-                self.feed
-                    .finish(Err(Error::of_stream(place, &self.name, &problem)));
+                let failure = Error::of_stream(place, &self.name, &problem);
+                self.feed.finish(Err(failure));
                 None
             }
         }
