@@ -14,7 +14,7 @@ pub const SHOWN: usize = 40;
 pub const PATH_SHOWN: usize = 120;
 
 /// `token` in single quotes, escaped, cut after `SHOWN` characters (an invalid byte counts
-/// as one) with its full size in bytes: `'abc…'... (100000 bytes)`.
+/// as one) with its full size in bytes: `'abc'... (100000 bytes)`, `abc` its first 40.
 pub fn quote(token: &[u8]) -> String {
     let mut text = String::from("'");
     if escape_into(&mut text, token, SHOWN) {
