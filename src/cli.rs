@@ -169,9 +169,9 @@ impl Arg<'_> {
 /// Invariant: `attached` is what followed the long option last read in its own argument
 /// (the `v` of `--opt=v`), and `group` the argument of the short option last read with
 /// where what follows that option starts (the `5` of `-n5`, the `V` of `-mV`), until
-/// `value` takes that as the option's value; or else the next read (`no_value`) refuses
-/// a value given to a flag, and reads on in the group, one flag at a time, each read in
-/// the same argument, never a copy of its rest.
+/// `value` takes that as the option's value; or else the next read refuses a value given
+/// to a flag (`no_value`), and reads on in the group, one flag at a time, each read in the
+/// same argument, never a copy of its rest.
 struct Lexer<I> {
     args: I,
     /// The option last read, as given (`--stats`, `-m`), for messages.
@@ -197,7 +197,7 @@ impl<I: Iterator<Item = OsString>> Lexer<I> {
     /// to be one that takes no value, unless `value` took one (see `no_value`).
     fn next(&mut self) -> Result<Option<Arg<'_>>, String> {
         self.no_value()?;
-        if let Some((arg, at)) = self.group.take().filter(|(arg, at)| *at < arg.len()) {
+        if let Some((arg, at)) = self.rest_of_group() {
             return self.short(arg, at);
         }
         let Some(arg) = self.args.next() else {
@@ -238,10 +238,16 @@ impl<I: Iterator<Item = OsString>> Lexer<I> {
         }
     }
 
+    /// The group of the short option last read and where its rest starts, if it has any
+    /// rest; the group is done with either way.
+    fn rest_of_group(&mut self) -> Option<(OsString, usize)> {
+        self.group.take().filter(|(arg, at)| *at < arg.len())
+    }
+
     /// The value of the option last read, whose long name is `long`: what is attached to
     /// it (`--opt=v`, `-nv`), else the next argument, whatever it looks like (`-n -1`).
     fn value(&mut self, long: &str) -> Result<OsString, String> {
-        let rest = (self.group.take()).filter(|(arg, at)| *at < arg.len());
+        let rest = self.rest_of_group();
         (self.attached.take())
             .or_else(|| rest.map(|(arg, at)| OsStr::from_bytes(&arg.as_bytes()[at..]).into()))
             .or_else(|| self.args.next())
@@ -730,7 +736,8 @@ mod tests {
             let error = format!("unknown option '-' in '{group}'");
             assert_eq!(lexed(&[group, "-V"]), Err(error), "{group}");
         }
-        // A long group is read flag by flag in the same argument.
+        // A long group, read to its end; and a byte that is no ASCII flag, after another.
+        assert_eq!(lexed(&["-mé"]), Err("unknown option '-é'".to_string()));
         let long = format!("-{}", "m".repeat(100_000));
         assert_eq!(lexed(&[&long]).map(|flags| flags.len()), Ok(100_000));
         let config = run(&["-mn7"]).unwrap();

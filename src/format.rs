@@ -177,16 +177,16 @@ pub(crate) fn own_reading(
     let [first, second, third, fourth] = fields;
     let own = first == name.as_bytes();
     // Its name, where it cannot be a value: what is missing after it is said.
-    let named = own && decimal::parse(first).is_err();
+    let named = || own && decimal::parse(first).is_err();
     if second.is_empty() {
-        return if named {
+        return if named() {
             Err(no_value(by_time))
         } else {
             reading(&[first], by_time)
         };
     }
     if by_time && third.is_empty() {
-        return if named {
+        return if named() {
             reading(&[second], true) // its name and a value: no time
         } else {
             reading(&[first, second], true)

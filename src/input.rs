@@ -1,6 +1,6 @@
-//! Inputs: stdin or a path, checked without opening them, opened as `source` says (a
-//! regular file as its stream is dealt, any other by its reader), and read so that a
-//! non-blocking descriptor waits rather than fails.
+//! Inputs: stdin or a path, checked without opening them, opened as `source` and `shared`
+//! say (a source of its own that never waits as its stream is dealt, any other by its
+//! reader), and read so that a non-blocking descriptor waits rather than fails.
 //!
 //! Invariant: a path is checked with `stat` and `access`, never by opening it, since
 //! opening and closing a named pipe strands its writer; so checking has no effect on any
@@ -27,7 +27,7 @@ pub enum Input {
 /// Whether an input of this kind is read to its end without waiting for a writer: a
 /// regular file, or a block device (a disk). Any other (a pipe, a FIFO, a terminal or
 /// another character device) may wait, and so gets a thread of its own.
-fn never_waits(metadata: &fs::Metadata) -> bool {
+fn reads_to_end(metadata: &fs::Metadata) -> bool {
     metadata.is_file() || metadata.file_type().is_block_device()
 }
 
@@ -36,8 +36,8 @@ const STDIN: &str = "<stdin>";
 
 /// What a checked input is, and what it is the same as.
 pub(crate) struct Checked {
-    /// A pipe, a FIFO or a device, such as a terminal: one read by two streams would give
-    /// each a share of its lines that depends on timing. `(device, inode)`.
+    /// A pipe, a FIFO or a character device, such as a terminal: one read by two streams
+    /// would give each a share of its lines that depends on timing. `(device, inode)`.
     pub(crate) waits: Option<(u64, u64)>,
 }
 
@@ -66,7 +66,7 @@ impl Input {
             let stdin = fs::metadata("/dev/stdin").ok();
             return Ok(Checked {
                 waits: stdin
-                    .filter(|m| !never_waits(m))
+                    .filter(|m| !reads_to_end(m))
                     .map(|m| (m.dev(), m.ino())),
             });
         };
@@ -90,17 +90,17 @@ impl Input {
         if unsafe { access(path.as_ptr(), R_OK) } != 0 {
             return Err(io::Error::last_os_error());
         }
-        let waits = (!never_waits(&metadata)).then(|| (metadata.dev(), metadata.ino()));
+        let waits = (!reads_to_end(&metadata)).then(|| (metadata.dev(), metadata.ino()));
         Ok(Checked { waits })
     }
 
-    /// Whether it is read to its end without waiting (see `never_waits`).
+    /// Whether it is read to its end without waiting (see `reads_to_end`).
     pub(crate) fn never_waits(&self) -> bool {
         let path = match self {
             Input::Path(path) => path.as_path(),
             Input::Stdin => Path::new("/dev/stdin"),
         };
-        fs::metadata(path).is_ok_and(|m| never_waits(&m))
+        fs::metadata(path).is_ok_and(|m| reads_to_end(&m))
     }
 
     pub(crate) fn open(&self) -> io::Result<Opened> {

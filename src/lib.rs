@@ -127,8 +127,8 @@ fn stats(summary: &Summary, seconds: f64, notes: &mut impl Write) {
 }
 
 /// Checks every input before anything is printed: each can be read as a stream, no pipe,
-/// FIFO or device (a terminal, maybe) is read by two streams, and the process may open
-/// them all at once.
+/// FIFO or character device (a terminal, maybe) is read by two streams, and the process
+/// may open them all at once.
 fn check(config: &Config) -> Result<(), Error> {
     let shared = config.streams.iter().any(|spec| spec.kind == Kind::Shared);
     // Each input, with whose it is: a stream's name, or `None` for the shared input.
@@ -151,8 +151,8 @@ fn check(config: &Config) -> Result<(), Error> {
     }
     if waiting.len() > WAITING {
         return Err(Error::Usage(format!(
-            "{} inputs are pipes, FIFOs or devices (the shared input counts as one), and at \
-             most {WAITING} can be, a thread each (regular files have no such limit)",
+            "{} inputs are pipes, FIFOs or character devices (the shared input counts as one), \
+             and at most {WAITING} can be, a thread each (regular files have no such limit)",
             waiting.len()
         )));
     }
@@ -229,9 +229,14 @@ mod tests {
         let waiting: Vec<String> = (0..=WAITING).map(|k| format!("s{k}=/dev/null")).collect();
         let args: Vec<&str> = waiting.iter().flat_map(|w| ["-f", w.as_str()]).collect();
         let too_many = check(&config(&args)).unwrap_err().to_string();
-        let expected = "4097 inputs are pipes, FIFOs or devices (the shared input counts as \
-                        one), and at most 4096 can be, a thread each (regular files have no \
-                        such limit)";
+        let expected = "4097 inputs are pipes, FIFOs or character devices (the shared input \
+                        counts as one), and at most 4096 can be, a thread each (regular files \
+                        have no such limit)";
+        assert_eq!(too_many, expected);
+        // 4096 sources of their own and the shared input on a device: one too many as well.
+        let mut with_shared = args[2..].to_vec();
+        with_shared.extend(["-s", "x", "-i", "/dev/null"]);
+        let too_many = check(&config(&with_shared)).unwrap_err().to_string();
         assert_eq!(too_many, expected);
         assert!(check(&config(&["-f", "a=/dev/null", "-f", "b=/etc/hostname"])).is_ok());
     }

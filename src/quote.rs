@@ -1,7 +1,8 @@
 //! Quoting untrusted text for messages: tokens from the input, arguments and paths.
 //!
 //! Invariant: what these functions return holds no control character and no invisible
-//! one, whatever the bytes given, so input can never reach the terminal raw; a quoted
+//! one, whatever the bytes given (`shown` is given a name that `format::name` has let
+//! through, printable already), so input can never reach the terminal raw; a quoted
 //! token is at most `SHOWN` characters of the original, and an escaped path at most
 //! `PATH_SHOWN`, so their size is bounded too.
 
@@ -25,9 +26,9 @@ pub fn quote(token: &[u8]) -> String {
     text
 }
 
-/// A stream's name as the notes after a run show it, unquoted (a name is printable): cut
-/// after `SHOWN` characters with its full size in bytes, as `quote` cuts: `abc...
-/// (100000 bytes)`.
+/// A stream's name as the notes after a run show it, unquoted (a name is printable, as
+/// `format::name` checks): cut after `SHOWN` characters with its full size in bytes, as
+/// `quote` cuts: `abc... (100000 bytes)`.
 pub fn shown(name: &str) -> String {
     match name.char_indices().nth(SHOWN) {
         Some((cut, _)) => format!("{}... ({} bytes)", &name[..cut], name.len()),
@@ -47,7 +48,7 @@ pub fn hint(name: &[u8]) -> &str {
 }
 
 /// `text` escaped, without quotes, cut after `PATH_SHOWN` characters (an invalid byte
-/// counts as one) with its full size in bytes: for paths, `abc…... (5000 bytes)`.
+/// counts as one) with its full size in bytes: for paths, `abc... (5000 bytes)`.
 pub fn escape(text: &[u8]) -> String {
     let mut escaped = String::new();
     if !escape_into(&mut escaped, text, PATH_SHOWN) {

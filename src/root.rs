@@ -166,8 +166,8 @@ impl Threads {
         tx: &SyncSender<Msg>,
     ) -> Vec<SyncSender<Box<Batch>>> {
         let (batch, slots) = (batch(window.size()), slots(window.size()));
-        // Whether each source is a regular file (or a block device, read the same way, to its
-        // end without waiting), looked up once: it decides where the stream goes, and
+        // Whether each source is a regular file (or a block device, read the same way, to
+        // its end without waiting), looked up once: it decides where the stream goes, and
         // whether its source is opened now (see `source`).
         let regular: Vec<bool> = (streams.iter())
             .map(|s| matches!(&s.source, Source::Own(input) if input.never_waits()))

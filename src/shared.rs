@@ -1009,22 +1009,25 @@ mod tests {
                             if full {
                                 streams.lead = if timed { leads.total } else { streams.ahead() };
                             }
-                            let rest = (line, 0, &mut Newlines::new(line));
+                            let cursor = (line, 0, &mut Newlines::new(line));
                             let taken = match (one, timed) {
-                                (true, true) => {
-                                    streams.take_one::<true>(0, rest, (edge, 64), Some(&mut leads))
-                                }
+                                (true, true) => streams.take_one::<true>(
+                                    0,
+                                    cursor,
+                                    (edge, 64),
+                                    Some(&mut leads),
+                                ),
                                 (true, false) => {
-                                    streams.take_one::<false>(0, rest, (edge, 64), None)
+                                    streams.take_one::<false>(0, cursor, (edge, 64), None)
                                 }
                                 (false, true) => streams.take_as_printed::<true>(
                                     0,
-                                    rest,
+                                    cursor,
                                     (edge, 64),
                                     Some(&mut leads),
                                 ),
                                 (false, false) => {
-                                    streams.take_as_printed::<false>(0, rest, (edge, 64), None)
+                                    streams.take_as_printed::<false>(0, cursor, (edge, 64), None)
                                 }
                             };
                             let state = (streams.all[0].count, streams.min, streams.at_min);

@@ -55,10 +55,11 @@ pub enum Source {
 const BUFFERS: usize = 8 << 20;
 
 /// A stream with a source of its own, dealt to a thread and not read yet: a source that
-/// may wait is opened by the thread that reads it, a regular file as it is dealt.
+/// may wait is opened by the thread that reads it, a regular file (or block device) as it
+/// is dealt.
 pub(crate) struct Pending {
     input: Input,
-    /// A regular file, opened as its stream is dealt; `None` for a source that may wait.
+    /// A source that never waits, opened as its stream is dealt; `None` for one that may.
     opened: Option<io::Result<Opened>>,
     name: String,
     feed: Paced,
@@ -106,8 +107,7 @@ impl Pending {
                 before: Before::default(),
             }),
             Err(e) => {
-                let problem = format!("cannot open: {e}");
-                let failure = Error::of_stream(place, &self.name, &problem);
+                let failure = Error::of_stream(place, &self.name, &format!("cannot open: {e}"));
                 self.feed.finish(Err(failure));
                 None
             }
@@ -152,8 +152,8 @@ pub(crate) struct Reader {
     /// Values come with times; and the time of the last one.
     by_time: bool,
     before: Before,
-    /// Its reads may wait. A regular file's never do, so what it holds is sent when the
-    /// batch is full, not before every read.
+    /// Its reads may wait. A regular file's (or block device's) never do, so what it holds
+    /// is sent when the batch is full, not before every read.
     waits: bool,
 }
 
