@@ -850,39 +850,31 @@ mod lines {
     }
 
     #[test]
-    fn with_by_time_a_name_alone_is_a_bad_line_that_expects_a_value_and_a_time() {
-        let expected = "stream 'x': a value and a time are expected after the name";
-        let output = run(&["-t", "-s", "x", "-s", "y"], "x\n");
-        assert_run(
-            &output,
-            1,
-            "",
-            &format!("stream-merge: <stdin>:1: {expected}\n"),
-        );
-        let s = scratch(test_name!());
-        let (x, y) = (s.file("x.txt", "x\n"), s.file("y.txt", "1 1\n"));
-        let args = ["-t", "-m", "-f", &stream("x", &x), "-f", &stream("y", &y)];
-        let stderr = format!("stream-merge: {x}:1: {expected}\n");
-        assert_run(&run(&args, ""), 1, "", &stderr);
-    }
-
-    #[test]
-    fn with_by_time_a_line_without_a_time_is_a_bad_line() {
-        let expected = "a time is expected after the value";
-        let output = run(&["-t", "-s", "x", "-s", "y"], "x 3\n");
-        assert_run(
-            &output,
-            1,
-            "",
-            &format!("stream-merge: <stdin>:1: stream 'x': {expected}\n"),
-        );
+    fn with_by_time_a_line_without_a_time_is_a_bad_line_that_says_what_is_expected() {
         let s = scratch(test_name!());
         let y = s.file("y.txt", "1 1\n");
-        for line in ["3\n", "x 3\n", "x 3\r\n"] {
-            let x = s.file("x.txt", line);
-            let args = ["-t", "-m", "-f", &stream("x", &x), "-f", &stream("y", &y)];
-            let stderr = format!("stream-merge: {x}:1: stream 'x': {expected}\n");
-            assert_run(&run(&args, ""), 1, "", &stderr);
+        for (shared, own, expected) in [
+            (
+                "x 3\n",
+                &["3\n", "x 3\n", "x 3\r\n"][..],
+                "a time is expected after the value",
+            ),
+            // Its name alone: a value and a time.
+            (
+                "x\n",
+                &["x\n"],
+                "a value and a time are expected after the name",
+            ),
+        ] {
+            let output = run(&["-t", "-s", "x", "-s", "y"], shared);
+            let stderr = format!("stream-merge: <stdin>:1: stream 'x': {expected}\n");
+            assert_run(&output, 1, "", &stderr);
+            for line in own {
+                let x = s.file("x.txt", line);
+                let args = ["-t", "-m", "-f", &stream("x", &x), "-f", &stream("y", &y)];
+                let stderr = format!("stream-merge: {x}:1: stream 'x': {expected}\n");
+                assert_run(&run(&args, ""), 1, "", &stderr);
+            }
         }
     }
 
