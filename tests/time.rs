@@ -6,6 +6,7 @@
 //! the merge that sums it.
 
 use std::collections::{BTreeSet, HashMap};
+use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Output, Stdio};
@@ -46,9 +47,13 @@ fn scratch(test: &str) -> Dir {
     Dir::new(&format!("time/{test}"))
 }
 
-/// `NAME=PATH`, as `-f` takes it.
-fn stream(name: &str, path: &str) -> String {
-    format!("{name}={path}")
+/// A run's arguments: `options`, then `-f NAME=PATH` for each of `sources`.
+fn with_sources(options: &[&str], sources: &[(&str, &str)]) -> Vec<String> {
+    let mut args: Vec<String> = options.iter().map(|option| option.to_string()).collect();
+    for (name, path) in sources {
+        args.extend(["-f".into(), format!("{name}={path}")]);
+    }
+    args
 }
 
 /// A running binary, killed if it is still running after `LIMIT`: a hang fails the test
@@ -61,7 +66,7 @@ struct Running {
     fired: Arc<AtomicBool>,
 }
 
-fn spawn(args: &[&str], fifos: &[&str]) -> Running {
+fn spawn(args: &[impl AsRef<OsStr>], fifos: &[&str]) -> Running {
     let piped = Stdio::piped;
     let child = Command::new(BIN)
         .args(args)
@@ -174,7 +179,7 @@ impl Drop for Running {
 }
 
 /// Runs with `args` and `input` on stdin.
-fn run(args: &[&str], input: &str) -> Output {
+fn run(args: &[impl AsRef<OsStr>], input: &str) -> Output {
     let mut running = spawn(args, &[]);
     let writer = running.feed(input);
     let output = running.finish();
@@ -318,8 +323,8 @@ mod zip_by_time {
         (110, Some(15), None),
     ];
 
-    /// `-f x=… -f y=…`, each file `VALUE TIME` a line, from `ZIP`.
-    fn sources(s: &Dir) -> [String; 4] {
+    /// `options`, then `-f x=… -f y=…`, each file `VALUE TIME` a line, from `ZIP`.
+    fn with_zip(s: &Dir, options: &[&str]) -> Vec<String> {
         let of = |pick: fn(&Row) -> Option<u32>| -> String {
             let rows = ZIP.iter().filter_map(|row| Some((row.0, pick(row)?)));
             rows.map(|(time, value)| format!("{value} {time}\n"))
@@ -327,7 +332,7 @@ mod zip_by_time {
         };
         let x = s.file("x.txt", of(|row| row.1));
         let y = s.file("y.txt", of(|row| row.2));
-        ["-f".into(), stream("x", &x), "-f".into(), stream("y", &y)]
+        with_sources(options, &[("x", &x), ("y", &y)])
     }
 
     /// Each row's lines, and its merge (0 for a `None`) where `merged` says so.
@@ -350,15 +355,13 @@ mod zip_by_time {
     #[test]
     fn iotpys_timed_zip_vectors_merge_at_every_time_with_a_fill_of_0_for_its_none() {
         let s = scratch(test_name!());
-        let sources = sources(&s);
-        let mut args = vec!["--by-time", "--fill", "0"];
-        args.extend(sources.iter().map(String::as_str));
+        let mut args = with_zip(&s, &["--by-time", "--fill", "0"]);
         let output = run(&args, "");
         // x has no value at 2, 9, 20, 29, 104, 107; y none at 1, 10, 15, 17, 40, 97, 106,
         // and 110, after it has ended.
         let stderr = "x: missing at 6 times, first at 2\ny: missing at 8 times, first at 1\n";
         assert_run(&output, 0, &expected(|_| true), stderr);
-        args.push("-m");
+        args.push("-m".into());
         let merges = "merge 1 1\nmerge 100 2\nmerge 202 3\nmerge 400 9\nmerge 4 10\n\
                       merge 5 15\nmerge 6 17\nmerge 500 20\nmerge 607 21\nmerge 708 23\n\
                       merge 800 29\nmerge 9 40\nmerge 910 55\nmerge 11 97\nmerge 1012 100\n\
@@ -370,9 +373,7 @@ mod zip_by_time {
     #[test]
     fn without_a_fill_only_the_times_both_streams_share_are_merged() {
         let s = scratch(test_name!());
-        let sources = sources(&s);
-        let mut args = vec!["-t"];
-        args.extend(sources.iter().map(String::as_str));
+        let args = with_zip(&s, &["-t"]);
         let output = run(&args, "");
         // y ends after 107: the next items are x's value at 110 and y's end, so the run
         // ends there, and x's 15 at 110 is printed, after every merge, unmatched.
@@ -381,7 +382,7 @@ mod zip_by_time {
         let both = |row: &Row| row.1.is_some() && row.2.is_some();
         assert_run(&output, 0, &expected(both), stderr);
         let mut merges_only = args.clone();
-        merges_only.push("-m");
+        merges_only.push("-m".into());
         let merges = "merge 202 3\nmerge 607 21\nmerge 708 23\nmerge 910 55\n\
                       merge 1012 100\nmerge 1213 105\n";
         assert_run(&run(&merges_only, ""), 0, merges, stderr);
@@ -425,7 +426,7 @@ mod sensors {
         let s = scratch(test_name!());
         let a = s.file("a.txt", log(&A, false));
         let b = s.file("b.txt", log(&B, false));
-        let output = run(&["-f", &stream("a", &a), "-f", &stream("b", &b)], "");
+        let output = run(&with_sources(&[], &[("a", &a), ("b", &b)]), "");
         // From the third on, a's reading of one minute meets b's of the minute before.
         let expected = "a 20.1\nb 19.8\nmerge 39.9\na 20.3\nb 19.9\nmerge 40.2\n\
                         a 20.2\nb 20.0\nmerge 40.2\na 20.4\nb 20.1\nmerge 40.5\n\
@@ -438,7 +439,7 @@ mod sensors {
         let s = scratch(test_name!());
         let a = s.file("a.txt", log(&A, true));
         let b = s.file("b.txt", log(&B, true));
-        let output = run(&["-t", "-f", &stream("a", &a), "-f", &stream("b", &b)], "");
+        let output = run(&with_sources(&["-t"], &[("a", &a), ("b", &b)]), "");
         let expected = "a 20.1 1000\nb 19.8 1000\nmerge 39.9 1000\n\
                         a 20.3 1001\nb 19.9 1001\nmerge 40.2 1001\n\
                         b 20.0 1002\n\
@@ -454,14 +455,7 @@ mod sensors {
         let s = scratch(test_name!());
         let a = s.file("a.txt", log(&A, true));
         let b = s.file("b.txt", log(&B, true));
-        let args = [
-            "-t",
-            "--carry",
-            "-f",
-            &stream("a", &a),
-            "-f",
-            &stream("b", &b),
-        ];
+        let args = with_sources(&["-t", "--carry"], &[("a", &a), ("b", &b)]);
         let output = run(&args, "");
         let expected = "a 20.1 1000\nb 19.8 1000\nmerge 39.9 1000\n\
                         a 20.3 1001\nb 19.9 1001\nmerge 40.2 1001\n\
@@ -486,7 +480,7 @@ mod times_increase {
         let s = scratch(test_name!());
         let a = s.file("a.txt", "1 1\n2 2\n3 2\n");
         let b = s.file("b.txt", "1 1\n2 2\n3 3\n");
-        let args = ["-t", "-m", "-f", &stream("a", &a), "-f", &stream("b", &b)];
+        let args = with_sources(&["-t", "-m"], &[("a", &a), ("b", &b)]);
         let output = run(&args, "");
         let stderr =
             format!("stream-merge: {a}:3: stream 'a': time 2 is not after 2, the time before it\n");
@@ -517,7 +511,7 @@ mod times_increase {
         let s = scratch(test_name!());
         let a = s.file("a.txt", "1 1\n1 1\n");
         let b = s.file("b.txt", "1 1\n0 0\n");
-        let args = ["-t", "-m", "-f", &stream("b", &b), "-f", &stream("a", &a)];
+        let args = with_sources(&["-t", "-m"], &[("b", &b), ("a", &a)]);
         let stderr =
             format!("stream-merge: {b}:2: stream 'b': time 0 is not after 1, the time before it\n");
         for _ in 0..10 {
@@ -532,7 +526,7 @@ mod times_increase {
         // b's third line is bad, but its item before, at 5, is in the round at which the
         // run ends: after a's end.
         let b = s.file("b.txt", "1 1\n5 5\n4 4\n");
-        let output = run(&["-t", "-f", &stream("a", &a), "-f", &stream("b", &b)], "");
+        let output = run(&with_sources(&["-t"], &[("a", &a), ("b", &b)]), "");
         let expected = "a 1 1\nb 1 1\nmerge 2 1\na 2 2\na 3 3\nb 5 5\n";
         let stderr = "a: 2 unmatched\nb: 1 unmatched\nb: missing at 2 times, first at 2\n";
         assert_run(&output, 0, expected, stderr);
@@ -543,19 +537,14 @@ mod policies {
     use super::*;
 
     /// x has no value at 3 and ends after 4; y has a value at every time up to 6.
-    fn sources(s: &Dir) -> [String; 4] {
-        let x = s.file("x.txt", "1 1\n2 2\n4 4\n");
-        let y = s.file("y.txt", "10 1\n20 2\n30 3\n40 4\n50 5\n60 6\n");
-        ["-f".into(), stream("x", &x), "-f".into(), stream("y", &y)]
-    }
-
     fn run_with(test: &str, policy: &[&str]) -> Output {
         let s = scratch(test);
-        let sources = sources(&s);
-        let mut args = vec!["-t"];
-        args.extend(policy);
-        args.extend(sources.iter().map(String::as_str));
-        run(&args, "")
+        let x = s.file("x.txt", "1 1\n2 2\n4 4\n");
+        let y = s.file("y.txt", "10 1\n20 2\n30 3\n40 4\n50 5\n60 6\n");
+        run(
+            &with_sources(&[&["-t"], policy].concat(), &[("x", &x), ("y", &y)]),
+            "",
+        )
     }
 
     #[test]
@@ -599,14 +588,7 @@ mod policies {
         let s = scratch(test_name!());
         let x = s.file("x.txt", "1 2\n3 4\n");
         let y = s.file("y.txt", "10 1\n20 2\n30 3\n");
-        let args = [
-            "-t",
-            "--carry",
-            "-f",
-            &stream("x", &x),
-            "-f",
-            &stream("y", &y),
-        ];
+        let args = with_sources(&["-t", "--carry"], &[("x", &x), ("y", &y)]);
         let output = run(&args, "");
         // At 1 x has no value yet: y's 10 is unmatched. At 3 x carries its 1; at 4, y
         // has ended and carries its 30.
@@ -621,14 +603,7 @@ mod policies {
         let s = scratch(test_name!());
         let x = s.file("x.txt", "5 1\n");
         let y = s.file("y.txt", "10 2\n20 3\n");
-        let args = [
-            "-t",
-            "--carry",
-            "-f",
-            &stream("x", &x),
-            "-f",
-            &stream("y", &y),
-        ];
+        let args = with_sources(&["-t", "--carry"], &[("x", &x), ("y", &y)]);
         let output = run(&args, "");
         let expected = "x 5 1\ny 10 2\nmerge 15 2\ny 20 3\nmerge 25 3\n";
         let stderr = "x: missing at 2 times, first at 2\ny: missing at 1 time, first at 1\n";
@@ -639,18 +614,11 @@ mod policies {
     fn strict_names_the_first_stream_on_the_command_line_with_a_later_time_or_ended() {
         let s = scratch(test_name!());
         // At 2, c has ended and a's next value is at 3: both have no value at 2.
-        let c = stream("c", &s.file("c.txt", "1 1\n"));
-        let a = stream("a", &s.file("a.txt", "1 1\n3 3\n"));
-        let b = stream("b", &s.file("b.txt", "1 1\n2 2\n"));
-        for (order, named) in [
-            ([&c, &a, &b], "c"),
-            ([&a, &c, &b], "a"),
-            ([&b, &a, &c], "a"),
-        ] {
-            let mut args = vec!["-t", "--strict", "-m"];
-            for source in order {
-                args.extend(["-f", source]);
-            }
+        let c = ("c", &s.file("c.txt", "1 1\n")[..]);
+        let a = ("a", &s.file("a.txt", "1 1\n3 3\n")[..]);
+        let b = ("b", &s.file("b.txt", "1 1\n2 2\n")[..]);
+        for (order, named) in [([c, a, b], "c"), ([a, c, b], "a"), ([b, a, c], "a")] {
+            let args = with_sources(&["-t", "--strict", "-m"], &order);
             let stderr =
                 format!("stream-merge: stream '{named}' has no value at time 2 (--strict)\n");
             assert_run(&run(&args, ""), 1, "merge 3 1\n", &stderr);
@@ -662,15 +630,7 @@ mod policies {
         let s = scratch(test_name!());
         let x = s.file("x.txt", "1 1\n2 2\n");
         let y = s.file("y.txt", "10 1\n20 2\n30 3\n");
-        let args = [
-            "-t",
-            "--strict",
-            "-m",
-            "-f",
-            &stream("x", &x),
-            "-f",
-            &stream("y", &y),
-        ];
+        let args = with_sources(&["-t", "--strict", "-m"], &[("x", &x), ("y", &y)]);
         let stderr = "stream-merge: stream 'x' has no value at time 3 (--strict)\n";
         assert_run(&run(&args, ""), 1, "merge 11 1\nmerge 22 2\n", stderr);
     }
@@ -680,14 +640,7 @@ mod policies {
         let s = scratch(test_name!());
         let x = s.file("x.txt", "1 1\n2 2.0\n");
         let y = s.file("y.txt", "10 1\n20 2\n");
-        let args = [
-            "-t",
-            "--strict",
-            "-f",
-            &stream("x", &x),
-            "-f",
-            &stream("y", &y),
-        ];
+        let args = with_sources(&["-t", "--strict"], &[("x", &x), ("y", &y)]);
         let expected = "x 1 1\ny 10 1\nmerge 11 1\nx 2 2.0\ny 20 2\nmerge 22 2.0\n";
         assert_run(&run(&args, ""), 0, expected, "");
     }
@@ -702,15 +655,7 @@ mod carry_by_position {
         let x = s.file("x.txt", "1\n");
         let y = s.file("y.txt", "10\n20\n");
         let z = s.file("z.txt", "100\n200\n300\n");
-        let args = [
-            "--carry",
-            "-f",
-            &stream("x", &x),
-            "-f",
-            &stream("y", &y),
-            "-f",
-            &stream("z", &z),
-        ];
+        let args = with_sources(&["--carry"], &[("x", &x), ("y", &y), ("z", &z)]);
         let expected = "x 1\ny 10\nz 100\nmerge 111\ny 20\nz 200\nmerge 221\nz 300\nmerge 321\n";
         assert_run(&run(&args, ""), 0, expected, "");
     }
@@ -720,7 +665,7 @@ mod carry_by_position {
         let s = scratch(test_name!());
         let x = s.file("x.txt", "");
         let y = s.file("y.txt", "10\n20\n");
-        let args = ["--carry", "-f", &stream("x", &x), "-f", &stream("y", &y)];
+        let args = with_sources(&["--carry"], &[("x", &x), ("y", &y)]);
         assert_run(&run(&args, ""), 0, "y 10\ny 20\n", "y: 2 unmatched\n");
     }
 
@@ -729,14 +674,7 @@ mod carry_by_position {
         let s = scratch(test_name!());
         let x = s.file("x.txt", "1\nbad\n");
         let y = s.file("y.txt", "10\n20\n30\n");
-        let args = [
-            "--carry",
-            "-m",
-            "-f",
-            &stream("x", &x),
-            "-f",
-            &stream("y", &y),
-        ];
+        let args = with_sources(&["--carry", "-m"], &[("x", &x), ("y", &y)]);
         let stderr = format!("stream-merge: {x}:2: stream 'x': 'bad' {NOT_A_VALUE}\n");
         assert_run(&run(&args, ""), 1, "merge 11\n", &stderr);
     }
@@ -746,14 +684,7 @@ mod carry_by_position {
         let s = scratch(test_name!());
         let x = s.file("x.txt", "1\n2\n3\n");
         let y = s.file("y.txt", "1\n2\n3\n4\n");
-        let args = [
-            "--strict",
-            "-m",
-            "-f",
-            &stream("x", &x),
-            "-f",
-            &stream("y", &y),
-        ];
+        let args = with_sources(&["--strict", "-m"], &[("x", &x), ("y", &y)]);
         let stderr = "stream-merge: stream 'x' ended after 3 values, but 'y' has more (--strict)\n";
         assert_run(&run(&args, ""), 1, "merge 2\nmerge 4\nmerge 6\n", stderr);
     }
@@ -801,7 +732,7 @@ mod lines {
         assert_run(&output, 0, expected, "");
         let x = s.file("x.txt", "# x, Celsius\n1 1\r\n\n\tx 2\t2\nmerge 22 2\n");
         let y = s.file("y.txt", "10 1\n  y 20 2 \r\n");
-        let output = run(&["-t", "-f", &stream("x", &x), "-f", &stream("y", &y)], "");
+        let output = run(&with_sources(&["-t"], &[("x", &x), ("y", &y)]), "");
         assert_run(&output, 0, expected, "");
     }
 
@@ -833,7 +764,7 @@ mod lines {
         let s = scratch(test_name!());
         let x = s.file("x.txt", "3 17\n");
         let y = s.file("y.txt", "1\n");
-        let output = run(&["-m", "-f", &stream("x", &x), "-f", &stream("y", &y)], "");
+        let output = run(&with_sources(&["-m"], &[("x", &x), ("y", &y)]), "");
         assert_run(
             &output,
             1,
@@ -871,7 +802,7 @@ mod lines {
             assert_run(&output, 1, "", &stderr);
             for line in own {
                 let x = s.file("x.txt", line);
-                let args = ["-t", "-m", "-f", &stream("x", &x), "-f", &stream("y", &y)];
+                let args = with_sources(&["-t", "-m"], &[("x", &x), ("y", &y)]);
                 let stderr = format!("stream-merge: {x}:1: stream 'x': {expected}\n");
                 assert_run(&run(&args, ""), 1, "", &stderr);
             }
@@ -889,10 +820,7 @@ mod lines {
         let expected = format!("merge 10 1\nmerge 200000000000006 7\n{merges}");
         let s = scratch(test_name!());
         let (xs, ys) = (s.file("x.txt", &x), s.file("y.txt", &y));
-        let output = run(
-            &["-t", "-m", "-f", &stream("x", &xs), "-f", &stream("y", &ys)],
-            "",
-        );
+        let output = run(&with_sources(&["-t", "-m"], &[("x", &xs), ("y", &ys)]), "");
         assert_run(&output, 0, &expected, "");
         let shared: String = x
             .lines()
@@ -921,7 +849,7 @@ mod lines {
         let y = s.file("y.txt", "1 1\n");
         for line in ["3 abc\n", "x 3 abc\n"] {
             let x = s.file("x.txt", line);
-            let args = ["-t", "-m", "-f", &stream("x", &x), "-f", &stream("y", &y)];
+            let args = with_sources(&["-t", "-m"], &[("x", &x), ("y", &y)]);
             let stderr = format!("stream-merge: {x}:1: stream 'x': 'abc' {NOT_A_TIME}\n");
             assert_run(&run(&args, ""), 1, "", &stderr);
         }
@@ -1105,14 +1033,14 @@ mod output {
         let a = s.file("a.txt", "1 1\n2 2\n3 3\n4 4\n");
         let many: String = (1..=200_000).map(|k| format!("{k} {k}\n")).collect();
         let b = s.file("b.txt", &many);
-        let args = ["-t", "-f", &stream("a", &a), "-f", &stream("b", &b)];
+        let args = with_sources(&["-t"], &[("a", &a), ("b", &b)]);
         let expected = "a 1 1\nb 1 1\nmerge 2 1\na 2 2\nb 2 2\nmerge 4 2\n\
                         a 3 3\nb 3 3\nmerge 6 3\na 4 4\nb 4 4\nmerge 8 4\nb 5 5\n";
         for _ in 0..20 {
             assert_run(&run(&args, ""), 0, expected, "b: 1 unmatched\n");
         }
-        let mut merges_only = args.to_vec();
-        merges_only.push("-m");
+        let mut merges_only = args.clone();
+        merges_only.push("-m".into());
         let merges = "merge 2 1\nmerge 4 2\nmerge 6 3\nmerge 8 4\n";
         for _ in 0..20 {
             let output = run(&merges_only, "");
@@ -1139,7 +1067,7 @@ mod pipes {
     fn each_merge_appears_as_soon_as_its_round_is_decided_and_not_before() {
         let s = scratch(test_name!());
         let (a, b) = (s.fifo("a"), s.fifo("b"));
-        let args = ["-t", "-f", &stream("a", &a), "-f", &stream("b", &b)];
+        let args = with_sources(&["-t"], &[("a", &a), ("b", &b)]);
         let mut running = spawn(&args, &[&a, &b]);
         let (mut to_a, mut to_b) = (writer(&a), writer(&b));
         running.watch();
@@ -1222,7 +1150,7 @@ mod pipes {
         let a = s.fifo("a");
         let many: String = (1..=1_000_000).map(|k| format!("{k} {k}\n")).collect();
         let b = s.file("b.txt", &many);
-        let args = ["-t", "-f", &stream("a", &a), "-f", &stream("b", &b)];
+        let args = with_sources(&["-t"], &[("a", &a), ("b", &b)]);
         let mut running = spawn(&args, &[&a]);
         let mut to_a = writer(&a);
         // a's first item is not known yet: b's reader may only read its window ahead.
@@ -1247,11 +1175,8 @@ mod stats {
         let s = scratch(test);
         let a = s.file("a.txt", "1 1\n2 2\n4 4\n");
         let b = s.file("b.txt", "1 1\n3 3\n4 4\n");
-        let (a, b) = (stream("a", &a), stream("b", &b));
-        let mut args = vec!["-t", "-m", "--stats"];
-        args.extend(policy);
-        args.extend(["-f", &a, "-f", &b]);
-        run(&args, "")
+        let options = [&["-t", "-m", "--stats"], policy].concat();
+        run(&with_sources(&options, &[("a", &a), ("b", &b)]), "")
     }
 
     const MISSING: [&str; 2] = [
