@@ -126,6 +126,16 @@ fn run(args: &[String], stdin: &str) -> Outcome {
     (by_stream(&output.stdout), stderr)
 }
 
+/// `-s x -s y`, by time if `timed`: x and y on the shared input.
+fn shared_x_y(timed: bool) -> Vec<String> {
+    let by_time = ["--by-time"].into_iter().filter(|_| timed);
+    ["-s", "x", "-s", "y"]
+        .into_iter()
+        .chain(by_time)
+        .map(String::from)
+        .collect()
+}
+
 /// Checks that every run of `outcomes`, each with its `every`, printed what the first did,
 /// which merged all `N` rounds.
 fn assert_the_same(outcomes: &[(usize, Outcome)], timed: bool) {
@@ -157,11 +167,7 @@ fn the_shared_input_gives_the_same_output_whichever_lines_are_as_printed() {
                 }
                 input += "merge 1 2\n";
             }
-            let mut args = vec!["-s".to_string(), "x".into(), "-s".into(), "y".into()];
-            if timed {
-                args.push("--by-time".into());
-            }
-            outcomes.push((every, run(&args, &input)));
+            outcomes.push((every, run(&shared_x_y(timed), &input)));
         }
         assert_the_same(&outcomes, timed);
     }
@@ -190,11 +196,7 @@ fn lines_of_two_streams_in_turn_give_the_same_output_whichever_lines_are_as_prin
                 }
                 k += length;
             }
-            let mut args = vec!["-s".to_string(), "x".into(), "-s".into(), "y".into()];
-            if timed {
-                args.push("--by-time".into());
-            }
-            outcomes.push((every, run(&args, &input)));
+            outcomes.push((every, run(&shared_x_y(timed), &input)));
         }
         assert_the_same(&outcomes, timed);
     }
