@@ -93,14 +93,14 @@ Options:
       --window W             how many values a stream may hold that no round has used;
                              bounds memory [default: 16384, or 524288 / streams past 32,
                              less where long names' lines would pass 32 MiB]
-      --stats                after the run, print rounds, values per stream, seconds and
-                             rounds/s on stderr
+      --stats                after the run, print rounds merged, dropped, filled and
+                             carried, values per stream, seconds and rounds/s on stderr
   -h, --help                 print this help
   -V, --version              print the version
 
-Values: decimals such as 7, -12, 20.5, .5 or 2.5E3, at most 18 digits after the point and
-a 64-bit integer without it. Sums are exact, with as many digits after the point as their
-most precise term.
+Values: exact decimals such as 7, -12, 20.5, .5 or 2.5E3: m·10^-s with m a 64-bit integer
+and at most 18 digits after the point (1e30 and 1e-19 are refused). Sums are exact, with
+as many digits after the point as their most precise term.
 
 Names: not empty, not merge, not starting with #, each given once, with no spaces and no
 control or invisible characters.
