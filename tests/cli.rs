@@ -40,17 +40,7 @@ fn run_with_input(args: &[&str], input: impl AsRef<[u8]>) -> Output {
 
 mod common;
 
-use common::{Dir, assert_stats};
-
-/// How messages show `path`: whole, or cut after 120 characters if longer (see
-/// `a_long_path_is_cut_in_messages`), as a test's own may be under a deep target directory.
-fn shown_path(path: &str) -> String {
-    let cut: String = path.chars().take(120).collect();
-    match cut.len() == path.len() {
-        true => cut,
-        false => format!("{cut}... ({} bytes)", path.len()),
-    }
-}
+use common::{Dir, assert_stats, shown_path};
 
 /// A failed run's exit status, stdout and one-line stderr.
 fn failure(output: &Output) -> (Option<i32>, String, String) {
@@ -1972,10 +1962,12 @@ mod resources {
 
     #[test]
     fn a_socket_is_refused_before_anything_is_printed() {
-        let dir = Dir::new("a_socket_is_refused_before_anything_is_printed");
-        let socket = dir.path("sock");
-        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
-        let socket = socket.as_str();
+        // Not in the test's own directory, whose path may be past the 108 bytes a socket's
+        // may have: in the system's, named for this process, and removed after.
+        let socket = std::env::temp_dir().join(format!("stream-merge-{}.sock", std::process::id()));
+        let socket = socket.to_str().unwrap();
+        let _ = fs::remove_file(socket);
+        let _listener = std::os::unix::net::UnixListener::bind(socket).unwrap();
         let refused = "cannot read: is a socket, which is not read as a stream";
         let source = format!("a={socket}");
         let output = run(&["-s", "g=0..10", "-n", "1000", "-f", &source]);
@@ -1993,6 +1985,7 @@ mod resources {
         assert_eq!((code, stdout.as_str()), (Some(1), ""));
         let expected = format!("stream-merge: {}: {refused}\n", shown_path(socket));
         assert_eq!(stderr, expected);
+        fs::remove_file(socket).unwrap();
     }
 
     /// A pipe: its read end and its write end, both closed on exec, so that no other

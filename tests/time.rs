@@ -18,7 +18,7 @@ use std::time::Duration;
 
 mod common;
 
-use common::Dir;
+use common::{Dir, shown_path};
 
 const BIN: &str = env!("CARGO_BIN_EXE_stream-merge");
 
@@ -482,8 +482,10 @@ mod times_increase {
         let b = s.file("b.txt", "1 1\n2 2\n3 3\n");
         let args = with_sources(&["-t", "-m"], &[("a", &a), ("b", &b)]);
         let output = run(&args, "");
-        let stderr =
-            format!("stream-merge: {a}:3: stream 'a': time 2 is not after 2, the time before it\n");
+        let stderr = format!(
+            "stream-merge: {}:3: stream 'a': time 2 is not after 2, the time before it\n",
+            shown_path(&a)
+        );
         assert_run(&output, 1, "merge 2 1\nmerge 4 2\n", &stderr);
     }
 
@@ -512,8 +514,10 @@ mod times_increase {
         let a = s.file("a.txt", "1 1\n1 1\n");
         let b = s.file("b.txt", "1 1\n0 0\n");
         let args = with_sources(&["-t", "-m"], &[("b", &b), ("a", &a)]);
-        let stderr =
-            format!("stream-merge: {b}:2: stream 'b': time 0 is not after 1, the time before it\n");
+        let stderr = format!(
+            "stream-merge: {}:2: stream 'b': time 0 is not after 1, the time before it\n",
+            shown_path(&b)
+        );
         for _ in 0..10 {
             assert_run(&run(&args, ""), 1, "merge 2 1\n", &stderr);
         }
@@ -675,7 +679,10 @@ mod carry_by_position {
         let x = s.file("x.txt", "1\nbad\n");
         let y = s.file("y.txt", "10\n20\n30\n");
         let args = with_sources(&["--carry", "-m"], &[("x", &x), ("y", &y)]);
-        let stderr = format!("stream-merge: {x}:2: stream 'x': 'bad' {NOT_A_VALUE}\n");
+        let stderr = format!(
+            "stream-merge: {}:2: stream 'x': 'bad' {NOT_A_VALUE}\n",
+            shown_path(&x)
+        );
         assert_run(&run(&args, ""), 1, "merge 11\n", &stderr);
     }
 
@@ -769,7 +776,7 @@ mod lines {
             &output,
             1,
             "",
-            &format!("stream-merge: {x}:1: stream 'x': {hint}\n"),
+            &format!("stream-merge: {}:1: stream 'x': {hint}\n", shown_path(&x)),
         );
     }
 
@@ -803,7 +810,10 @@ mod lines {
             for line in own {
                 let x = s.file("x.txt", line);
                 let args = with_sources(&["-t", "-m"], &[("x", &x), ("y", &y)]);
-                let stderr = format!("stream-merge: {x}:1: stream 'x': {expected}\n");
+                let stderr = format!(
+                    "stream-merge: {}:1: stream 'x': {expected}\n",
+                    shown_path(&x)
+                );
                 assert_run(&run(&args, ""), 1, "", &stderr);
             }
         }
@@ -850,7 +860,10 @@ mod lines {
         for line in ["3 abc\n", "x 3 abc\n"] {
             let x = s.file("x.txt", line);
             let args = with_sources(&["-t", "-m"], &[("x", &x), ("y", &y)]);
-            let stderr = format!("stream-merge: {x}:1: stream 'x': 'abc' {NOT_A_TIME}\n");
+            let stderr = format!(
+                "stream-merge: {}:1: stream 'x': 'abc' {NOT_A_TIME}\n",
+                shown_path(&x)
+            );
             assert_run(&run(&args, ""), 1, "", &stderr);
         }
         // Past the limits: the message says what they are, as for a value.

@@ -1,5 +1,5 @@
-//! What the integration tests share: a directory of each test's own, and a check of what
-//! `--stats` prints.
+//! What the integration tests share: a directory of each test's own, how messages show
+//! its paths, and a check of what `--stats` prints.
 #![allow(dead_code)] // each test crate uses what it needs of it
 
 use std::fs;
@@ -50,6 +50,16 @@ impl Dir {
     /// `STREAM=PATH` for `-f`, PATH a file `name` holding `contents`.
     pub fn source(&self, stream: &str, name: &str, contents: impl AsRef<[u8]>) -> String {
         format!("{stream}={}", self.file(name, contents))
+    }
+}
+
+/// How messages show `path`: whole, or cut after 120 characters if longer (see
+/// `a_long_path_is_cut_in_messages`), as a test's own may be under a deep target directory.
+pub fn shown_path(path: &str) -> String {
+    let cut: String = path.chars().take(120).collect();
+    match cut.len() == path.len() {
+        true => cut,
+        false => format!("{cut}... ({} bytes)", path.len()),
     }
 }
 
