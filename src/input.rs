@@ -192,9 +192,11 @@ mod tests {
     use super::*;
     use std::os::unix::net::UnixListener;
 
-    /// A directory of this test's own, empty.
+    /// A directory of this test's own, empty, and this process's: no other run of the
+    /// tests uses it. The test removes it.
     fn dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("stream-merge-input-{name}"));
+        let name = format!("stream-merge-input-{}-{name}", std::process::id());
+        let dir = std::env::temp_dir().join(name);
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir
@@ -219,6 +221,7 @@ mod tests {
         assert!(problem(&dir.join("missing")).starts_with("No such file"));
         let null = Input::new("/dev/null".into());
         assert!(null.check().unwrap().waits.is_some() && !null.never_waits());
+        fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
@@ -226,16 +229,21 @@ mod tests {
         // Any block device the machine has (none, in some containers: nothing to check).
         let devices = fs::read_dir("/dev").into_iter().flatten().flatten();
         let mut blocks = devices.filter(|d| d.file_type().is_ok_and(|t| t.is_block_device()));
-        let Some(block) = blocks.next() else { return };
+        let Some(block) = blocks.next() else {
+            eprintln!("skipped: no block device in /dev");
+            return;
+        };
         let input = Input::new(block.path());
         // Unreadable (not root): refused by the check, so never dealt.
-        if let Ok(checked) = input.check() {
-            assert!(
-                checked.waits.is_none() && input.never_waits(),
-                "{:?}",
-                block.path()
-            );
-        }
+        let Ok(checked) = input.check() else {
+            eprintln!("skipped: {:?} cannot be read", block.path());
+            return;
+        };
+        assert!(
+            checked.waits.is_none() && input.never_waits(),
+            "{:?}",
+            block.path()
+        );
     }
 
     #[test]
@@ -253,6 +261,7 @@ mod tests {
         assert!(first.is_some());
         assert_eq!(identity(dir.join("link")), first);
         assert!(!Input::new(fifo).never_waits());
+        fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
