@@ -8,11 +8,15 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stream-merge");
 
+/// Runs with `args` and nothing on stdin; a run that hangs fails (see `finish`).
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    let mut command = Command::new(BIN);
+    command.args(args).stdin(Stdio::null());
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    finish(child.expect("the binary runs"))
 }
 
 fn spawn(args: &[&str]) -> Child {
@@ -331,20 +335,22 @@ mod usage {
         assert!(output.status.success());
         let help = String::from_utf8(output.stdout).unwrap();
         for option in [
-            "--messages",
-            "--stream",
-            "--seed",
-            "--merges-only",
-            "--file",
-            "--strict",
-            "--fill",
-            "--carry",
-            "--by-time",
-            "--window",
-            "--input",
-            "--help",
-            "--version",
-            "Example",
+            "-n, --messages N",
+            "-s, --stream NAME=LO..HI",
+            "-s, --stream NAME ",
+            "-i, --input FILE",
+            "-f, --file NAME=PATH",
+            "-t, --by-time",
+            "    --strict",
+            "    --fill VALUE",
+            "    --carry",
+            "    --seed S",
+            "-m, --merges-only",
+            "    --window W",
+            "    --stats",
+            "-h, --help",
+            "-V, --version",
+            "Examples:",
         ] {
             assert!(help.contains(option), "{option}");
         }
@@ -410,13 +416,14 @@ mod closed_output {
 
     #[test]
     fn a_closed_stdout_ends_a_long_run_at_once_and_quietly() {
-        let mut child = spawn(&["-n", "100000000"]);
+        // Only the closed stdout can end this run.
+        let mut child = spawn(&["-n", "18446744073709551615"]);
         let mut first = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut first)
             .unwrap();
         assert!(first.starts_with('x') || first.starts_with('y'), "{first}");
-        // The reader is dropped: stdout is closed. A full run would take many seconds.
+        // The reader is dropped: stdout is closed.
         let output = finish(child);
         assert!(output.status.success(), "{output:?}");
         assert!(output.stderr.is_empty(), "{output:?}");
@@ -498,7 +505,7 @@ mod shared_input {
             .unwrap()
             .parse()
             .unwrap();
-        assert!(left <= stream_merge::WINDOW, "{stderr}");
+        assert!(left <= 16384, "{stderr}"); // the default window
     }
 
     #[test]
@@ -701,8 +708,19 @@ mod shared_input {
 
     #[test]
     fn input_is_not_read_without_an_external_stream() {
-        // stdin is a pipe that never ends: reading it would hang.
-        let output = finish(spawn(&["-n", "2", "-m"]));
+        let mut child = spawn(&["-n", "2", "-m"]);
+        // stdin, a pipe, is held open until the run ends, or for 20 s at most: a run that
+        // read it would wait until then.
+        let stdin = child.stdin.take().unwrap();
+        let (ended, wait) = std::sync::mpsc::channel::<()>();
+        let holder = std::thread::spawn(move || {
+            let waited = wait.recv_timeout(Duration::from_secs(20)).is_err();
+            drop(stdin);
+            waited
+        });
+        let output = child.wait_with_output().unwrap();
+        let _ = ended.send(());
+        assert!(!holder.join().unwrap(), "the run read stdin");
         assert!(output.status.success());
         let lines = lines_of(&output.stdout);
         assert_eq!(lines.len(), 2);
@@ -1290,7 +1308,7 @@ mod hostile_input {
         let output = run_with_input(&["-s", "x", "-s", "y", "-m"], past_the_lead("x"));
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), "merge 3\n"));
-        let lead = stream_merge::LEAD;
+        let lead = 1_000_000; // as the README says, not as the code does
         let expected = format!(
             "stream-merge: <stdin>:{}: the streams on this input are {lead} values ahead of \
              'y' in all, as many as it holds; give 'x' a source of its own with -f x=PATH\n",
