@@ -385,19 +385,26 @@ mod tests {
     }
 
     #[test]
-    fn every_byte_at_every_place_of_a_word_is_marked_exactly_when_it_is_a_newline() {
-        for filler in 0..=255u8 {
-            for byte in 0..=255u8 {
-                for at in 0..8 {
-                    let mut bytes = [filler; 8];
-                    bytes[at] = byte;
-                    let word = u64::from_le_bytes(bytes);
-                    let expected = (0..8)
-                        .filter(|&i| bytes[i] == b'\n')
-                        .fold(0u64, |mask, i| mask | 1 << i);
-                    let marks = marks(word);
-                    assert_eq!(gather(marks), expected, "{filler:#x} {byte:#x} at {at}");
-                    assert_eq!(marks, marks & 0x8080_8080_8080_8080);
+    fn every_byte_at_every_place_of_a_word_is_marked_exactly_when_it_is_the_one_sought() {
+        // A newline, as lines are split, and a space, as `shared` finds a name's end.
+        for sought in [b'\n', b' '] {
+            for filler in 0..=255u8 {
+                for byte in 0..=255u8 {
+                    for at in 0..8 {
+                        let mut bytes = [filler; 8];
+                        bytes[at] = byte;
+                        let word = u64::from_le_bytes(bytes);
+                        let expected = (0..8)
+                            .filter(|&i| bytes[i] == sought)
+                            .fold(0u64, |mask, i| mask | 1 << i);
+                        let marks = marks_of(word, sought);
+                        let got = gather(marks);
+                        assert_eq!(
+                            got, expected,
+                            "{sought:#x} in {filler:#x} {byte:#x} at {at}"
+                        );
+                        assert_eq!(marks, marks & 0x8080_8080_8080_8080);
+                    }
                 }
             }
         }

@@ -945,10 +945,11 @@ mod sources {
         let dir = Dir::new("stdin_can_be_a_streams_own_source");
         let y = dir.source("y", "y.txt", "10\n20\n");
         let output = run_with_input(&["-f", "x=-", "-f", &y, "-m"], "1\n2\n");
-        assert_eq!(
-            String::from_utf8(output.stdout).unwrap(),
-            "merge 11\nmerge 22\n"
+        assert!(
+            output.status.success() && output.stderr.is_empty(),
+            "{output:?}"
         );
+        assert_eq!(output.stdout, b"merge 11\nmerge 22\n");
     }
 
     #[test]
@@ -1166,10 +1167,14 @@ mod endings {
     #[test]
     fn a_bad_line_past_the_end_of_the_run_never_counts() {
         let dir = Dir::new("a_bad_line_past_the_end_of_the_run_never_counts");
-        for output in runs_with_a_bad_line_after(&dir, 1001) {
+        let runs = runs_with_a_bad_line_after(&dir, 1001);
+        for output in &runs {
             assert_eq!(output.status.code(), Some(0), "{output:?}");
-            assert_eq!(output.stdout.iter().filter(|&&b| b == b'\n').count(), 1000);
+            assert_eq!(output.stdout, runs[0].stdout);
+            // y's 1001st value is in the round at which the run ends.
+            assert_eq!(output.stderr, b"y: 1 unmatched\n");
         }
+        assert_eq!(runs[0].stdout.iter().filter(|&&b| b == b'\n').count(), 1000);
     }
 
     #[test]
@@ -1195,6 +1200,10 @@ mod endings {
             "--stats", "--fill", "0", "-f", &x, "-s", "g=0..1", "-n", "5",
         ];
         let output = run(&args);
+        assert!(output.status.success(), "{output:?}");
+        let merges = integers(&lines_of(&output.stdout), "merge");
+        // g's values are 0: each merge is x's value, or the fill once x has ended.
+        assert_eq!(merges, [1, 2, 3, 0, 0]);
         let stderr = String::from_utf8(output.stderr).unwrap();
         let first = [
             "rounds merged: 5",

@@ -300,9 +300,9 @@ fn values_of_19_digits_leave_the_fast_path_and_sum_exactly() {
     );
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(
-        stderr.lines().next().unwrap_or_default(),
+        stderr,
         "stream-merge: <stdin>:5: stream 'x': '12345678901234567890' is out of range: a value is \
-         m·10^-s with m a 64-bit integer and at most 18 digits after the point"
+         m·10^-s with m a 64-bit integer and at most 18 digits after the point\n"
     );
     assert_eq!(output.status.code(), Some(1));
 }

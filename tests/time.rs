@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::Duration;
 
@@ -145,14 +145,15 @@ impl Running {
         lines.recv().unwrap_or_else(|_| panic!("{}", self.hung()))
     }
 
-    /// Asserts that no line is on stdout yet (nothing may be printed before its round is
-    /// decided). Never waits: a line printed too early is caught if it is there already.
+    /// Asserts that no line comes on stdout within 50 ms (nothing may be printed before its
+    /// round is decided). A negative check, so no handshake can end it sooner: a line
+    /// printed too early is caught unless the run takes longer than that to print it.
     fn nothing_yet(&self) {
         let lines = self.lines.as_ref().expect("watched");
-        match lines.try_recv() {
-            Err(TryRecvError::Empty) => {}
+        match lines.recv_timeout(Duration::from_millis(50)) {
+            Err(RecvTimeoutError::Timeout) => {}
             Ok(line) => panic!("printed before its round was decided: {line}"),
-            Err(TryRecvError::Disconnected) => panic!("{}", self.hung()),
+            Err(RecvTimeoutError::Disconnected) => panic!("{}", self.hung()),
         }
     }
 
