@@ -311,6 +311,25 @@ mod usage {
     use super::*;
 
     #[test]
+    fn help_and_version_end_the_reading_before_the_checks_across_options() {
+        let help = run(&["--help"]).stdout;
+        for args in [&["--fill", "0", "--strict", "-h"][..], &["-h", "--bogus"]] {
+            let output = run(args);
+            assert!(
+                output.status.success() && output.stderr.is_empty(),
+                "{args:?}"
+            );
+            assert_eq!(output.stdout, help, "{args:?}");
+        }
+        let output = run(&["--carry", "--strict", "-V", "-n"]);
+        assert!(output.status.success(), "{output:?}");
+        let version = format!("stream-merge {}\n", env!("CARGO_PKG_VERSION"));
+        assert_eq!(output.stdout, version.as_bytes());
+        // Before them, the first mistake is the usage error.
+        assert_usage(&["--bogus", "-h"], "unknown option '--bogus'");
+    }
+
+    #[test]
     fn help_lists_every_option() {
         let output = run(&["--help"]);
         assert!(output.status.success());
@@ -1086,6 +1105,24 @@ mod endings {
     use super::*;
 
     #[test]
+    fn strict_reports_a_failure_among_the_deciding_items_rather_than_the_uneven_end() {
+        let dir = Dir::new(
+            "strict_reports_a_failure_among_the_deciding_items_rather_than_the_uneven_end",
+        );
+        // Round 3 is decided by x's end and y's bad line: the failure wins.
+        let x = dir.source("x", "x.txt", "1\n2\n");
+        let y = dir.file("y.txt", "1\n2\nbad\n");
+        let output = run(&["--strict", "-m", "-f", &x, "-f", &format!("y={y}")]);
+        let (code, stdout, stderr) = failure(&output);
+        assert_eq!((code, stdout.as_str()), (Some(1), "merge 2\nmerge 4\n"));
+        let expected = format!(
+            "stream-merge: {}:3: stream 'y': 'bad' {NOT_A_VALUE}\n",
+            shown_path(&y)
+        );
+        assert_eq!(stderr, expected);
+    }
+
+    #[test]
     fn strict_fails_when_one_stream_ends_before_another() {
         let dir = Dir::new("strict_fails_when_one_stream_ends_before_another");
         let x = dir.source("x", "x.txt", "1\n2\n3\n");
@@ -1707,6 +1744,24 @@ mod messages {
     }
 
     #[test]
+    fn the_first_path_that_fails_the_check_is_named_sources_first_and_no_stats_follow() {
+        // The sources in the order given, then the shared input, given first here.
+        let args = [
+            "--stats", "-s", "a", "-i", "/no/in", "-f", "b=/no/b", "-f", "c=/no/c",
+        ];
+        let (code, stdout, stderr) = failure(&run(&args));
+        assert_eq!((code, stdout.as_str()), (Some(1), ""));
+        let expected = "stream-merge: /no/b: stream 'b': cannot read: No such file or \
+                        directory (os error 2)\n";
+        assert_eq!(stderr, expected);
+        let (code, _, stderr) = failure(&run(&["--stats", "-s", "a", "-i", "/no/in"]));
+        assert_eq!(code, Some(1));
+        let expected =
+            "stream-merge: /no/in: cannot read: No such file or directory (os error 2)\n";
+        assert_eq!(stderr, expected);
+    }
+
+    #[test]
     fn an_empty_input_path_is_a_usage_error() {
         assert_usage(&["-s", "x", "-i", ""], "--input: the path is empty");
         assert_usage(&["-s", "x", "--input="], "--input: the path is empty");
@@ -1990,6 +2045,33 @@ mod resources {
     }
 
     #[test]
+    fn stdin_redirected_from_a_regular_file_may_be_read_by_two_streams() {
+        let dir = Dir::new("stdin_redirected_from_a_regular_file_may_be_read_by_two_streams");
+        let path = dir.file("stdin.txt", "1\n2\n");
+        let output = Command::new(BIN)
+            .args(["-f", "a=-", "-f", "b=/dev/stdin", "-m"])
+            .stdin(fs::File::open(&path).unwrap())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success() && output.stderr.is_empty(),
+            "{output:?}"
+        );
+        assert_eq!(output.stdout, b"merge 2\nmerge 4\n");
+    }
+
+    #[test]
+    fn more_sources_that_may_wait_than_the_bound_are_a_usage_error() {
+        let sources: Vec<String> = (0..=4096).map(|k| format!("s{k}=/dev/null")).collect();
+        let args: Vec<&str> = sources.iter().flat_map(|s| ["-f", s.as_str()]).collect();
+        assert_usage(
+            &args,
+            "4097 inputs are pipes, FIFOs or character devices (the shared input counts as \
+             one), and at most 4096 can be, a thread each (regular files have no such limit)",
+        );
+    }
+
+    #[test]
     fn a_regular_file_given_twice_merges_each_value_with_itself() {
         let dir = Dir::new("a_regular_file_given_twice_merges_each_value_with_itself");
         let path = dir.file("twice.txt", "1\n2\n-3.5\n");
@@ -2174,6 +2256,47 @@ mod resources {
             // The unmatched value, decided last, comes after every merge.
             assert_eq!(at("b", 5), 12, "{lines:?}");
         }
+    }
+
+    #[test]
+    fn stats_are_printed_after_a_closed_stdout_too() {
+        // Closed before the run starts: how far it gets depends on when a write fails.
+        let (reader, writer) = pipe();
+        drop(reader);
+        let output = Command::new(BIN)
+            .args(["-n", "1000000", "--stats"])
+            .stdout(Stdio::from(writer))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        let labels = [
+            "rounds merged: ",
+            "rounds dropped: 0",
+            "rounds filled: 0",
+            "rounds carried: 0",
+            "values: x ",
+            "elapsed: ",
+            "rounds per second: ",
+        ];
+        assert_eq!(stderr.lines().count(), labels.len(), "{stderr}");
+        for (line, label) in stderr.lines().zip(labels) {
+            assert!(line.starts_with(label), "{stderr}");
+        }
+    }
+
+    #[test]
+    fn a_stdout_closed_altogether_loses_the_output_and_exits_0() {
+        // The runtime opens /dev/null where descriptor 1 is closed.
+        let output = Command::new("sh")
+            .args(["-c", "exec \"$0\" -n 1000 >&-", BIN])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        assert!(
+            output.stdout.is_empty() && output.stderr.is_empty(),
+            "{output:?}"
+        );
     }
 
     #[test]

@@ -40,6 +40,8 @@ fn a_panicking_source_is_reported_by_name_after_every_merge_it_allowed() {
         matches!(result, Err(Error::Panicked(ref name)) if name == "x"),
         "{result:?}"
     );
+    // As the binary's message says it, after `stream-merge: `.
+    assert_eq!(result.unwrap_err().to_string(), "stream 'x' failed");
     assert_eq!(summary.rounds.merged, 300);
     let merges: Vec<String> = String::from_utf8(out)
         .unwrap()
