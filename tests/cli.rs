@@ -1950,13 +1950,13 @@ mod resources {
     }
 
     #[test]
-    fn ten_thousand_sources_of_their_own_merge_within_reason() {
+    fn ten_thousand_sources_of_their_own_merge_within_96_mib() {
         const SOURCES: usize = 10_000;
         if hard_descriptor_limit().is_some_and(|most| most < SOURCES as u64 + 100) {
             eprintln!("skipped: fewer than {SOURCES} files can be open (ulimit -Hn)");
             return;
         }
-        let dir = Dir::new("ten_thousand_sources_of_their_own_merge_within_reason");
+        let dir = Dir::new("ten_thousand_sources_of_their_own_merge_within_96_mib");
         let values = |k: usize| [k as i128, 2 * k as i128 - 7, (k % 3) as i128];
         let mut specs = Vec::new();
         for k in 0..SOURCES {
@@ -1965,9 +1965,7 @@ mod resources {
             specs.push(dir.source(&format!("s{k}"), &k.to_string(), text));
         }
         let mut args: Vec<&str> = specs.iter().flat_map(|spec| ["-f", spec]).collect();
-        let started = std::time::Instant::now();
         let output = finish(spawn(&args));
-        let seconds = started.elapsed().as_secs_f64();
         assert!(output.status.success(), "{:?}", output.status);
         assert!(output.stderr.is_empty(), "{output:?}");
         // Every stream's own lines, and each merge the sum of the k-th values.
@@ -1984,15 +1982,14 @@ mod resources {
             .map(|j| (0..SOURCES).map(|k| values(k)[j]).sum())
             .collect();
         assert_eq!(merges, sums);
-        eprintln!("{SOURCES} sources: {seconds:.2} s");
         args.push("-m");
         let (output, peak) = measured(&dir, &args, "");
         assert!(output.status.success(), "{:?}", output.status);
         let expected: String = sums.iter().map(|sum| format!("merge {sum}\n")).collect();
         assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
         if let Some(peak) = peak {
-            eprintln!("{SOURCES} sources, merges only: peak {peak} KiB");
-            assert!(peak < 512 * 1024, "{SOURCES} sources: peak {peak} KiB");
+            // The README's 69 MB, with room for a debug build's own.
+            assert!(peak < 96 * 1024, "{SOURCES} sources: peak {peak} KiB");
         }
     }
 
