@@ -99,8 +99,8 @@ Options:
   -V, --version              print the version
 
 Values: exact decimals such as 7, -12, 20.5, .5 or 2.5E3: m·10^-s with m a 64-bit integer
-and at most 18 digits after the point (1e30 and 1e-19 are refused). Sums are exact, with
-as many digits after the point as their most precise term.
+and s, the scale, from 0 to 18 (1e30 and 1e-19 are refused). Sums are exact, with as many
+digits after the point as their most precise term.
 
 Names: not empty, not merge, not starting with #, each given once, with no spaces and no
 control or invisible characters.
