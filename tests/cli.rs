@@ -1,25 +1,54 @@
 //! Drives the real binary with arguments and checks its output, exit status and stderr.
 
+use std::ffi::{OsStr, c_int};
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stream-merge");
 
-/// Runs with `args` and nothing on stdin; a run that hangs fails (see `finish`).
-fn run(args: &[&str]) -> Output {
-    let mut command = Command::new(BIN);
-    command.args(args).stdin(Stdio::null());
-    let child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    finish(child.expect("the binary runs"))
+/// Runs with `args` and stdin closed at once; a run that hangs fails (see `finish`).
+fn run(args: &[impl AsRef<OsStr>]) -> Output {
+    finish(spawn(args))
 }
 
-fn spawn(args: &[&str]) -> Child {
+/// A pipe: its read end and its write end, both closed on exec, so that no other
+/// test's child holds it open.
+fn pipe() -> (OwnedFd, OwnedFd) {
+    unsafe extern "C" {
+        fn pipe2(fds: *mut c_int, flags: c_int) -> c_int;
+    }
+    const O_CLOEXEC: c_int = 0o2000000;
+    let mut fds: [c_int; 2] = [-1; 2];
+    // SAFETY: `fds` has room for the two descriptors `pipe2` writes.
+    let made = unsafe { pipe2(fds.as_mut_ptr(), O_CLOEXEC) };
+    assert_eq!(made, 0, "pipe2: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors are new and owned by nothing else.
+    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+}
+
+/// Runs with `args` and, as stdout, a pipe whose reader has gone before the run starts, so
+/// that every write fails; a run that hangs fails (see `finish`).
+fn run_into_closed_pipe(args: &[impl AsRef<OsStr>]) -> Output {
+    let (reader, writer) = pipe();
+    drop(reader);
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(writer));
+    finish(
+        command
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs"),
+    )
+}
+
+fn spawn(args: &[impl AsRef<OsStr>]) -> Child {
     let piped = Stdio::piped;
     let command = Command::new(BIN)
         .args(args)
@@ -44,7 +73,7 @@ fn run_with_input(args: &[&str], input: impl AsRef<[u8]>) -> Output {
 
 mod common;
 
-use common::{Dir, assert_stats, shown_path};
+use common::{Dir, assert_stats, shown_path, test_name};
 
 /// A failed run's exit status, stdout and one-line stderr.
 fn failure(output: &Output) -> (Option<i32>, String, String) {
@@ -372,6 +401,8 @@ mod usage {
         let number = |option: &str, low: u8, got: &str| {
             format!("{option} takes a whole number from {low} to 18446744073709551615, got '{got}'")
         };
+        let stdin_once = "stdin can be read by only one input: give the others -f NAME=PATH";
+        let stdin_once = stdin_once.to_string();
         for (args, problem) in [
             (&["--messages"][..], "--messages needs a value".to_string()),
             (&["-n", "x"], number("--messages", 0, "x")),
@@ -404,14 +435,8 @@ mod usage {
                 "stream 'x' is given twice".to_string(),
             ),
             (&["-m=1"], "-m takes no value".to_string()),
-            (
-                &["-f", "a=-", "-s", "x"],
-                "stdin can be read by only one input: give the others -f NAME=PATH".to_string(),
-            ),
-            (
-                &["-f", "a=-", "-f", "b=-"],
-                "stdin can be read by only one input: give the others -f NAME=PATH".to_string(),
-            ),
+            (&["-f", "a=-", "-s", "x"], stdin_once.clone()),
+            (&["-f", "a=-", "-f", "b=-"], stdin_once),
             (
                 &["-i", "in.txt"],
                 "--input needs a stream on the shared input (-s NAME)".to_string(),
@@ -428,6 +453,39 @@ mod usage {
 
 mod closed_output {
     use super::*;
+
+    #[test]
+    fn stats_are_printed_after_a_closed_stdout_too() {
+        // Only the closed stdout can end this run; how far it gets depends on when.
+        let output = run_into_closed_pipe(&["-n", "18446744073709551615", "--stats"]);
+        assert!(output.status.success(), "{output:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        let labels = [
+            "rounds merged: ",
+            "rounds dropped: 0",
+            "rounds filled: 0",
+            "rounds carried: 0",
+            "values: x ",
+            "elapsed: ",
+            "rounds per second: ",
+        ];
+        assert_eq!(stderr.lines().count(), labels.len(), "{stderr}");
+        for (line, label) in stderr.lines().zip(labels) {
+            assert!(line.starts_with(label), "{stderr}");
+        }
+    }
+
+    #[test]
+    fn a_stdout_closed_altogether_loses_the_output_and_exits_0() {
+        // The runtime opens /dev/null where descriptor 1 is closed.
+        let mut command = Command::new("sh");
+        command.args(["-c", "exec \"$0\" -n 1000 >&-", BIN]);
+        let output = finish(command.stderr(Stdio::piped()).spawn().unwrap());
+        assert!(
+            output.status.success() && output.stderr.is_empty(),
+            "{output:?}"
+        );
+    }
 
     #[test]
     fn a_closed_stdout_ends_a_long_run_at_once_and_quietly() {
@@ -542,7 +600,7 @@ mod shared_input {
     fn each_bad_line_is_reported_with_its_place_after_the_merges_before_it() {
         // A line naming no stream on the input is every one's next item: only merge 1 is
         // made. A bad line of x is x's third item: y's 4 still makes merge 2.
-        let dir = Dir::new("each_bad_line_is_reported_with_its_place_after_the_merges_before_it");
+        let dir = Dir::new(test_name!());
         let f = dir.source("f", "zeros.txt", "0\n".repeat(9));
         for (line, merges, problem) in [
             (
@@ -690,7 +748,7 @@ mod shared_input {
 
     #[test]
     fn input_can_come_from_a_file() {
-        let dir = Dir::new("input_can_come_from_a_file");
+        let dir = Dir::new(test_name!());
         let path = dir.file("input.txt", "y 5\nx 1\n");
         let path = path.as_str();
         for args in [
@@ -724,18 +782,11 @@ mod shared_input {
     #[test]
     fn input_is_not_read_without_an_external_stream() {
         let mut child = spawn(&["-n", "2", "-m"]);
-        // stdin, a pipe, is held open until the run ends, or for 20 s at most: a run that
-        // read it would wait until then.
-        let stdin = child.stdin.take().unwrap();
-        let (ended, wait) = std::sync::mpsc::channel::<()>();
-        let holder = std::thread::spawn(move || {
-            let waited = wait.recv_timeout(Duration::from_secs(20)).is_err();
-            drop(stdin);
-            waited
-        });
-        let output = child.wait_with_output().unwrap();
-        let _ = ended.send(());
-        assert!(!holder.join().unwrap(), "the run read stdin");
+        // stdin, a pipe, is held open until the run ends: a run that read it would hang,
+        // and fail at `finish`'s guard.
+        let stdin = child.stdin.take();
+        let output = finish(child);
+        drop(stdin);
         assert!(output.status.success());
         let lines = lines_of(&output.stdout);
         assert_eq!(lines.len(), 2);
@@ -834,7 +885,7 @@ mod decimals {
             "007.50", "+.5", "-.5", "5.", "-0", "-0.00", "1e-05", "2.5E3",
         ];
         let expected = ["7.50", "0.5", "-0.5", "5", "0", "0.00", "0.00001", "2500"];
-        let dir = Dir::new("values_print_in_canonical_form_and_feed_back_unchanged");
+        let dir = Dir::new(test_name!());
         let v = dir.source("v", "canonical.txt", input.join("\n"));
         let output = run(&["-f", &v, "-s", "z=0..1", "-n", "8"]);
         assert!(output.status.success(), "{output:?}");
@@ -912,7 +963,7 @@ mod sources {
 
     #[test]
     fn each_stream_reads_a_source_of_its_own() {
-        let dir = Dir::new("each_stream_reads_a_source_of_its_own");
+        let dir = Dir::new(test_name!());
         let x = dir.source("x", "x.txt", "1\n\nx 2\r\nmerge 3\n \t3.5  \n4");
         let y = dir.source("y", "y.txt", "y 10\n20\n30\n40\n");
         let output = run(&["-f", &x, "--file", &y]);
@@ -933,7 +984,7 @@ mod sources {
                 _ => format!("{k}\n"),
             })
             .collect();
-        let dir = Dir::new("plain_and_other_lines_mixed_keep_to_a_small_window");
+        let dir = Dir::new(test_name!());
         let x = dir.source("x", "x.txt", text);
         let y = dir.source("y", "y.txt", "0\n".repeat(3000));
         let output = run(&["-f", &x, "-f", &y, "-m", "--window", "3"]);
@@ -957,7 +1008,7 @@ mod sources {
 
     #[test]
     fn stdin_can_be_a_streams_own_source() {
-        let dir = Dir::new("stdin_can_be_a_streams_own_source");
+        let dir = Dir::new(test_name!());
         let y = dir.source("y", "y.txt", "10\n20\n");
         let output = run_with_input(&["-f", "x=-", "-f", &y, "-m"], "1\n2\n");
         assert!(
@@ -969,7 +1020,7 @@ mod sources {
 
     #[test]
     fn a_bad_line_names_its_path_line_and_stream() {
-        let dir = Dir::new("a_bad_line_names_its_path_line_and_stream");
+        let dir = Dir::new(test_name!());
         let x = dir.file("bad-x.txt", "1\n\n2\nx\x1b[2J 3\n");
         let y = dir.file("bad-y.txt", "1\n2\n3\n4\n");
         for (line, problem) in [
@@ -1020,7 +1071,7 @@ mod sources {
 
     #[test]
     fn a_pipe_without_its_writer_holds_up_no_other_stream() {
-        let dir = Dir::new("a_pipe_without_its_writer_holds_up_no_other_stream");
+        let dir = Dir::new(test_name!());
         let (x, y) = (dir.fifo("no-writer-yet"), dir.fifo("writer-y"));
         let child = spawn(&["-f", &format!("x={x}"), "-f", &format!("y={y}")]);
         // Opening y for writing waits until y's reader has opened it: x's reader, still
@@ -1033,14 +1084,12 @@ mod sources {
     }
 
     #[test]
-    fn a_writer_that_fills_one_pipe_before_opening_the_other_finishes_within_the_window() {
-        let dir = Dir::new(
-            "a_writer_that_fills_one_pipe_before_opening_the_other_finishes_within_the_window",
-        );
-        // 40000 lines: more than a pipe holds (64 KiB) and than the default window lets x
-        // run ahead, not more than they and the reader's buffer hold; 200000 lines hold only
-        // in a larger window.
-        for (lines, window) in [(40_000, "16384"), (200_000, "200000")] {
+    fn a_writer_that_fills_one_fifo_before_opening_the_other_finishes_within_the_window() {
+        let dir = Dir::new(test_name!());
+        // 50000 lines: more than the default window lets x run ahead and the pipe (64 KiB)
+        // hold, not more than they and the reader's buffer hold; 200000 lines hold only in
+        // a larger window.
+        for (lines, window) in [(50_000, None), (200_000, Some("200000"))] {
             let (a, b) = (
                 dir.fifo(&format!("a{lines}")),
                 dir.fifo(&format!("b{lines}")),
@@ -1053,7 +1102,9 @@ mod sources {
                 })
             };
             let (x, y) = (format!("x={a}"), format!("y={b}"));
-            let output = finish(spawn(&["-f", &x, "-f", &y, "-m", "--window", window]));
+            let mut args = vec!["-f", &x, "-f", &y, "-m"];
+            args.extend(window.map(|w| ["--window", w]).into_iter().flatten());
+            let output = run(&args);
             writer.join().unwrap();
             assert!(output.status.success(), "{output:?}");
             let merges = values(&lines_of(&output.stdout), "merge");
@@ -1070,7 +1121,7 @@ mod sources {
 
     #[test]
     fn an_endless_source_beside_a_slow_one_stays_within_bounded_memory() {
-        let dir = Dir::new("an_endless_source_beside_a_slow_one_stays_within_bounded_memory");
+        let dir = Dir::new(test_name!());
         let (fast, slow) = (dir.fifo("endless"), dir.fifo("slow"));
         let mut child = spawn(&["-f", &format!("x={fast}"), "-f", &format!("y={slow}"), "-m"]);
         let endless = {
@@ -1106,9 +1157,7 @@ mod endings {
 
     #[test]
     fn strict_reports_a_failure_among_the_deciding_items_rather_than_the_uneven_end() {
-        let dir = Dir::new(
-            "strict_reports_a_failure_among_the_deciding_items_rather_than_the_uneven_end",
-        );
+        let dir = Dir::new(test_name!());
         // Round 3 is decided by x's end and y's bad line: the failure wins.
         let x = dir.source("x", "x.txt", "1\n2\n");
         let y = dir.file("y.txt", "1\n2\nbad\n");
@@ -1124,7 +1173,7 @@ mod endings {
 
     #[test]
     fn strict_fails_when_one_stream_ends_before_another() {
-        let dir = Dir::new("strict_fails_when_one_stream_ends_before_another");
+        let dir = Dir::new(test_name!());
         let x = dir.source("x", "x.txt", "1\n2\n3\n");
         let y = dir.source("y", "y.txt", "1\n2\n3\n4\n");
         let z = dir.source("z", "z.txt", "1\n2\n3\n");
@@ -1146,7 +1195,7 @@ mod endings {
 
     #[test]
     fn fill_counts_an_ended_stream_as_its_value_until_every_one_has_ended() {
-        let dir = Dir::new("fill_counts_an_ended_stream_as_its_value_until_every_one_has_ended");
+        let dir = Dir::new(test_name!());
         let x = dir.source("x", "x.txt", "1\n2\n");
         let y = dir.source("y", "y.txt", "10\n20\n30\n40\n");
         let output = run(&["--fill", "0.5", "-f", &x, "-f", &y]);
@@ -1161,7 +1210,7 @@ mod endings {
 
     #[test]
     fn a_failed_stream_is_not_filled() {
-        let dir = Dir::new("a_failed_stream_is_not_filled");
+        let dir = Dir::new(test_name!());
         let x = dir.source("x", "fill-bad-x.txt", "1\nbad\n");
         let y = dir.source("y", "fill-bad-y.txt", "10\n20\n30\n");
         let output = run(&["--fill", "0", "-m", "-f", &x, "-f", &y]);
@@ -1187,7 +1236,7 @@ mod endings {
 
     #[test]
     fn a_bad_line_right_after_the_shortest_stream_fails_every_run() {
-        let dir = Dir::new("a_bad_line_right_after_the_shortest_stream_fails_every_run");
+        let dir = Dir::new(test_name!());
         let runs = runs_with_a_bad_line_after(&dir, 1000);
         let path = shown_path(&dir.path("bad-after-1000.txt"));
         let expected = format!("stream-merge: {path}:1001: stream 'y': 'bad' {NOT_A_VALUE}\n");
@@ -1202,7 +1251,7 @@ mod endings {
 
     #[test]
     fn a_bad_line_past_the_end_of_the_run_never_counts() {
-        let dir = Dir::new("a_bad_line_past_the_end_of_the_run_never_counts");
+        let dir = Dir::new(test_name!());
         let runs = runs_with_a_bad_line_after(&dir, 1001);
         for output in &runs {
             assert_eq!(output.status.code(), Some(0), "{output:?}");
@@ -1215,7 +1264,7 @@ mod endings {
 
     #[test]
     fn the_first_failing_stream_on_the_command_line_is_named() {
-        let dir = Dir::new("the_first_failing_stream_on_the_command_line_is_named");
+        let dir = Dir::new(test_name!());
         let a = dir.source("a", "a.txt", "1\nbad-a\n");
         let b = dir.source("b", "b.txt", "1\nbad-b\n");
         let path = shown_path(&dir.path("b.txt"));
@@ -1249,7 +1298,7 @@ mod endings {
 
     #[test]
     fn stats_count_the_values_each_stream_delivered() {
-        let dir = Dir::new("stats_count_the_values_each_stream_delivered");
+        let dir = Dir::new(test_name!());
         let x = dir.source("x", "x.txt", "1\n2\n3\n");
         let args = [
             "--stats", "--fill", "0", "-f", &x, "-s", "g=0..1", "-n", "5",
@@ -1372,7 +1421,7 @@ mod hostile_input {
         let output = run_with_input(&["-s", "x", "-s", "y", "-m"], past_the_lead("x"));
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), "merge 3\n"));
-        let lead = 1_000_000; // as the README says, not as the code does
+        let lead = 1_000_000; // the README's figure, not `stream_merge::LEAD`
         let expected = format!(
             "stream-merge: <stdin>:{}: the streams on this input are {lead} values ahead of \
              'y' in all, as many as it holds; give 'x' a source of its own with -f x=PATH\n",
@@ -1471,7 +1520,7 @@ mod messages {
         assert_eq!(integers(&lines, "x"), [1, 3]);
         assert_eq!(integers(&lines, "y"), [2, 4]);
         assert_eq!(integers(&lines, "merge"), [3, 7]);
-        let dir = Dir::new("comment_lines_are_skipped_in_either_format");
+        let dir = Dir::new(test_name!());
         let x = dir.source("x", "x.txt", "# load, %\n1\n\t#2\nx 3\n# x 4\n");
         let output = run(&["-f", &x, "-s", "g=5..6", "-m"]);
         assert!(output.status.success(), "{output:?}");
@@ -1508,7 +1557,7 @@ mod messages {
         }
         assert_eq!(values(&commented, "merge").len(), 15_000);
         let own_lines: Vec<String> = (0..30_000).map(|k| format!("{}\n", k % 977)).collect();
-        let dir = Dir::new("comments_among_long_runs_of_plain_lines_are_skipped");
+        let dir = Dir::new(test_name!());
         let plain = dir.source("x", "plain-x.txt", own_lines.concat());
         let commented = dir.source("x", "commented-x.txt", with_comments(&own_lines, &at));
         let y = dir.source("y", "y.txt", "1\n".repeat(30_000));
@@ -1565,7 +1614,7 @@ mod messages {
     #[test]
     fn a_long_name_is_cut_in_messages_about_its_source() {
         let (name, shown) = long_name();
-        let dir = Dir::new("a_long_name_is_cut_in_messages_about_its_source");
+        let dir = Dir::new(test_name!());
         let path = dir.file("bad.txt", "1\nbad\n");
         let output = run(&["-f", &format!("{name}={path}"), "-m"]);
         let (code, stdout, stderr) = failure(&output);
@@ -1590,7 +1639,7 @@ mod messages {
         let (name, shown) = long_name();
         let problem = format!("stream {shown} is given twice");
         assert_usage(&["-s", &name, "-s", &format!("{name}=0..1")], &problem);
-        let dir = Dir::new("a_long_name_is_cut_in_messages_of_the_command_line_and_of_the_run");
+        let dir = Dir::new(test_name!());
         let long = dir.source(&name, "long.txt", "1\n");
         let y = dir.source("y", "y.txt", "1\n2\n");
         let output = run(&["--strict", "-m", "-f", &long, "-f", &y]);
@@ -1606,7 +1655,7 @@ mod messages {
     fn a_long_name_is_cut_in_the_notes_after_the_run() {
         let name = "n".repeat(100_000);
         let cut = format!("{}... (100000 bytes)", "n".repeat(40));
-        let dir = Dir::new("a_long_name_is_cut_in_the_notes_after_the_run");
+        let dir = Dir::new(test_name!());
         let long = dir.source(&name, "long.txt", "1 1\n3 3\n");
         let y = dir.source("y", "y.txt", "1 1\n2 2\n");
         let output = run(&["-t", "-m", "--stats", "-f", &long, "-f", &y]);
@@ -1697,7 +1746,7 @@ mod messages {
                 format!("stream-merge: <stdin>:1: stream 'a': {problem}\n")
             );
         }
-        let dir = Dir::new("a_line_of_three_fields_blames_its_value_first");
+        let dir = Dir::new(test_name!());
         let path = dir.path("crowded-x.txt");
         for (line, problem) in [
             ("x x 2", format!("'x' {NOT_A_VALUE}")),
@@ -1745,20 +1794,34 @@ mod messages {
 
     #[test]
     fn the_first_path_that_fails_the_check_is_named_sources_first_and_no_stats_follow() {
-        // The sources in the order given, then the shared input, given first here.
-        let args = [
-            "--stats", "-s", "a", "-i", "/no/in", "-f", "b=/no/b", "-f", "c=/no/c",
-        ];
-        let (code, stdout, stderr) = failure(&run(&args));
-        assert_eq!((code, stdout.as_str()), (Some(1), ""));
-        let expected = "stream-merge: /no/b: stream 'b': cannot read: No such file or \
-                        directory (os error 2)\n";
-        assert_eq!(stderr, expected);
-        let (code, _, stderr) = failure(&run(&["--stats", "-s", "a", "-i", "/no/in"]));
-        assert_eq!(code, Some(1));
-        let expected =
-            "stream-merge: /no/in: cannot read: No such file or directory (os error 2)\n";
-        assert_eq!(stderr, expected);
+        let dir = Dir::new(test_name!());
+        let missing = |name: &str| (dir.path(name), shown_path(&dir.path(name)));
+        let ((input, input_shown), (b, b_shown), (c, _)) =
+            (missing("in"), missing("b"), missing("c"));
+        let fifo = dir.fifo("fifo");
+        let [b, c, x, y] = [("b", &b), ("c", &c), ("x", &fifo), ("y", &fifo)]
+            .map(|(name, path)| format!("{name}={path}"));
+        let cannot = "cannot read: No such file or directory (os error 2)";
+        for (args, expected) in [
+            // The sources in the order given, then the shared input, given first here.
+            (
+                vec!["--stats", "-s", "a", "-i", &input, "-f", &b, "-f", &c],
+                format!("stream-merge: {b_shown}: stream 'b': {cannot}\n"),
+            ),
+            (
+                vec!["--stats", "-s", "a", "-i", &input],
+                format!("stream-merge: {input_shown}: {cannot}\n"),
+            ),
+            // Each path on its own before any is found read twice.
+            (
+                vec!["-f", &x, "-f", &y, "-f", &b],
+                format!("stream-merge: {b_shown}: stream 'b': {cannot}\n"),
+            ),
+        ] {
+            let (code, stdout, stderr) = failure(&run(&args));
+            assert_eq!((code, stdout.as_str()), (Some(1), ""), "{args:?}");
+            assert_eq!(stderr, expected, "{args:?}");
+        }
     }
 
     #[test]
@@ -1772,8 +1835,7 @@ mod messages {
 mod resources {
     use super::*;
     use std::collections::HashMap;
-    use std::ffi::c_int;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::fd::AsRawFd;
     use std::thread;
 
     /// GNU time, which tells a command's peak resident memory.
@@ -1821,7 +1883,7 @@ mod resources {
 
     #[test]
     fn a_huge_window_runs_in_the_memory_of_the_default() {
-        let dir = Dir::new("a_huge_window_runs_in_the_memory_of_the_default");
+        let dir = Dir::new(test_name!());
         let ten = ten_generated();
         let ten: Vec<&str> = ten.iter().map(String::as_str).collect();
         for (count, streams) in [(2, &[][..]), (10, &ten)] {
@@ -1854,7 +1916,7 @@ mod resources {
     #[test]
     fn a_huge_window_still_holds_as_many_values_as_its_input_makes_it() {
         let long: String = (1..=300_000).map(|k| format!("{k}\n")).collect();
-        let dir = Dir::new("a_huge_window_still_holds_as_many_values_as_its_input_makes_it");
+        let dir = Dir::new(test_name!());
         let a = dir.source("a", "a.txt", long);
         let b = dir.source("b", "b.txt", "1\n2\n3\n");
         for window in HUGE {
@@ -1882,7 +1944,7 @@ mod resources {
         for k in 0..lines {
             input += &format!("s{} {}\n", k % 59, k % 7);
         }
-        let dir = Dir::new("sixty_streams_on_the_shared_input_share_one_lead_of_a_million_values");
+        let dir = Dir::new(test_name!());
         let (output, peak) = measured(&dir, &args, &input);
         let (code, stdout, stderr) = failure(&output);
         assert_eq!((code, stdout.as_str()), (Some(1), ""));
@@ -1911,7 +1973,7 @@ mod resources {
         for t in 1..=rounds {
             input += &format!("x 1 {t}\ny 2 {t}\n");
         }
-        let dir = Dir::new("two_streams_taking_turns_by_time_share_one_lead_over_a_silent_one");
+        let dir = Dir::new(test_name!());
         let args = ["-t", "-m", "-s", "x", "-s", "y", "-s", "z"];
         let (output, _) = measured(&dir, &args, &input);
         let (code, stdout, stderr) = failure(&output);
@@ -1930,8 +1992,7 @@ mod resources {
         // Neither is ever more than one value ahead of the other.
         let rounds = stream_merge::LEAD as usize / 2 + 100_000;
         let input = "x 1\ny 2\n".repeat(rounds);
-        let dir =
-            Dir::new("two_streams_taking_turns_for_more_lines_than_the_lead_merge_every_round");
+        let dir = Dir::new(test_name!());
         let (output, _) = measured(&dir, &["-m", "-s", "x", "-s", "y"], &input);
         assert!(
             output.status.success(),
@@ -1956,7 +2017,7 @@ mod resources {
             eprintln!("skipped: fewer than {SOURCES} files can be open (ulimit -Hn)");
             return;
         }
-        let dir = Dir::new("ten_thousand_sources_of_their_own_merge_within_96_mib");
+        let dir = Dir::new(test_name!());
         let values = |k: usize| [k as i128, 2 * k as i128 - 7, (k % 3) as i128];
         let mut specs = Vec::new();
         for k in 0..SOURCES {
@@ -2003,8 +2064,7 @@ mod resources {
 
     #[test]
     fn the_same_pipe_given_to_two_streams_is_a_usage_error() {
-        // stdin is a pipe (see `spawn`), never written to: a run that read it would hang.
-        let dir = Dir::new("the_same_pipe_given_to_two_streams_is_a_usage_error");
+        let dir = Dir::new(test_name!());
         let fifo = dir.fifo("twice.fifo");
         let (a, b, also_a) = (
             format!("a={fifo}"),
@@ -2043,7 +2103,7 @@ mod resources {
 
     #[test]
     fn stdin_redirected_from_a_regular_file_may_be_read_by_two_streams() {
-        let dir = Dir::new("stdin_redirected_from_a_regular_file_may_be_read_by_two_streams");
+        let dir = Dir::new(test_name!());
         let path = dir.file("stdin.txt", "1\n2\n");
         let output = Command::new(BIN)
             .args(["-f", "a=-", "-f", "b=/dev/stdin", "-m"])
@@ -2059,7 +2119,11 @@ mod resources {
 
     #[test]
     fn more_sources_that_may_wait_than_the_bound_are_a_usage_error() {
-        let sources: Vec<String> = (0..=4096).map(|k| format!("s{k}=/dev/null")).collect();
+        let dir = Dir::new(test_name!());
+        // FIFOs, all different: the check opens none of them.
+        let sources: Vec<String> = (0..=4096)
+            .map(|k| format!("s{k}={}", dir.fifo(&k.to_string())))
+            .collect();
         let args: Vec<&str> = sources.iter().flat_map(|s| ["-f", s.as_str()]).collect();
         assert_usage(
             &args,
@@ -2070,7 +2134,7 @@ mod resources {
 
     #[test]
     fn a_regular_file_given_twice_merges_each_value_with_itself() {
-        let dir = Dir::new("a_regular_file_given_twice_merges_each_value_with_itself");
+        let dir = Dir::new(test_name!());
         let path = dir.file("twice.txt", "1\n2\n-3.5\n");
         let (a, b) = (format!("a={path}"), format!("b={path}"));
         let output = run(&["-f", &a, "-f", &b, "-m"]);
@@ -2110,21 +2174,6 @@ mod resources {
         let expected = format!("stream-merge: {}: {refused}\n", shown_path(socket));
         assert_eq!(stderr, expected);
         fs::remove_file(socket).unwrap();
-    }
-
-    /// A pipe: its read end and its write end, both closed on exec, so that no other
-    /// test's child holds it open.
-    fn pipe() -> (OwnedFd, OwnedFd) {
-        unsafe extern "C" {
-            fn pipe2(fds: *mut c_int, flags: c_int) -> c_int;
-        }
-        const O_CLOEXEC: c_int = 0o2000000;
-        let mut fds: [c_int; 2] = [-1; 2];
-        // SAFETY: `fds` has room for the two descriptors `pipe2` writes.
-        let made = unsafe { pipe2(fds.as_mut_ptr(), O_CLOEXEC) };
-        assert_eq!(made, 0, "pipe2: {}", std::io::Error::last_os_error());
-        // SAFETY: both descriptors are new and owned by nothing else.
-        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
     }
 
     /// Makes reads of `fd` return at once when there is nothing to read.
@@ -2200,7 +2249,7 @@ mod resources {
 
     #[test]
     fn a_non_blocking_stdin_as_a_source_of_its_own_waits_for_every_value() {
-        let dir = Dir::new("a_non_blocking_stdin_as_a_source_of_its_own_waits_for_every_value");
+        let dir = Dir::new(test_name!());
         let b = dir.source("b", "b.txt", "10\n20\n30\n");
         let output = run_on_nonblocking_stdin(
             &["-f", "a=-", "-f", &b],
@@ -2226,10 +2275,8 @@ mod resources {
     }
 
     #[test]
-    fn a_streams_lines_and_the_unmatched_value_after_every_merge_are_the_same_in_every_run() {
-        let dir = Dir::new(
-            "a_streams_lines_and_the_unmatched_value_after_every_merge_are_the_same_in_every_run",
-        );
+    fn each_streams_lines_and_the_unmatched_value_last_are_the_same_in_every_run() {
+        let dir = Dir::new(test_name!());
         let args = four_beside(&dir, two_hundred_thousand());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let runs: Vec<Output> = (0..20).map(|_| run(&args)).collect();
@@ -2256,67 +2303,19 @@ mod resources {
     }
 
     #[test]
-    fn stats_are_printed_after_a_closed_stdout_too() {
-        // Closed before the run starts: how far it gets depends on when a write fails.
-        let (reader, writer) = pipe();
-        drop(reader);
-        let output = Command::new(BIN)
-            .args(["-n", "1000000", "--stats"])
-            .stdout(Stdio::from(writer))
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{output:?}");
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        let labels = [
-            "rounds merged: ",
-            "rounds dropped: 0",
-            "rounds filled: 0",
-            "rounds carried: 0",
-            "values: x ",
-            "elapsed: ",
-            "rounds per second: ",
-        ];
-        assert_eq!(stderr.lines().count(), labels.len(), "{stderr}");
-        for (line, label) in stderr.lines().zip(labels) {
-            assert!(line.starts_with(label), "{stderr}");
-        }
-    }
-
-    #[test]
-    fn a_stdout_closed_altogether_loses_the_output_and_exits_0() {
-        // The runtime opens /dev/null where descriptor 1 is closed.
-        let output = Command::new("sh")
-            .args(["-c", "exec \"$0\" -n 1000 >&-", BIN])
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{output:?}");
-        assert!(
-            output.stdout.is_empty() && output.stderr.is_empty(),
-            "{output:?}"
-        );
-    }
-
-    #[test]
     fn a_failure_past_the_end_is_never_reported_even_with_a_closed_stdout() {
         let b: String = (1..=1000).map(|k| format!("{k}\n")).collect::<String>() + "bad1001\n";
-        let dir = Dir::new("a_failure_past_the_end_is_never_reported_even_with_a_closed_stdout");
+        let dir = Dir::new(test_name!());
         let args = four_beside(&dir, b);
         for k in 0..20 {
-            // Closed before the run starts: every write fails.
-            let (reader, writer) = pipe();
-            drop(reader);
-            let output = Command::new(BIN)
-                .args(&args)
-                .stdout(Stdio::from(writer))
-                .output()
-                .unwrap();
+            let output = run_into_closed_pipe(&args);
             assert_eq!(output.status.code(), Some(0), "run {k}: {output:?}");
             assert!(output.stderr.is_empty(), "run {k}: {output:?}");
         }
         let mut merges_only = args.to_vec();
         merges_only.push("-m".to_string());
         for k in 0..20 {
-            let output = Command::new(BIN).args(&merges_only).output().unwrap();
+            let output = run(&merges_only);
             assert_eq!(output.status.code(), Some(0), "run {k}: {output:?}");
             assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\nmerge 8\n");
             assert_eq!(output.stderr, b"b: 1 unmatched\n", "run {k}");
@@ -2341,7 +2340,7 @@ mod resources {
         ];
         assert_stats(&stats, &first, &[not_a_value]);
         // A run that ends as it should counts the values of its last round, unmatched.
-        let dir = Dir::new("stats_after_a_failure_still_summarise_the_run");
+        let dir = Dir::new(test_name!());
         let mut args = four_beside(&dir, two_hundred_thousand()).to_vec();
         args.extend(["-m".to_string(), "--stats".to_string()]);
         let output = Command::new(BIN).args(&args).output().unwrap();
@@ -2361,7 +2360,7 @@ mod resources {
 
     #[test]
     fn too_few_free_descriptors_fail_the_run_before_anything_is_printed() {
-        let dir = Dir::new("too_few_free_descriptors_fail_the_run_before_anything_is_printed");
+        let dir = Dir::new(test_name!());
         let mut args = vec!["-m".to_string()];
         for k in 1..=30 {
             let source = dir.source(&format!("s{k}"), &format!("f{k}"), format!("{k}\n"));
@@ -2399,7 +2398,7 @@ mod resources {
         let name = "n".repeat(5000);
         let shown = format!("'{}'... (5000 bytes)", "n".repeat(40));
         // 5002 bytes: within the long name's limit, 5064.
-        let dir = Dir::new("each_readers_line_limit_follows_its_own_streams_name");
+        let dir = Dir::new(test_name!());
         let long = dir.source(&name, "long.txt", format!("1\n{name} 2\n3\n"));
         // 4500 bytes: a value, but longer than a short name's limit.
         let wide = format!("{}5", "0".repeat(4499));
@@ -2436,7 +2435,7 @@ mod resources {
 
     #[test]
     fn dev_null_and_a_regular_file_are_fine_sources() {
-        let dir = Dir::new("dev_null_and_a_regular_file_are_fine_sources");
+        let dir = Dir::new(test_name!());
         let b = dir.source("b", "b.txt", "1\n2\n");
         let output = run(&["-f", "a=/dev/null", "-f", &b, "-m"]);
         assert!(output.status.success(), "{output:?}");
@@ -2458,8 +2457,7 @@ mod resources {
             eprintln!("skipped: this process has a controlling terminal");
             return;
         };
-        let dir =
-            Dir::new("a_source_that_cannot_be_opened_fails_at_round_1_before_anything_is_printed");
+        let dir = Dir::new(test_name!());
         let b = dir.source("b", "b.txt", "1\n2\n");
         for args in [
             &["-f", "a=/dev/tty", "-s", "g=0..10", "-n", "1000"][..],

@@ -128,12 +128,11 @@ fn run(args: &[String], stdin: &str) -> Outcome {
 
 /// `-s x -s y`, by time if `timed`: x and y on the shared input.
 fn shared_x_y(timed: bool) -> Vec<String> {
-    let by_time = ["--by-time"].into_iter().filter(|_| timed);
-    ["-s", "x", "-s", "y"]
-        .into_iter()
-        .chain(by_time)
-        .map(String::from)
-        .collect()
+    let mut args = ["-s", "x", "-s", "y"].map(String::from).to_vec();
+    if timed {
+        args.push("--by-time".into());
+    }
+    args
 }
 
 /// Checks that every run of `outcomes`, each with its `every`, printed what the first did,

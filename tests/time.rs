@@ -18,7 +18,7 @@ use std::time::Duration;
 
 mod common;
 
-use common::{Dir, shown_path};
+use common::{Dir, shown_path, test_name};
 
 const BIN: &str = env!("CARGO_BIN_EXE_stream-merge");
 
@@ -31,16 +31,6 @@ const NOT_A_VALUE: &str = "is not a value: a value is a decimal such as 7, -12, 
 /// What a bad time's message says after the quoted time.
 const NOT_A_TIME: &str =
     "is not a time: a time is a decimal such as 17, 1764614400 or 1764614400.125";
-
-/// The name of the function it is written in: a test's name.
-macro_rules! test_name {
-    () => {{
-        fn here() {}
-        let path = std::any::type_name_of_val(&here);
-        let path = path.strip_suffix("::here").unwrap();
-        path.rsplit("::").next().unwrap()
-    }};
-}
 
 /// A test's own directory, `CARGO_TARGET_TMPDIR/time/<test>/`, made empty.
 fn scratch(test: &str) -> Dir {
@@ -541,7 +531,8 @@ mod times_increase {
 mod policies {
     use super::*;
 
-    /// x has no value at 3 and ends after 4; y has a value at every time up to 6.
+    /// Runs test `test` by time with `policy` on two sources: x, which has no value at 3
+    /// and ends after 4, and y, which has a value at every time up to 6.
     fn run_with(test: &str, policy: &[&str]) -> Output {
         let s = scratch(test);
         let x = s.file("x.txt", "1 1\n2 2\n4 4\n");

@@ -1,5 +1,5 @@
-//! What the integration tests share: a directory of each test's own, how messages show
-//! its paths, and a check of what `--stats` prints.
+//! What the integration tests share: a directory of each test's own, a test's name, how
+//! messages show its paths, and a check of what `--stats` prints.
 #![allow(dead_code)] // each test crate uses what it needs of it
 
 use std::fs;
@@ -52,6 +52,19 @@ impl Dir {
         format!("{stream}={}", self.file(name, contents))
     }
 }
+
+/// The name of the function it is written in: a test's name.
+#[allow(unused_macros)] // each test crate uses what it needs of it
+macro_rules! test_name {
+    () => {{
+        fn here() {}
+        let path = std::any::type_name_of_val(&here);
+        let path = path.strip_suffix("::here").unwrap();
+        path.rsplit("::").next().unwrap()
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use test_name;
 
 /// How messages show `path`: whole, or cut after 120 characters if longer (see
 /// `a_long_path_is_cut_in_messages`), as a test's own may be under a deep target directory.
