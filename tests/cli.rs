@@ -2105,11 +2105,16 @@ mod resources {
     fn stdin_redirected_from_a_regular_file_may_be_read_by_two_streams() {
         let dir = Dir::new(test_name!());
         let path = dir.file("stdin.txt", "1\n2\n");
-        let output = Command::new(BIN)
-            .args(["-f", "a=-", "-f", "b=/dev/stdin", "-m"])
-            .stdin(fs::File::open(&path).unwrap())
-            .output()
-            .unwrap();
+        let mut command = Command::new(BIN);
+        command.args(["-f", "a=-", "-f", "b=/dev/stdin", "-m"]);
+        command.stdin(fs::File::open(&path).unwrap());
+        let output = finish(
+            command
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
         assert!(
             output.status.success() && output.stderr.is_empty(),
             "{output:?}"
