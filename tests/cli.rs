@@ -1103,7 +1103,9 @@ mod sources {
             };
             let (x, y) = (format!("x={a}"), format!("y={b}"));
             let mut args = vec!["-f", &x, "-f", &y, "-m"];
-            args.extend(window.map(|w| ["--window", w]).into_iter().flatten());
+            if let Some(window) = window {
+                args.extend(["--window", window]);
+            }
             let output = run(&args);
             writer.join().unwrap();
             assert!(output.status.success(), "{output:?}");
