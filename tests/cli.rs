@@ -2350,7 +2350,7 @@ mod resources {
         let dir = Dir::new(test_name!());
         let mut args = four_beside(&dir, two_hundred_thousand()).to_vec();
         args.extend(["-m".to_string(), "--stats".to_string()]);
-        let output = Command::new(BIN).args(&args).output().unwrap();
+        let output = run(&args);
         assert!(output.status.success(), "{output:?}");
         assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge 6\nmerge 8\n");
         let stats = String::from_utf8(output.stderr).unwrap();
