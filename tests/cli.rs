@@ -35,38 +35,32 @@ fn pipe() -> (OwnedFd, OwnedFd) {
 fn run_into_closed_pipe(args: &[impl AsRef<OsStr>]) -> Output {
     let (reader, writer) = pipe();
     drop(reader);
-    let mut command = Command::new(BIN);
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(writer));
-    finish(
-        command
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the binary runs"),
-    )
+    finish(spawn_with(args, Stdio::null(), Stdio::from(writer)))
 }
 
+/// Starts the binary with `args`, stdin, stdout and stderr each a pipe to the test.
 fn spawn(args: &[impl AsRef<OsStr>]) -> Child {
-    let piped = Stdio::piped;
-    let command = Command::new(BIN)
-        .args(args)
-        .stdin(piped())
-        .stdout(piped())
-        .stderr(piped())
-        .spawn();
-    command.expect("the binary runs")
+    spawn_with(args, Stdio::piped(), Stdio::piped())
 }
 
-/// Runs with `input` on stdin, written while the output is read.
+/// Starts the binary with `args`, `stdin` and `stdout`, and stderr a pipe to the test.
+fn spawn_with(args: &[impl AsRef<OsStr>], stdin: Stdio, stdout: Stdio) -> Child {
+    let mut command = Command::new(BIN);
+    command.args(args).stdin(stdin).stdout(stdout);
+    command
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs")
+}
+
+/// Runs with `input` on stdin, written while the output is read; a run that hangs fails.
 fn run_with_input(args: &[&str], input: impl AsRef<[u8]>) -> Output {
     let mut child = spawn(args);
     let mut stdin = child.stdin.take().unwrap();
     let input = input.as_ref().to_vec();
     // The run may end before reading it all.
     let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let output = child.wait_with_output().unwrap();
+    let output = finish(child);
     let _ = writer.join();
     output
 }
@@ -74,6 +68,14 @@ fn run_with_input(args: &[&str], input: impl AsRef<[u8]>) -> Output {
 mod common;
 
 use common::{Dir, assert_stats, shown_path, test_name};
+
+/// Asserts that a run succeeded with nothing on stderr.
+fn assert_quiet(output: &Output) {
+    assert!(
+        output.status.success() && output.stderr.is_empty(),
+        "{output:?}"
+    );
+}
 
 /// A failed run's exit status, stdout and one-line stderr.
 fn failure(output: &Output) -> (Option<i32>, String, String) {
@@ -481,10 +483,7 @@ mod closed_output {
         let mut command = Command::new("sh");
         command.args(["-c", "exec \"$0\" -n 1000 >&-", BIN]);
         let output = finish(command.stderr(Stdio::piped()).spawn().unwrap());
-        assert!(
-            output.status.success() && output.stderr.is_empty(),
-            "{output:?}"
-        );
+        assert_quiet(&output);
     }
 
     #[test]
@@ -498,8 +497,7 @@ mod closed_output {
         assert!(first.starts_with('x') || first.starts_with('y'), "{first}");
         // The reader is dropped: stdout is closed.
         let output = finish(child);
-        assert!(output.status.success(), "{output:?}");
-        assert!(output.stderr.is_empty(), "{output:?}");
+        assert_quiet(&output);
     }
 
     #[test]
@@ -508,11 +506,7 @@ mod closed_output {
             .write(true)
             .open("/dev/full")
             .unwrap();
-        let output = Command::new(BIN)
-            .args(["-n", "100000"])
-            .stdout(full)
-            .output()
-            .unwrap();
+        let output = finish(spawn_with(&["-n", "100000"], Stdio::null(), full.into()));
         assert_eq!(output.status.code(), Some(1), "{output:?}");
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(stderr, CANNOT_WRITE);
@@ -530,10 +524,7 @@ mod shared_input {
             .map(|(name, value)| format!("{name} {value}\n"))
             .collect();
         let output = run_with_input(&["-s", "x", "-s", "y"], &text);
-        assert!(
-            output.status.success() && output.stderr.is_empty(),
-            "{output:?}"
-        );
+        assert_quiet(&output);
         let second = lines_of(&output.stdout);
         assert_merged(&second, &["x", "y"], 1000);
         for name in ["x", "y", "merge"] {
@@ -544,10 +535,7 @@ mod shared_input {
     #[test]
     fn generated_and_external_streams_mix() {
         let output = run_with_input(&["-s", "a", "-s", "g=5..6", "-n", "3"], "a 1\na 2\na 3\n");
-        assert!(
-            output.status.success() && output.stderr.is_empty(),
-            "{output:?}"
-        );
+        assert_quiet(&output);
         assert_eq!(integers(&lines_of(&output.stdout), "merge"), [6, 7, 8]);
     }
 
@@ -585,10 +573,7 @@ mod shared_input {
     fn crlf_blank_and_merge_lines_are_accepted() {
         let input = "x 1\r\n\r\n   \t\n  y\t  2  \r\nmerge 3\r\nx -4\ny 10";
         let output = run_with_input(&["-s", "x", "-s", "y"], input);
-        assert!(
-            output.status.success() && output.stderr.is_empty(),
-            "{output:?}"
-        );
+        assert_quiet(&output);
         let lines = lines_of(&output.stdout);
         assert_merged(&lines, &["x", "y"], 2);
         assert_eq!(integers(&lines, "x"), [1, -4]);
@@ -1011,10 +996,7 @@ mod sources {
         let dir = Dir::new(test_name!());
         let y = dir.source("y", "y.txt", "10\n20\n");
         let output = run_with_input(&["-f", "x=-", "-f", &y, "-m"], "1\n2\n");
-        assert!(
-            output.status.success() && output.stderr.is_empty(),
-            "{output:?}"
-        );
+        assert_quiet(&output);
         assert_eq!(output.stdout, b"merge 11\nmerge 22\n");
     }
 
@@ -1189,10 +1171,7 @@ mod endings {
             "stream-merge: stream 'x' ended after 3 values, but 'y' has more (--strict)\n";
         assert_eq!(stderr, expected);
         let output = run(&["--strict", "-m", "-f", &x, "-f", &z]);
-        assert!(
-            output.status.success() && output.stderr.is_empty(),
-            "{output:?}"
-        );
+        assert_quiet(&output);
     }
 
     #[test]
@@ -1201,10 +1180,7 @@ mod endings {
         let x = dir.source("x", "x.txt", "1\n2\n");
         let y = dir.source("y", "y.txt", "10\n20\n30\n40\n");
         let output = run(&["--fill", "0.5", "-f", &x, "-f", &y]);
-        assert!(
-            output.status.success() && output.stderr.is_empty(),
-            "{output:?}"
-        );
+        assert_quiet(&output);
         let lines = lines_of(&output.stdout);
         assert_eq!(values(&lines, "x"), ["1", "2"]);
         assert_eq!(values(&lines, "merge"), ["11", "22", "30.5", "40.5"]);
@@ -1483,7 +1459,7 @@ mod write_errors {
     #[test]
     fn help_and_version_that_cannot_be_written_fail() {
         for arg in ["--help", "--version"] {
-            let output = Command::new(BIN).arg(arg).stdout(full()).output().unwrap();
+            let output = finish(spawn_with(&[arg], Stdio::null(), full().into()));
             let (code, _, stderr) = failure(&output);
             assert_eq!(code, Some(1), "{arg}");
             assert_eq!(stderr, CANNOT_WRITE, "{arg}");
@@ -1516,8 +1492,7 @@ mod messages {
     fn comment_lines_are_skipped_in_either_format() {
         let input = "# sensor A, Celsius\nx 1\n  \t# x 7\ny 2\r\n#y 8\nx 3\ny 4\n#\n";
         let output = run_with_input(&["-s", "x", "-s", "y"], input);
-        assert!(output.status.success(), "{output:?}");
-        assert!(output.stderr.is_empty(), "{output:?}");
+        assert_quiet(&output);
         let lines = lines_of(&output.stdout);
         assert_eq!(integers(&lines, "x"), [1, 3]);
         assert_eq!(integers(&lines, "y"), [2, 4]);
@@ -2107,20 +2082,10 @@ mod resources {
     fn stdin_redirected_from_a_regular_file_may_be_read_by_two_streams() {
         let dir = Dir::new(test_name!());
         let path = dir.file("stdin.txt", "1\n2\n");
-        let mut command = Command::new(BIN);
-        command.args(["-f", "a=-", "-f", "b=/dev/stdin", "-m"]);
-        command.stdin(fs::File::open(&path).unwrap());
-        let output = finish(
-            command
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-        );
-        assert!(
-            output.status.success() && output.stderr.is_empty(),
-            "{output:?}"
-        );
+        let stdin = fs::File::open(&path).unwrap().into();
+        let args = ["-f", "a=-", "-f", "b=/dev/stdin", "-m"];
+        let output = finish(spawn_with(&args, stdin, Stdio::piped()));
+        assert_quiet(&output);
         assert_eq!(output.stdout, b"merge 2\nmerge 4\n");
     }
 
@@ -2145,8 +2110,7 @@ mod resources {
         let path = dir.file("twice.txt", "1\n2\n-3.5\n");
         let (a, b) = (format!("a={path}"), format!("b={path}"));
         let output = run(&["-f", &a, "-f", &b, "-m"]);
-        assert!(output.status.success(), "{output:?}");
-        assert!(output.stderr.is_empty(), "{output:?}");
+        assert_quiet(&output);
         assert_eq!(output.stdout, b"merge 2\nmerge 4\nmerge -7.0\n");
         let output = run(&["-f", &a, "-f", &b]);
         assert!(output.status.success(), "{output:?}");
@@ -2210,13 +2174,7 @@ mod resources {
         let empty = std::io::Read::read(&mut probe, &mut [0; 1]).unwrap_err();
         assert_eq!(empty.kind(), std::io::ErrorKind::WouldBlock);
         drop(probe);
-        let mut child = Command::new(BIN)
-            .args(args)
-            .stdin(Stdio::from(reader))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the binary runs");
+        let mut child = spawn_with(args, Stdio::from(reader), Stdio::piped());
         let mut writer = fs::File::from(writer);
         let (tx, printed) = std::sync::mpsc::channel();
         let stdout = BufReader::new(child.stdout.take().unwrap());
@@ -2250,8 +2208,7 @@ mod resources {
                 ("b 5\na -6\n", &["a -6", "b 5", "merge -1"]),
             ],
         );
-        assert!(output.status.success(), "{output:?}");
-        assert!(output.stderr.is_empty(), "{output:?}");
+        assert_quiet(&output);
     }
 
     #[test]
@@ -2266,8 +2223,7 @@ mod resources {
                 ("3\n", &["a 3", "b 30", "merge 33"]),
             ],
         );
-        assert!(output.status.success(), "{output:?}");
-        assert!(output.stderr.is_empty(), "{output:?}");
+        assert_quiet(&output);
     }
 
     /// `-f a=S4 -f b=B`: four values beside `b`'s many, in files of `dir`.
