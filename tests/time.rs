@@ -708,6 +708,18 @@ mod usage {
 mod lines {
     use super::*;
 
+    /// Asserts that by time, x's own source of `line` (in `s`) beside y's at `y` fails at
+    /// x's line 1 for `problem`, with nothing merged.
+    fn assert_own_first_line_fails(s: &Dir, (line, y): (&str, &str), problem: &str) {
+        let x = s.file("x.txt", line);
+        let args = with_sources(&["-t", "-m"], &[("x", &x), ("y", y)]);
+        let stderr = format!(
+            "stream-merge: {}:1: stream 'x': {problem}\n",
+            shown_path(&x)
+        );
+        assert_run(&run(&args, ""), 1, "", &stderr);
+    }
+
     #[test]
     fn blanks_tabs_merge_and_comment_lines_and_crlf_are_as_without_times() {
         let expected = "x 1 1\ny 10 1\nmerge 11 1\nx 2 2\ny 20 2\nmerge 22 2\n";
@@ -790,13 +802,7 @@ mod lines {
             let stderr = format!("stream-merge: <stdin>:1: stream 'x': {expected}\n");
             assert_run(&output, 1, "", &stderr);
             for line in own {
-                let x = s.file("x.txt", line);
-                let args = with_sources(&["-t", "-m"], &[("x", &x), ("y", &y)]);
-                let stderr = format!(
-                    "stream-merge: {}:1: stream 'x': {expected}\n",
-                    shown_path(&x)
-                );
-                assert_run(&run(&args, ""), 1, "", &stderr);
+                assert_own_first_line_fails(&s, (line, &y), expected);
             }
         }
     }
@@ -840,13 +846,7 @@ mod lines {
         let s = scratch(test_name!());
         let y = s.file("y.txt", "1 1\n");
         for line in ["3 abc\n", "x 3 abc\n"] {
-            let x = s.file("x.txt", line);
-            let args = with_sources(&["-t", "-m"], &[("x", &x), ("y", &y)]);
-            let stderr = format!(
-                "stream-merge: {}:1: stream 'x': 'abc' {NOT_A_TIME}\n",
-                shown_path(&x)
-            );
-            assert_run(&run(&args, ""), 1, "", &stderr);
+            assert_own_first_line_fails(&s, (line, &y), &format!("'abc' {NOT_A_TIME}"));
         }
         // Past the limits: the message says what they are, as for a value.
         for time in ["9223372036854775808", "1e19", "0.0000000000000000001"] {
