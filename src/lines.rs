@@ -398,9 +398,9 @@ mod tests {
                             .filter(|&i| bytes[i] == sought)
                             .fold(0u64, |mask, i| mask | 1 << i);
                         let marks = marks_of(word, sought);
-                        let got = gather(marks);
                         assert_eq!(
-                            got, expected,
+                            gather(marks),
+                            expected,
                             "{sought:#x} in {filler:#x} {byte:#x} at {at}"
                         );
                         assert_eq!(marks, marks & 0x8080_8080_8080_8080);

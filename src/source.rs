@@ -312,8 +312,9 @@ mod tests {
         let prefix = Some(Prefix::new(b"x "));
         let transport = Transport::new(0, prefix, (64, false), (tx, spent));
         let feed = Paced::new(transport, Arc::new(Window::new(u64::MAX, 1)));
-        let place = Input::new(path.clone()).place();
-        let pending = Pending::new(Input::new(path.clone()), "x".into(), feed, (1, true), false);
+        let input = Input::new(path.clone());
+        let place = input.place();
+        let pending = Pending::new(input, "x".into(), feed, (1, true), false);
         let mut reader = pending.reader().expect("opened");
         std::fs::remove_file(path).unwrap();
         let how = loop {
