@@ -247,9 +247,9 @@ impl<I: Iterator<Item = OsString>> Lexer<I> {
     /// The value of the option last read, whose long name is `long`: what is attached to
     /// it (`--opt=v`, `-nv`), else the next argument, whatever it looks like (`-n -1`).
     fn value(&mut self, long: &str) -> Result<OsString, String> {
-        let rest = self.rest_of_group();
+        let rest = |(arg, at): (OsString, usize)| OsStr::from_bytes(&arg.as_bytes()[at..]).into();
         (self.attached.take())
-            .or_else(|| rest.map(|(arg, at)| OsStr::from_bytes(&arg.as_bytes()[at..]).into()))
+            .or_else(|| self.rest_of_group().map(rest))
             .or_else(|| self.args.next())
             .ok_or_else(|| format!("{long} needs a value"))
     }
