@@ -7,15 +7,16 @@
 //! input. What a check lets through can still fail to open; its reader then fails its
 //! stream at its first item.
 
-use std::ffi::{CString, c_char, c_int, c_short, c_ulong};
+use std::ffi::{CString, c_char, c_int};
 use std::fs::{self, File};
-use std::io::{self, ErrorKind, Read};
-use std::os::fd::{AsFd, AsRawFd};
+use std::io::{self, ErrorKind};
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use crate::quote::escape;
+use crate::waiting::Waiting;
 
 /// Where lines come from.
 #[derive(Debug, PartialEq)]
@@ -104,7 +105,7 @@ impl Input {
     }
 
     pub(crate) fn open(&self) -> io::Result<Opened> {
-        Ok(Opened(match self {
+        Ok(Waiting(match self {
             Input::Stdin => File::from(io::stdin().as_fd().try_clone_to_owned()?),
             Input::Path(path) => File::open(path)?,
         }))
@@ -113,45 +114,7 @@ impl Input {
 
 /// An open input. A read waits for data even if the descriptor is non-blocking, as a
 /// parent process may leave stdin.
-pub(crate) struct Opened(File);
-
-impl Read for Opened {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            match self.0.read(buf) {
-                Err(e) if e.kind() == ErrorKind::WouldBlock => readable(self.0.as_raw_fd())?,
-                read => return read,
-            }
-        }
-    }
-}
-
-/// Waits until `fd` can be read, without spinning: `poll(2)`, which std does not offer.
-fn readable(fd: c_int) -> io::Result<()> {
-    #[repr(C)]
-    struct PollFd {
-        fd: c_int,
-        events: c_short,
-        revents: c_short,
-    }
-    unsafe extern "C" {
-        fn poll(fds: *mut PollFd, count: c_ulong, timeout: c_int) -> c_int;
-    }
-    const POLLIN: c_short = 1;
-    let mut one = PollFd {
-        fd,
-        events: POLLIN,
-        revents: 0,
-    };
-    // SAFETY: `one` is a valid `pollfd` that outlives the call, the count is 1, and a
-    // timeout of -1 waits with no end.
-    match unsafe { poll(&mut one, 1, -1) } {
-        -1 if io::Error::last_os_error().kind() != ErrorKind::Interrupted => {
-            Err(io::Error::last_os_error())
-        }
-        _ => Ok(()),
-    }
-}
+pub(crate) type Opened = Waiting<File>;
 
 /// How many more files this process may open: its limit (raised to the most it may be
 /// first, as a process that opens many files should) less those open now. `None` if the

@@ -5,8 +5,8 @@
 use std::io::{self, ErrorKind, Write};
 use std::process::ExitCode;
 
-use stream_merge::Error;
 use stream_merge::cli::{self, Command};
+use stream_merge::{Error, Waiting};
 
 fn main() -> ExitCode {
     let config = match cli::parse(std::env::args_os().skip(1)) {
@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match stream_merge::run(config, io::stdout().lock(), io::stderr()) {
+    match stream_merge::run(config, Waiting(io::stdout().lock()), io::stderr()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Write(e)) => write_failed(e),
         Err(Error::Usage(problem)) => {
@@ -36,7 +36,7 @@ fn main() -> ExitCode {
 
 /// Prints help or version.
 fn print(text: &str) -> ExitCode {
-    let mut out = io::stdout().lock();
+    let mut out = Waiting(io::stdout().lock());
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => write_failed(e),
