@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_stream-merge");
 
@@ -2224,6 +2224,39 @@ mod resources {
             ],
         );
         assert_quiet(&output);
+    }
+
+    /// How many bytes the pipe whose read end is `fd` holds.
+    fn queued(fd: &OwnedFd) -> c_int {
+        unsafe extern "C" {
+            fn ioctl(fd: c_int, request: std::ffi::c_ulong, ...) -> c_int;
+        }
+        const FIONREAD: std::ffi::c_ulong = 0x541B;
+        let mut bytes: c_int = 0;
+        // SAFETY: `fd` is open, and FIONREAD writes one int where its argument points.
+        let told = unsafe { ioctl(fd.as_raw_fd(), FIONREAD, &mut bytes) };
+        assert_eq!(told, 0, "FIONREAD: {}", std::io::Error::last_os_error());
+        bytes
+    }
+
+    #[test]
+    fn a_non_blocking_stdout_waits_for_its_reader() {
+        let args = ["-m", "-n", "200000", "--seed", "1"];
+        let (reader, writer) = pipe();
+        set_nonblocking(&writer);
+        let child = spawn_with(&args, Stdio::null(), Stdio::from(writer));
+        // 2 MB of merges through a pipe of 64 KiB, read only once it is about full and has
+        // stayed so a while: a write that found it full and did not wait would have failed
+        // the run by then (a negative check, with no handshake to wait on).
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while queued(&reader) < 60_000 && Instant::now() < deadline {
+            thread::yield_now();
+        }
+        thread::sleep(Duration::from_millis(100));
+        let mut stdout = Vec::new();
+        std::io::Read::read_to_end(&mut fs::File::from(reader), &mut stdout).unwrap();
+        assert_quiet(&finish(child));
+        assert_eq!(stdout, run(&args).stdout);
     }
 
     /// `-f a=S4 -f b=B`: four values beside `b`'s many, in files of `dir`.
