@@ -15,8 +15,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
+use crate::polled::Polled;
 use crate::quote::escape;
-use crate::waiting::Waiting;
 
 /// Where lines come from.
 #[derive(Debug, PartialEq)]
@@ -105,16 +105,15 @@ impl Input {
     }
 
     pub(crate) fn open(&self) -> io::Result<Opened> {
-        Ok(Waiting(match self {
+        Ok(Polled(match self {
             Input::Stdin => File::from(io::stdin().as_fd().try_clone_to_owned()?),
             Input::Path(path) => File::open(path)?,
         }))
     }
 }
 
-/// An open input. A read waits for data even if the descriptor is non-blocking, as a
-/// parent process may leave stdin.
-pub(crate) type Opened = Waiting<File>;
+/// An open input, whose reads wait for data (see `polled`).
+pub(crate) type Opened = Polled<File>;
 
 /// How many more files this process may open: its limit (raised to the most it may be
 /// first, as a process that opens many files should) less those open now. `None` if the

@@ -6,9 +6,9 @@
 //! `merge`, in `root`, which starts a `leaf` per group of generated streams, a `source`
 //! reader per stream with an input of its own (or per group of regular files) and the
 //! `shared` input's reader, takes their `message`s, and merges with the pure `rounds`
-//! core. Values are `decimal`s; inputs are read as bounded `lines`, and they and stdout
-//! through `waiting`, in case a parent left a descriptor non-blocking; messages `quote`
-//! what they show of them.
+//! core. Values are `decimal`s; inputs are read as bounded `lines`, and they, stdout
+//! and stderr are `polled`, in case a parent left a descriptor non-blocking; messages
+//! `quote` what they show of them.
 
 mod ahead;
 mod chunks;
@@ -23,13 +23,13 @@ mod later;
 mod leaf;
 mod lines;
 mod message;
+mod polled;
 mod quote;
 mod root;
 mod rounds;
 mod shared;
 mod source;
 mod text;
-mod waiting;
 mod window;
 
 use std::collections::HashMap;
@@ -43,12 +43,12 @@ pub use decimal::{Bad, Decimal};
 pub use error::Error;
 pub use input::Input;
 pub use leaf::{Uniform, Values, uniform};
+pub use polled::Polled;
 pub use root::{Settings, Summary, Tally, merge};
 pub use rounds::Counts;
 pub use rounds::Ending;
 pub use shared::LEAD;
 pub use source::{Source, Stream};
-pub use waiting::Waiting;
 pub use window::{BUDGET, WINDOW};
 
 /// How many streams may read sources that may wait (pipes, FIFOs, devices) at most: each

@@ -6,7 +6,7 @@ use std::io::{self, ErrorKind, Write};
 use std::process::ExitCode;
 
 use stream_merge::cli::{self, Command};
-use stream_merge::{Error, Waiting};
+use stream_merge::{Error, Polled};
 
 fn main() -> ExitCode {
     let config = match cli::parse(std::env::args_os().skip(1)) {
@@ -16,19 +16,19 @@ fn main() -> ExitCode {
             return print(concat!("stream-merge ", env!("CARGO_PKG_VERSION"), "\n"));
         }
         Err(problem) => {
-            let _ = writeln!(io::stderr(), "stream-merge: {problem} (see --help)");
+            let _ = writeln!(stderr(), "stream-merge: {problem} (see --help)");
             return ExitCode::from(2);
         }
     };
-    match stream_merge::run(config, Waiting(io::stdout().lock()), io::stderr()) {
+    match stream_merge::run(config, Polled(io::stdout().lock()), stderr()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Write(e)) => write_failed(e),
         Err(Error::Usage(problem)) => {
-            let _ = writeln!(io::stderr(), "stream-merge: {problem} (see --help)");
+            let _ = writeln!(stderr(), "stream-merge: {problem} (see --help)");
             ExitCode::from(2)
         }
         Err(e) => {
-            let _ = writeln!(io::stderr(), "stream-merge: {e}");
+            let _ = writeln!(stderr(), "stream-merge: {e}");
             ExitCode::FAILURE
         }
     }
@@ -36,7 +36,7 @@ fn main() -> ExitCode {
 
 /// Prints help or version.
 fn print(text: &str) -> ExitCode {
-    let mut out = Waiting(io::stdout().lock());
+    let mut out = Polled(io::stdout().lock());
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => write_failed(e),
@@ -49,6 +49,12 @@ fn write_failed(e: io::Error) -> ExitCode {
     if e.kind() == ErrorKind::BrokenPipe {
         return ExitCode::SUCCESS;
     }
-    let _ = writeln!(io::stderr(), "stream-merge: cannot write output: {e}");
+    let _ = writeln!(stderr(), "stream-merge: cannot write output: {e}");
     ExitCode::FAILURE
+}
+
+/// Where messages go: stderr, waiting where a parent left it non-blocking, as it often
+/// shares stdout's descriptor, so that no message is lost to a full pipe.
+fn stderr() -> Polled<io::Stderr> {
+    Polled(io::stderr())
 }

@@ -1,23 +1,25 @@
-//! Reads and writes that wait. A parent process may leave a descriptor it shares with us
-//! non-blocking (stdin and stdout often are), and then a read or a write that would block
-//! fails with `WouldBlock`; through `Waiting` it waits in `poll(2)` until the descriptor is
-//! ready, never in a busy loop, and is tried again.
+//! Reads and writes that wait in `poll(2)`. A parent process may leave a descriptor it
+//! shares with us non-blocking (stdin, stdout and stderr often are, and share one), and
+//! then a read or a write that would block fails with `WouldBlock`; through `Polled` it
+//! waits until the descriptor is ready, never in a busy loop, and is tried again. A retry
+//! is exact: a call that fails with `WouldBlock` has taken none of its bytes.
 //!
-//! Invariant: `WouldBlock` never comes out of a `Waiting`; every other result, errors
-//! included, is the inner reader's or writer's as it is.
+//! Invariant: `WouldBlock` never comes out of a `Polled`; every other result is the inner
+//! reader's or writer's as it is, or the error of a `poll` that failed.
 
 use std::ffi::{c_int, c_short, c_ulong};
 use std::io::{self, ErrorKind, Read, Write};
 use std::os::fd::{AsFd, AsRawFd};
 
-/// A reader or writer whose calls wait rather than fail while its descriptor is not ready.
-pub struct Waiting<T>(pub T);
+/// A reader or writer whose calls wait, rather than fail, while its descriptor is not
+/// ready.
+pub struct Polled<T>(pub T);
 
 /// `poll(2)`'s events: ready to read, ready to write.
 const POLLIN: c_short = 1;
 const POLLOUT: c_short = 4;
 
-impl<T: AsFd> Waiting<T> {
+impl<T: AsFd> Polled<T> {
     /// `call` on the inner one, again each time it would block, once `events` are ready.
     fn again<R>(
         &mut self,
@@ -33,13 +35,13 @@ impl<T: AsFd> Waiting<T> {
     }
 }
 
-impl<T: Read + AsFd> Read for Waiting<T> {
+impl<T: Read + AsFd> Read for Polled<T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.again(POLLIN, |inner| inner.read(buf))
     }
 }
 
-impl<T: Write + AsFd> Write for Waiting<T> {
+impl<T: Write + AsFd> Write for Polled<T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.again(POLLOUT, |inner| inner.write(buf))
     }
