@@ -2147,11 +2147,13 @@ mod resources {
         fs::remove_file(socket).unwrap();
     }
 
-    /// Makes reads of `fd` return at once when there is nothing to read.
+    unsafe extern "C" {
+        fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
+        fn ioctl(fd: c_int, request: std::ffi::c_ulong, ...) -> c_int;
+    }
+
+    /// Makes reads and writes of `fd` return at once where they would wait.
     fn set_nonblocking(fd: &OwnedFd) {
-        unsafe extern "C" {
-            fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
-        }
         const F_GETFL: c_int = 3;
         const F_SETFL: c_int = 4;
         const O_NONBLOCK: c_int = 0o4000;
@@ -2226,37 +2228,81 @@ mod resources {
         assert_quiet(&output);
     }
 
-    /// How many bytes the pipe whose read end is `fd` holds.
-    fn queued(fd: &OwnedFd) -> c_int {
-        unsafe extern "C" {
-            fn ioctl(fd: c_int, request: std::ffi::c_ulong, ...) -> c_int;
-        }
+    /// Waits until the pipe whose read end is `fd` is about full, which is when a write
+    /// to it would block, and 100 ms more: a write that found it full and did not wait
+    /// has failed or lost its bytes by then (a negative check: no handshake tells).
+    fn until_full(fd: &OwnedFd) {
+        const F_GETPIPE_SZ: c_int = 1032;
         const FIONREAD: std::ffi::c_ulong = 0x541B;
-        let mut bytes: c_int = 0;
-        // SAFETY: `fd` is open, and FIONREAD writes one int where its argument points.
-        let told = unsafe { ioctl(fd.as_raw_fd(), FIONREAD, &mut bytes) };
-        assert_eq!(told, 0, "FIONREAD: {}", std::io::Error::last_os_error());
-        bytes
+        // SAFETY: `fd` is open; F_GETPIPE_SZ takes no argument.
+        let size = unsafe { fcntl(fd.as_raw_fd(), F_GETPIPE_SZ) };
+        assert!(
+            size > 0,
+            "F_GETPIPE_SZ: {}",
+            std::io::Error::last_os_error()
+        );
+        let queued = || {
+            let mut bytes: c_int = 0;
+            // SAFETY: `fd` is open; FIONREAD writes an int where its argument points.
+            let told = unsafe { ioctl(fd.as_raw_fd(), FIONREAD, &mut bytes) };
+            assert_eq!(told, 0, "FIONREAD: {}", std::io::Error::last_os_error());
+            bytes
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        // Within a page of full: a last write may leave a page's bytes unfilled.
+        while queued() < size - size.min(4096) && Instant::now() < deadline {
+            thread::yield_now();
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+
+    /// What the pipe whose read end is `fd` gives until its writers have gone.
+    fn drain(fd: OwnedFd) -> Vec<u8> {
+        let mut all = Vec::new();
+        std::io::Read::read_to_end(&mut fs::File::from(fd), &mut all).unwrap();
+        all
     }
 
     #[test]
     fn a_non_blocking_stdout_waits_for_its_reader() {
+        // 2 MB of merges through a pipe of 64 KiB.
         let args = ["-m", "-n", "200000", "--seed", "1"];
         let (reader, writer) = pipe();
         set_nonblocking(&writer);
         let child = spawn_with(&args, Stdio::null(), Stdio::from(writer));
-        // 2 MB of merges through a pipe of 64 KiB, read only once it is about full and has
-        // stayed so a while: a write that found it full and did not wait would have failed
-        // the run by then (a negative check, with no handshake to wait on).
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while queued(&reader) < 60_000 && Instant::now() < deadline {
-            thread::yield_now();
-        }
-        thread::sleep(Duration::from_millis(100));
-        let mut stdout = Vec::new();
-        std::io::Read::read_to_end(&mut fs::File::from(reader), &mut stdout).unwrap();
+        until_full(&reader);
+        let stdout = drain(reader);
         assert_quiet(&finish(child));
         assert_eq!(stdout, run(&args).stdout);
+    }
+
+    #[test]
+    fn a_non_blocking_stderr_waits_for_its_reader() {
+        // `--stats` names 10,000 streams in one line of about 110 KB: more than the pipe.
+        let names: Vec<String> = (0..10_000).map(|k| format!("s{k}=0..1")).collect();
+        let mut args = vec!["-m", "-n", "1", "--stats"];
+        args.extend(names.iter().flat_map(|name| ["-s", name.as_str()]));
+        let (reader, writer) = pipe();
+        set_nonblocking(&writer);
+        let child = Command::new(BIN)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(writer))
+            .spawn()
+            .unwrap();
+        until_full(&reader);
+        let stderr = String::from_utf8(drain(reader)).unwrap();
+        assert!(finish(child).status.success());
+        let values: Vec<String> = (0..10_000).map(|k| format!("s{k} 1")).collect();
+        let first = [
+            "rounds merged: 1",
+            "rounds dropped: 0",
+            "rounds filled: 0",
+            "rounds carried: 0",
+            &format!("values: {}", values.join(", ")),
+        ];
+        assert_stats(&stderr, &first, &[]);
     }
 
     /// `-f a=S4 -f b=B`: four values beside `b`'s many, in files of `dir`.
