@@ -346,10 +346,7 @@ mod usage {
         let help = run(&["--help"]).stdout;
         for args in [&["--fill", "0", "--strict", "-h"][..], &["-h", "--bogus"]] {
             let output = run(args);
-            assert!(
-                output.status.success() && output.stderr.is_empty(),
-                "{args:?}"
-            );
+            assert_quiet(&output);
             assert_eq!(output.stdout, help, "{args:?}");
         }
         let output = run(&["--carry", "--strict", "-V", "-n"]);
@@ -688,11 +685,7 @@ mod shared_input {
             run_with_input(&args, canonical),
             run_with_input(&args, mixed),
         );
-        assert!(
-            output.status.success() && output.stderr.is_empty(),
-            "{:?}",
-            output.status
-        );
+        assert_quiet(&output);
         let (expected, output) = (lines_of(&expected.stdout), lines_of(&output.stdout));
         for name in ["x", "y", "merge"] {
             assert!(values(&output, name) == values(&expected, name), "{name}");
@@ -973,11 +966,7 @@ mod sources {
         let x = dir.source("x", "x.txt", text);
         let y = dir.source("y", "y.txt", "0\n".repeat(3000));
         let output = run(&["-f", &x, "-f", &y, "-m", "--window", "3"]);
-        assert!(
-            output.status.success() && output.stderr.is_empty(),
-            "{:?}",
-            output.status
-        );
+        assert_quiet(&output);
         let merges = values(&lines_of(&output.stdout), "merge");
         let expected: Vec<String> = (0..3000)
             .map(|k| {
