@@ -63,10 +63,27 @@ pub struct Tally {
 }
 
 /// How many threads feed the generated streams, and how many read the regular files, at
-/// most: one per stream up to two per core, then each feeds several. More threads than that
-/// only add switches between them, as measured when this was chosen.
-fn leaves() -> usize {
-    thread::available_parallelism().map_or(4, |cores| 2 * cores.get())
+/// most, on `cores` cores: one per stream up to two per core, then each feeds several.
+/// More threads than that only add switches between them, as measured when this was chosen.
+fn leaves(cores: usize) -> usize {
+    2 * cores
+}
+
+/// How many threads feed `streams` generated streams at most, on `cores` cores. Two
+/// streams per core or fewer leave the leaves too little work beside the root's (with two,
+/// a merge line for every two values) for a thread more than the cores to pay: threads that
+/// take turns on a core wait on each other through the window. So the root has a core of
+/// its own, and the leaves share the others. With more streams, `leaves`.
+fn leaves_for(streams: usize, cores: usize) -> usize {
+    if streams <= 2 * cores {
+        cores.saturating_sub(1).max(1)
+    } else {
+        leaves(cores)
+    }
+}
+
+fn cores() -> usize {
+    thread::available_parallelism().map_or(2, |cores| cores.get())
 }
 
 /// Merges `streams` and prints to `out`; streams on the shared input read it from `shared`,
@@ -176,6 +193,10 @@ impl Threads {
         // Regular files share threads only when there are more than threads: a file with a
         // thread of its own reads faster.
         let share = files > self.files.most;
+        let generated = (streams.iter())
+            .filter(|s| matches!(s.source, Source::Values(_)))
+            .count();
+        self.generated.most = leaves_for(generated, cores());
         self.limit = LINE;
         let mut longest = 0; // the longest line a value on the shared input keeps
         let mut returns = Vec::new();
@@ -273,7 +294,7 @@ fn gated<W: FnOnce(&Window) + Send>(
 /// thousands of them.
 const STACK: usize = 256 << 10;
 
-/// Streams dealt in turn to at most `leaves()` groups, a thread each.
+/// Streams dealt in turn to at most `most` groups, a thread each.
 struct Groups<T> {
     groups: Vec<Vec<T>>,
     most: usize,
@@ -284,7 +305,7 @@ impl<T> Default for Groups<T> {
     fn default() -> Self {
         Groups {
             groups: Vec::new(),
-            most: leaves(),
+            most: leaves(cores()),
             count: 0,
         }
     }
@@ -660,6 +681,27 @@ mod tests {
             batch.push(Decimal::new(mantissa, 0).unwrap(), None, Some(&prefix));
         }
         batch
+    }
+
+    #[test]
+    fn few_generated_streams_leave_the_root_a_core_and_more_get_two_leaves_a_core() {
+        for (streams, cores, most) in [
+            (1, 1, 1),
+            (2, 1, 1),
+            (3, 1, 2),
+            (2, 2, 1),
+            (4, 2, 1),
+            (5, 2, 4),
+            (1000, 2, 4),
+            (32, 16, 15),
+            (33, 16, 32),
+        ] {
+            assert_eq!(
+                leaves_for(streams, cores),
+                most,
+                "{streams} streams, {cores} cores"
+            );
+        }
     }
 
     #[test]
