@@ -172,10 +172,10 @@ thread_local! {
 #[test]
 fn a_failure_already_sent_is_not_hidden_by_a_closed_output() {
     // The root drains its channel once a write fails: the first write must wait until x's
-    // failure is in it. x's leaf sends the failure right after catching the panic, then
-    // ends, for x is its only stream (a run has a leaf per stream up to two per core, and
-    // at least two); so the source, just before it panics, leaves on the leaf's thread
-    // something that tells the first write to go on when that thread ends.
+    // failure is in it. x's leaf sends the failure right after catching the panic, and its
+    // thread ends once its streams have: y, which may share it, ends after 10 values. So
+    // the source, just before it panics, leaves on the leaf's thread something that tells
+    // the first write to go on when that thread ends.
     let (sent, failure_sent) = mpsc::channel();
     let failing = (0..).map(move |i| {
         if i < 3 {
@@ -184,7 +184,10 @@ fn a_failure_already_sent_is_not_hidden_by_a_closed_output() {
         AT_EXIT.with(|tell| *tell.borrow_mut() = Some(Tell(sent.clone())));
         panic!("sensor lost")
     });
-    let streams = vec![stream("x", failing), stream("y", std::iter::repeat(1))];
+    let streams = vec![
+        stream("x", failing),
+        stream("y", std::iter::repeat_n(1, 10)),
+    ];
     let settings = Settings {
         merges_only: false,
         ..MERGES_ONLY
