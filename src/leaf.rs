@@ -1,7 +1,7 @@
 //! The leaves: each one feeds its streams' values, each stream's in order, into the root's
 //! channel, within the window, through a `Paced` transport (see `feed`); `feed` here is
 //! the leaf's loop, which a thread of regular files' readers runs too; `Generated` is what
-//! it feeds for generated streams: one stream, or, with many streams, a group of them.
+//! it feeds for generated streams: one stream, or a group of them (see `root::leaves_for`).
 //!
 //! Invariant: a stream's last message is `End` or, if its source failed, `Failed`, sent
 //! after every value it produced; so the root learns how each stream ended and never
@@ -217,8 +217,9 @@ impl Turns for Generated {
 
 /// A leaf: feeds each stream of `group` as far as the window allows, in turn, then waits
 /// until it allows more; ends each stream once it has no more, and the others go on.
-/// Stops, quietly, once the root has stopped. One thread feeds many streams when there are
-/// many, so that a thousand streams cost no thousand wake-ups each time the window moves.
+/// Stops, quietly, once the root has stopped. One thread feeds several streams, so that
+/// a thousand streams cost no thousand wake-ups each time the window moves, and a few
+/// streams leave the root a core.
 pub(crate) fn feed(mut group: Vec<impl Turns>, window: &Window) {
     while !group.is_empty() {
         let mut took = false;

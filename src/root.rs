@@ -1,4 +1,4 @@
-//! The root: starts the leaves of the generated streams (one each, up to two per core), a
+//! The root: starts the leaves of the generated streams (see `leaves_for`), a
 //! reader per stream with a source of its own (or per group of regular files, when there
 //! are more of them than threads) and one for the shared input, takes their messages from
 //! one channel, and prints each value and each merge through one buffered writer.
@@ -62,18 +62,21 @@ pub struct Tally {
     pub missing: (u64, Option<Decimal>),
 }
 
-/// How many threads feed the generated streams, and how many read the regular files, at
-/// most, on `cores` cores: one per stream up to two per core, then each feeds several.
-/// More threads than that only add switches between them, as measured when this was chosen.
+/// How many threads read the regular files at most, and feed many generated streams, on
+/// `cores` cores: one per file or stream up to two per core, then each takes several in
+/// turns. More threads than that only add switches between them, as measured when this was
+/// chosen.
 fn leaves(cores: usize) -> usize {
     2 * cores
 }
 
-/// How many threads feed `streams` generated streams at most, on `cores` cores. Two
-/// streams per core or fewer leave the leaves too little work beside the root's (with two,
-/// a merge line for every two values) for a thread more than the cores to pay: threads that
-/// take turns on a core wait on each other through the window. So the root has a core of
-/// its own, and the leaves share the others. With more streams, `leaves`.
+/// How many threads feed `streams` generated streams at most, on `cores` cores. With two
+/// streams per core or fewer, one fewer than the cores (one at least), so that the root has
+/// a core to itself where there are two or more: the leaves' work is then not so much more
+/// than the root's (with two streams, a merge line for every two values) that threads
+/// beyond the cores pay, as threads that take turns on a core wait on each other through
+/// the window. Measured on two cores: one leaf was faster with two to six streams, four
+/// leaves from eight on. With more streams, `leaves`.
 fn leaves_for(streams: usize, cores: usize) -> usize {
     if streams <= 2 * cores {
         cores.saturating_sub(1).max(1)
@@ -82,6 +85,7 @@ fn leaves_for(streams: usize, cores: usize) -> usize {
     }
 }
 
+/// The cores this process may run on; 2 if that cannot be told.
 fn cores() -> usize {
     thread::available_parallelism().map_or(2, |cores| cores.get())
 }
@@ -684,7 +688,7 @@ mod tests {
     }
 
     #[test]
-    fn few_generated_streams_leave_the_root_a_core_and_more_get_two_leaves_a_core() {
+    fn few_generated_streams_get_a_thread_fewer_than_the_cores_and_more_get_two_a_core() {
         for (streams, cores, most) in [
             (1, 1, 1),
             (2, 1, 1),
