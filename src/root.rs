@@ -150,17 +150,13 @@ fn start<'scope>(
     window: &Arc<Window>,
     tx: &SyncSender<Msg>,
 ) -> io::Result<Vec<SyncSender<Box<Batch>>>> {
-    let mut threads = Threads {
-        by_time: settings.by_time,
-        ..Threads::default()
-    };
+    let mut threads = Threads::new(&streams, settings.by_time);
     let returns = threads.deal(streams, settings.merges_only, window, tx);
     threads.spawn(scope, shared, window)?;
     Ok(returns)
 }
 
 /// The run's streams, dealt to the threads that feed them.
-#[derive(Default)]
 struct Threads {
     generated: Groups<Generated>,
     files: Groups<Pending>,
@@ -178,6 +174,25 @@ struct Threads {
 }
 
 impl Threads {
+    /// None dealt yet, to as many threads at most as `leaves` and `leaves_for` give for
+    /// `streams` on this machine's cores.
+    fn new(streams: &[Stream], by_time: bool) -> Self {
+        let cores = cores();
+        let generated = (streams.iter())
+            .filter(|s| matches!(s.source, Source::Values(_)))
+            .count();
+        Threads {
+            generated: Groups::new(leaves_for(generated, cores)),
+            files: Groups::new(leaves(cores)),
+            alone: Vec::new(),
+            shared: Vec::new(),
+            names: HashMap::new(),
+            limit: LINE,
+            lead: 0,
+            by_time,
+        }
+    }
+
     /// Deals `streams` to their threads; returns, per stream, where its spent batches go.
     fn deal(
         &mut self,
@@ -197,11 +212,6 @@ impl Threads {
         // Regular files share threads only when there are more than threads: a file with a
         // thread of its own reads faster.
         let share = files > self.files.most;
-        let generated = (streams.iter())
-            .filter(|s| matches!(s.source, Source::Values(_)))
-            .count();
-        self.generated.most = leaves_for(generated, cores());
-        self.limit = LINE;
         let mut longest = 0; // the longest line a value on the shared input keeps
         let mut returns = Vec::new();
         for (stream, Stream { name, source }) in streams.into_iter().enumerate() {
@@ -305,17 +315,15 @@ struct Groups<T> {
     count: usize,
 }
 
-impl<T> Default for Groups<T> {
-    fn default() -> Self {
+impl<T> Groups<T> {
+    fn new(most: usize) -> Self {
         Groups {
             groups: Vec::new(),
-            most: leaves(cores()),
+            most,
             count: 0,
         }
     }
-}
 
-impl<T> Groups<T> {
     fn add(&mut self, stream: T) {
         if self.groups.len() == self.most {
             self.groups[self.count % self.most].push(stream);
@@ -790,10 +798,7 @@ mod tests {
 
     #[test]
     fn streams_are_dealt_in_turn_to_at_most_so_many_groups() {
-        let mut groups = Groups {
-            most: 3,
-            ..Groups::default()
-        };
+        let mut groups = Groups::new(3);
         (0..8).for_each(|k| groups.add(k));
         assert_eq!(groups.groups, [vec![0, 3, 6], vec![1, 4, 7], vec![2, 5]]);
     }
